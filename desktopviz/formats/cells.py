@@ -1,0 +1,183 @@
+"""Python cells <-> Arrow columns, keeping lists and dicts nested and media as structs.
+
+A column is one of these kinds (recorded in the table's column descriptors):
+``plain`` (numbers, strings, bools, nested lists/dicts as Arrow list/struct), ``media``
+(:data:`desktopviz.formats.media.MEDIA_TYPE`), ``json`` (values Arrow cannot type, such as
+mixed types, stored as JSON text) and ``ndarray`` (arrays from an ``.npz`` file).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from desktopviz.errors import FormatError
+from desktopviz.formats.media import (
+    MEDIA_TYPE,
+    ClassLookup,
+    is_media_cell,
+    media_cell,
+    media_record,
+)
+
+PLAIN, MEDIA, JSON, NDARRAY = "plain", "media", "json", "ndarray"
+
+
+@dataclass
+class ColumnState:
+    """What has been learnt about a column while reading batches."""
+
+    name: str
+    kind: str | None = None
+    sparse: bool = False
+
+    def describe(self, arrow_type: pa.DataType) -> dict[str, Any]:
+        """The column descriptor stored with the table."""
+        return {"name": self.name, "kind": self.kind or PLAIN, "sparse": self.sparse, "arrow": str(arrow_type)}
+
+
+@dataclass
+class BatchConverter:
+    """Turns row-major batches of cells into Arrow record batches with stable column kinds."""
+
+    columns: list[str]
+    classes: ClassLookup | None = None
+    file: str | None = None
+    forced: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(set(self.columns)) != len(self.columns):
+            dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
+            raise FormatError(f"duplicate column names: {', '.join(map(repr, dup))}", file=self.file)
+        self.state = [ColumnState(str(c), self.forced.get(str(c))) for c in self.columns]
+
+    def convert(self, rows: Sequence[Sequence[Any]], first_row: int) -> pa.RecordBatch:
+        """Convert ``rows`` (numbered from ``first_row`` for error messages)."""
+        n = len(self.columns)
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != n:
+                got = f"{len(row)} cells" if isinstance(row, list) else f"a {type(row).__name__}"
+                raise FormatError(f"row has {got} but 'columns' has {n}", file=self.file, row=first_row + i)
+        cols = list(zip(*rows, strict=True)) if rows else [() for _ in range(n)]
+        arrays = [self._column(st, list(values), first_row) for st, values in zip(self.state, cols, strict=True)]
+        return pa.RecordBatch.from_arrays(arrays, names=[s.name for s in self.state])
+
+    def _column(self, st: ColumnState, values: list[Any], first_row: int) -> pa.Array:
+        if st.kind is None:
+            st.kind = _guess_kind(values)
+        if st.kind == MEDIA:
+            records = []
+            for i, v in enumerate(values):
+                if v is None:
+                    records.append(None)
+                elif is_media_cell(v):
+                    try:
+                        records.append(media_record(v, self.classes))
+                    except (KeyError, TypeError, ValueError) as e:
+                        raise FormatError(
+                            f"malformed {v.get('_type')} cell: {e}", file=self.file,
+                            row=first_row + i, field=st.name,
+                        ) from e
+                else:
+                    st.kind = JSON
+                    return self._column(st, values, first_row)
+            return pa.array(records, type=MEDIA_TYPE)
+        if st.kind == JSON:
+            return json_array(values)
+        try:
+            arr = pa.array(values, from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+            st.kind = JSON
+            return json_array(values)
+        if not parquet_writable(arr.type):
+            st.kind = JSON
+            return json_array(values)
+        if arr.type == pa.null() and st.kind is None:
+            return arr
+        st.kind = st.kind or PLAIN
+        if not st.sparse and has_missing_children(arr):
+            st.sparse = True
+        return arr
+
+
+def _guess_kind(values: list[Any]) -> str | None:
+    for v in values:
+        if v is None:
+            continue
+        return MEDIA if is_media_cell(v) else None
+    return None
+
+
+def json_array(values: list[Any]) -> pa.Array:
+    """Values as JSON text (``None`` stays null)."""
+    return pa.array(
+        [None if v is None else json.dumps(v, sort_keys=True, allow_nan=True, default=_default) for v in values],
+        type=pa.string(),
+    )
+
+
+def _default(o: Any) -> Any:
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)
+
+
+def parquet_writable(t: pa.DataType) -> bool:
+    """False for types Parquet cannot store (a struct with no fields, anywhere inside)."""
+    if pa.types.is_struct(t):
+        return t.num_fields > 0 and all(parquet_writable(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return parquet_writable(t.value_type)
+    if pa.types.is_map(t):
+        return parquet_writable(t.key_type) and parquet_writable(t.item_type)
+    return True
+
+
+def has_missing_children(arr: pa.Array) -> bool:
+    """True when a struct inside has a null field under a non-null parent (a key absent or null)."""
+    t = arr.type
+    if pa.types.is_struct(t):
+        valid = pc.is_valid(arr)
+        for i in range(t.num_fields):
+            child = arr.field(i)
+            if child.null_count and pc.any(pc.and_(valid, pc.is_null(child))).as_py():
+                return True
+            if has_missing_children(child):
+                return True
+        return False
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return has_missing_children(arr.flatten())
+    return False
+
+
+def column_cells(column: pa.ChunkedArray | pa.Array, desc: dict[str, Any]) -> list[Any]:
+    """A column's cells as Python values, in their W&B JSON form."""
+    kind = desc.get("kind", PLAIN)
+    values = column.to_pylist()
+    if kind == MEDIA:
+        return [media_cell(v) for v in values]
+    if kind == JSON:
+        return [None if v is None else json.loads(v) for v in values]
+    if desc.get("sparse"):
+        return [_drop_none_keys(v) for v in values]
+    return values
+
+
+def _drop_none_keys(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _drop_none_keys(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_drop_none_keys(x) for x in v]
+    return v
+
+
+def table_rows(table: pa.Table, descriptors: list[dict[str, Any]]) -> list[list[Any]]:
+    """All rows of a (small) Arrow table as lists of W&B-form cells."""
+    by_name = {d["name"]: d for d in descriptors}
+    cols = [column_cells(table.column(i), by_name.get(name, {})) for i, name in enumerate(table.column_names)]
+    return [list(r) for r in zip(*cols, strict=True)] if cols else []

@@ -1,0 +1,161 @@
+"""W&B artifact manifests (``wandb_manifest.json``), digests and reference URIs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from desktopviz.errors import FormatError
+from desktopviz.formats.jsonio import load_json_file
+from desktopviz.store.paths import safe_relpath
+
+MANIFEST_NAME = "wandb_manifest.json"
+MANIFEST_PREFIX = b"wandb-artifact-manifest-v1\n"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One ``contents`` entry: the file's digest (base64), size, and reference if any."""
+
+    path: str
+    digest: str
+    size: int = 0
+    ref: str | None = None
+    birth_artifact_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def algorithm(self) -> str:
+        """``md5`` unless ``extra.alg`` says ``XXH128``."""
+        return "xxh128" if str(self.extra.get("alg", "")).upper() == "XXH128" else "md5"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed reference URI."""
+
+    scheme: str
+    path: str
+    artifact_id: str | None = None
+    client_id: str | None = None
+
+    @property
+    def is_artifact(self) -> bool:
+        """True for references to another W&B artifact's file."""
+        return self.scheme in ("wandb-artifact", "wandb-client-artifact")
+
+
+def read_manifest(path: Path) -> dict[str, ManifestEntry]:
+    """Read a ``wandb_manifest.json``; every path is checked to stay inside the artifact."""
+    obj = load_json_file(path)
+    return manifest_entries(obj, file=path)
+
+
+def manifest_entries(obj: Any, *, file: Path | str | None = None) -> dict[str, ManifestEntry]:
+    """Entries of a manifest object (the JSON form or the offline-run record form)."""
+    if not isinstance(obj, dict) or "contents" not in obj:
+        raise FormatError("not a W&B manifest: no 'contents'", file=file)
+    contents = obj["contents"]
+    items: Iterable[tuple[str, Any]]
+    if isinstance(contents, dict):
+        items = contents.items()
+    elif isinstance(contents, list):
+        items = ((c.get("path"), c) for c in contents)
+    else:
+        raise FormatError("manifest 'contents' is neither an object nor a list", file=file)
+    out: dict[str, ManifestEntry] = {}
+    for raw_path, entry in items:
+        if not isinstance(entry, dict):
+            raise FormatError(f"manifest entry {raw_path!r} is not an object", file=file)
+        rel = safe_relpath(raw_path, file=file)
+        extra = entry.get("extra") or {}
+        if isinstance(extra, str):
+            extra = json.loads(extra or "{}")
+        out[rel] = ManifestEntry(
+            path=rel,
+            digest=str(entry.get("digest", "")),
+            size=int(entry.get("size") or 0),
+            ref=entry.get("ref") or None,
+            birth_artifact_id=entry.get("birthArtifactID") or entry.get("birth_artifact_id") or None,
+            extra=extra,
+        )
+    return out
+
+
+def md5_b64(data: bytes) -> str:
+    """The W&B file digest: base64 of the md5 of the bytes."""
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def file_digest(path: Path, algorithm: str = "md5") -> str:
+    """W&B digest of a file: base64 md5 (default) or base64 xxh128."""
+    if algorithm == "xxh128":
+        import xxhash
+
+        h: Any = xxhash.xxh128()
+    else:
+        h = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return base64.b64encode(h.digest()).decode()
+
+
+def artifact_digest(digests: dict[str, str]) -> str:
+    """The W&B artifact digest (hex) of ``{path: file digest}``."""
+    h = hashlib.md5(MANIFEST_PREFIX)
+    for path in sorted(digests):
+        h.update(f"{path}:{digests[path]}\n".encode())
+    return h.hexdigest()
+
+
+def parse_reference(uri: str) -> Reference:
+    """Split ``wandb-artifact://<hex id>/<path>``, ``wandb-client-artifact://<id>/<path>`` or others."""
+    parsed = urlparse(uri)
+    scheme = parsed.scheme
+    path = parsed.path.lstrip("/")
+    if scheme == "wandb-artifact":
+        try:
+            artifact_id = base64.b64encode(bytes.fromhex(parsed.netloc)).decode()
+        except ValueError:
+            artifact_id = parsed.netloc
+        return Reference(scheme, path, artifact_id=artifact_id)
+    if scheme == "wandb-client-artifact":
+        client = parsed.netloc
+        if client.endswith(":latest"):
+            client = client[: -len(":latest")]
+        return Reference(scheme, path, client_id=client)
+    return Reference(scheme, path)
+
+
+def wandb_artifact_uri(artifact_id: str, path: str) -> str:
+    """``wandb-artifact://`` URI for a file of the artifact with this (base64) id."""
+    return f"wandb-artifact://{base64.b64decode(artifact_id).hex()}/{path}"
+
+
+def manifest_json(entries: dict[str, ManifestEntry]) -> dict[str, Any]:
+    """The ``wandb_manifest.json`` object for these entries (storage policy v1)."""
+    contents: dict[str, Any] = {}
+    for path in sorted(entries):
+        e = entries[path]
+        item: dict[str, Any] = {"digest": e.digest}
+        if e.ref:
+            item["ref"] = e.ref
+        if e.birth_artifact_id:
+            item["birthArtifactID"] = e.birth_artifact_id
+        item["size"] = e.size
+        if e.extra:
+            item["extra"] = e.extra
+        contents[path] = item
+    return {
+        "version": 1,
+        "storagePolicy": "wandb-storage-policy-v1",
+        "storagePolicyConfig": {"storageLayout": "V2"},
+        "contents": contents,
+    }

@@ -1,0 +1,428 @@
+"""Turn a table file of an artifact (table.json, joined, partitioned, CSV, Parquet, JSON Lines)
+into one Parquet file plus column descriptors. Streams: memory does not grow with the table."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from desktopviz.errors import FormatError
+from desktopviz.formats.cells import NDARRAY, BatchConverter
+from desktopviz.formats.images import check_image
+from desktopviz.formats.jsonio import load_json_file
+from desktopviz.formats.media import IMAGE_TYPE, class_set, is_media_cell, media_paths
+from desktopviz.formats.parquet_sink import ParquetSink
+from desktopviz.formats.table_json import read_table_json
+from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
+from desktopviz.store.paths import safe_relpath
+
+BATCH_ROWS = 16384
+TABLE_SUFFIXES = (".table.json", ".joined-table.json", ".partitioned-table.json")
+PLAIN_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson")
+
+FileSource = Callable[[str], Path]
+"""Maps an artifact-relative path to a local file (raising :class:`FormatError` when absent)."""
+
+
+def table_kind(path: str) -> str | None:
+    """``table``, ``joined-table``, ``partitioned-table``, ``csv``, ``parquet``, ``jsonl`` or None."""
+    low = path.lower()
+    for suffix in TABLE_SUFFIXES:
+        if low.endswith(suffix):
+            return suffix[1:-5]
+    if low.endswith((".csv", ".tsv")):
+        return "csv"
+    if low.endswith(".parquet"):
+        return "parquet"
+    if low.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return None
+
+
+@dataclass
+class Materialized:
+    """A table written to Parquet: its row count and the descriptors to store in the index."""
+
+    kind: str
+    num_rows: int
+    columns: list[dict[str, Any]]
+    wandb: dict[str, Any] = field(default_factory=dict)
+
+    def schema_json(self) -> str:
+        """What the index keeps about the table."""
+        return json.dumps({"columns": self.columns, "wandb": self.wandb}, sort_keys=True)
+
+
+class MediaChecker:
+    """Checks once per file that the media a table points at exist and (images) decode."""
+
+    def __init__(self, files: FileSource) -> None:
+        self.files = files
+        self.seen: set[str] = set()
+        self.classes_cache: dict[str, dict[int, str]] = {}
+
+    def classes(self, path: str) -> dict[int, str]:
+        if path not in self.classes_cache:
+            self.classes_cache[path] = class_set(load_json_file(self.files(path)))
+        return self.classes_cache[path]
+
+    def check_row(self, row: list[Any], columns: list[str], table_path: str, row_index: int) -> None:
+        for col, cell in zip(columns, row, strict=False):
+            if is_media_cell(cell):
+                for p in media_paths(cell):
+                    if p not in self.seen:
+                        self._check(p, cell, table_path, row_index, col)
+
+    def _check(self, rel: str, cell: dict[str, Any], table_path: str, row: int, col: str) -> None:
+        try:
+            rel = safe_relpath(rel, file=table_path)
+            local = self.files(rel)
+        except FormatError as e:
+            raise FormatError(
+                f"{cell.get('_type')} cell points at {rel!r}: {e.message}", file=table_path, row=row, field=col
+            ) from e
+        if cell.get("_type") == IMAGE_TYPE and not rel.endswith(".json"):
+            try:
+                check_image(local, name=rel)
+            except FormatError as e:
+                raise FormatError(e.message, file=f"{table_path} -> {rel}", row=row, field=col) from e
+        self.seen.add(rel)
+
+
+def materialize(
+    files: FileSource,
+    path: str,
+    dest: Path,
+    tmp_dir: Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    listing: Iterable[str] = (),
+) -> Materialized:
+    """Materialise the table at artifact path ``path`` into ``dest`` (atomically)."""
+    kind = table_kind(path)
+    if kind == "table":
+        return _table_json(files, [path], dest, tmp_dir, progress, cancel, "table")
+    if kind == "partitioned-table":
+        obj = load_json_file(files(path))
+        parts_dir = safe_relpath(str(obj.get("parts_path", "")), file=path).rstrip("/") + "/"
+        parts = sorted(p for p in listing if p.startswith(parts_dir) and p.endswith(".table.json"))
+        if not parts:
+            raise FormatError(f"partitioned table has no parts under {parts_dir!r}", file=path)
+        m = _table_json(files, parts, dest, tmp_dir, progress, cancel, "partitioned-table")
+        m.wandb["parts"] = parts
+        return m
+    if kind == "joined-table":
+        return _joined(files, path, dest, tmp_dir, progress, cancel, listing)
+    if kind == "csv":
+        return _csv(files(path), path, dest, tmp_dir, progress, cancel)
+    if kind == "parquet":
+        return _parquet(files(path), path, dest, tmp_dir, progress, cancel)
+    if kind == "jsonl":
+        return _jsonl(files(path), path, dest, tmp_dir, progress, cancel)
+    raise FormatError("not a table file", file=path)
+
+
+def materialize_rows(
+    columns: list[str],
+    rows: Iterable[list[Any]],
+    dest: Path,
+    tmp_dir: Path,
+    *,
+    file: str,
+    files: FileSource | None = None,
+    kind: str = "table",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    total_rows: int | None = None,
+    npz: dict[str, np.ndarray] | None = None,
+) -> Materialized:
+    """Write rows of W&B-form cells to Parquet (the core every table kind goes through)."""
+    checker = MediaChecker(files) if files else None
+    conv = BatchConverter(
+        [str(c) for c in columns], classes=checker.classes if checker else None, file=file,
+        forced={c: NDARRAY for c in (npz or {})},
+    )
+    sink = ParquetSink(dest, tmp_dir)
+    npz_cols = [(i, npz[c]) for i, c in enumerate(conv.columns) if npz and c in npz]
+    done = 0
+    try:
+        it = iter(rows)
+        while batch := list(islice(it, BATCH_ROWS)):
+            check_cancel(cancel)
+            if checker:
+                for i, row in enumerate(batch):
+                    if isinstance(row, list):
+                        checker.check_row(row, conv.columns, file, done + i)
+            for i, arr in npz_cols:
+                if len(arr) < done + len(batch):
+                    raise FormatError(
+                        f"ndarray column {conv.columns[i]!r} has {len(arr)} rows, the table more",
+                        file=file,
+                    )
+                values = arr[done : done + len(batch)].tolist()
+                for row, v in zip(batch, values, strict=True):
+                    if isinstance(row, list) and i < len(row):
+                        row[i] = v
+            rb = conv.convert(batch, done)
+            sink.write(rb, [s.kind for s in conv.state])
+            done += len(batch)
+            if progress:
+                progress(Progress("table", done, total_rows, message=file))
+        schema = sink.close(conv.state)
+    except BaseException:
+        sink.discard()
+        raise
+    descs = [st.describe(schema.field(i).type) for i, st in enumerate(conv.state)]
+    return Materialized(kind, done, descs)
+
+
+def _table_json(
+    files: FileSource, parts: list[str], dest: Path, tmp_dir: Path,
+    progress: ProgressFn | None, cancel: CancelFn | None, kind: str,
+) -> Materialized:
+    first_header: dict[str, Any] = {}
+    columns: list[str] = []
+    npz: dict[str, np.ndarray] = {}
+
+    def all_rows() -> Iterator[list[Any]]:
+        for part in parts:
+            header, rows = read_table_json(files(part))
+            cols = header.columns
+            if not isinstance(cols, list):
+                raise FormatError("table has no 'columns' list before its 'data'", file=part)
+            if not first_header:
+                first_header.update(header.keys)
+            elif cols != columns:
+                raise FormatError(f"part's columns {cols} differ from the first part's {columns}", file=part)
+            yield from _check_rows(rows, part)
+
+    def _check_rows(rows: Iterator[list[Any]], part: str) -> Iterator[list[Any]]:
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise FormatError(f"row is a {type(row).__name__}, not a list", file=part, row=i)
+            yield row
+
+    header, _ = read_table_json(files(parts[0]), header_only=True)
+    list(_)
+    if not isinstance(header.columns, list):
+        raise FormatError("table has no 'columns' list before its 'data'", file=parts[0])
+    columns = [str(c) for c in header.columns]
+    if len(parts) == 1:
+        npz = _npz_columns(files, header.keys.get("column_types"), parts[0])
+    m = materialize_rows(
+        columns, all_rows(), dest, tmp_dir, file=parts[0], files=files, kind=kind,
+        progress=progress, cancel=cancel, total_rows=header.keys.get("nrows"), npz=npz,
+    )
+    m.wandb = {k: v for k, v in first_header.items() if k not in ("columns", "data")}
+    return m
+
+
+def _npz_columns(files: FileSource, column_types: Any, part: str) -> dict[str, np.ndarray]:
+    """Arrays of ``ndarray`` columns serialised to ``.npz`` files (cells are null in ``data``)."""
+    out: dict[str, np.ndarray] = {}
+    try:
+        type_map = column_types["params"]["type_map"]
+    except (KeyError, TypeError):
+        return out
+    for name, t in type_map.items():
+        for sub in _type_members(t):
+            if sub.get("wb_type") == "ndarray":
+                ser = (sub.get("params") or {}).get("serialization_path")
+                if isinstance(ser, dict) and ser.get("path"):
+                    rel = safe_relpath(ser["path"], file=part)
+                    try:
+                        with np.load(files(rel), allow_pickle=False) as data:
+                            out[name] = data[ser.get("key", name)]
+                    except (OSError, ValueError, KeyError) as e:
+                        raise FormatError(f"cannot read ndarray column {name!r}: {e}", file=rel) from e
+    return out
+
+
+def _type_members(t: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(t, dict):
+        yield t
+        if t.get("wb_type") == "union":
+            for m in (t.get("params") or {}).get("allowed_types") or []:
+                yield from _type_members(m)
+
+
+def _joined(
+    files: FileSource, path: str, dest: Path, tmp_dir: Path,
+    progress: ProgressFn | None, cancel: CancelFn | None, listing: Iterable[str],
+) -> Materialized:
+    import duckdb
+
+    obj = load_json_file(files(path))
+    key = obj.get("join_key")
+    keys = [key, key] if isinstance(key, str) else list(key or [])
+    if len(keys) != 2 or not all(isinstance(k, str) for k in keys):
+        raise FormatError(f"join_key must be a string or a pair of strings, not {key!r}", file=path)
+    listing = list(listing)
+    parts, descs = [], []
+    with tempfile.TemporaryDirectory(dir=tmp_dir) as td:
+        for side in ("table1", "table2"):
+            sub = safe_relpath(str(obj.get(side, "")), file=path)
+            out = Path(td) / f"{side}.parquet"
+            m = materialize(files, sub, out, tmp_dir, progress=progress, cancel=cancel, listing=listing)
+            parts.append((sub, out, m))
+        (p1, f1, m1), (p2, f2, m2) = parts
+        names1 = [c["name"] for c in m1.columns]
+        names2 = [c["name"] for c in m2.columns]
+        for side_path, names, k in ((p1, names1, keys[0]), (p2, names2, keys[1])):
+            if k not in names:
+                raise FormatError(f"join key {k!r} is not a column of {side_path}", file=path)
+        select = [f'a."{_q(n)}"' for n in names1]
+        descs = list(m1.columns)
+        taken = set(names1)
+        for d in m2.columns:
+            n = d["name"]
+            if n == keys[1] and keys[0] == keys[1]:
+                continue
+            alias = n if n not in taken else f"{n}_2"
+            taken.add(alias)
+            select.append(f'b."{_q(n)}" AS "{_q(alias)}"')
+            descs.append({**d, "name": alias})
+        tmp_out = Path(td) / "joined.parquet"
+        con = duckdb.connect()
+        try:
+            con.execute(
+                f"COPY (SELECT {', '.join(select)} FROM "
+                f"(SELECT *, row_number() OVER () AS __row FROM read_parquet(?)) a "
+                f'JOIN read_parquet(?) b ON a."{_q(keys[0])}" = b."{_q(keys[1])}" ORDER BY a.__row) '
+                f"TO '{_q_lit(tmp_out)}' (FORMAT parquet, COMPRESSION zstd)",
+                [str(f1), str(f2)],
+            )
+        finally:
+            con.close()
+        num_rows = pq.ParquetFile(tmp_out).metadata.num_rows
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_out, dest)
+    wandb = {"join_key": key, "table1": p1, "table2": p2}
+    return Materialized("joined-table", num_rows, descs, wandb)
+
+
+def _q(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _q_lit(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def _csv(
+    local: Path, path: str, dest: Path, tmp_dir: Path, progress: ProgressFn | None, cancel: CancelFn | None
+) -> Materialized:
+    import pyarrow.csv as pacsv
+
+    _check_utf8(local, path)
+    delimiter = "\t" if path.lower().endswith(".tsv") else ","
+    try:
+        reader = pacsv.open_csv(
+            local,
+            read_options=pacsv.ReadOptions(block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        )
+        return _arrow_batches(reader, path, dest, tmp_dir, progress, cancel, "csv")
+    except pa.ArrowInvalid as e:
+        raise FormatError(f"cannot parse CSV: {e}", file=path) from e
+
+
+def _check_utf8(local: Path, path: str) -> None:
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(local, "rb") as f:
+        while chunk := f.read(1 << 22):
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError as e:
+                bad_line = line + chunk.count(b"\n", 0, e.start)
+                raise FormatError(
+                    f"line {bad_line}: not UTF-8 (byte 0x{chunk[e.start]:02x}); save the file as UTF-8",
+                    file=path,
+                ) from e
+            line += chunk.count(b"\n")
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            raise FormatError("ends in the middle of a UTF-8 character", file=path) from e
+
+
+def _parquet(
+    local: Path, path: str, dest: Path, tmp_dir: Path, progress: ProgressFn | None, cancel: CancelFn | None
+) -> Materialized:
+    try:
+        pf = pq.ParquetFile(local)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise FormatError(f"not a readable Parquet file: {e}", file=path) from e
+    return _arrow_batches(pf.iter_batches(batch_size=BATCH_ROWS), path, dest, tmp_dir, progress, cancel, "parquet")
+
+
+def _arrow_batches(
+    batches: Iterable[pa.RecordBatch], path: str, dest: Path, tmp_dir: Path,
+    progress: ProgressFn | None, cancel: CancelFn | None, kind: str,
+) -> Materialized:
+    from desktopviz.formats.cells import PLAIN, ColumnState
+
+    sink = ParquetSink(dest, tmp_dir)
+    states: list[ColumnState] | None = None
+    done = 0
+    try:
+        for batch in batches:
+            check_cancel(cancel)
+            if states is None:
+                states = [ColumnState(n, PLAIN) for n in batch.schema.names]
+            sink.write(batch, [s.kind for s in states])
+            done += batch.num_rows
+            if progress:
+                progress(Progress("table", done, None, message=path))
+        schema = sink.close(states or [])
+    except BaseException:
+        sink.discard()
+        raise
+    descs = [st.describe(schema.field(i).type) for i, st in enumerate(states or [])]
+    return Materialized(kind, done, descs)
+
+
+def _jsonl(
+    local: Path, path: str, dest: Path, tmp_dir: Path, progress: ProgressFn | None, cancel: CancelFn | None
+) -> Materialized:
+    _check_utf8(local, path)
+    columns: dict[str, None] = {}
+    with open(local, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                obj = _json_line(line, path, lineno)
+                columns.update(dict.fromkeys(obj))
+    names = list(columns)
+
+    def rows() -> Iterator[list[Any]]:
+        with open(local, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if line.strip():
+                    obj = _json_line(line, path, lineno)
+                    yield [obj.get(n) for n in names]
+
+    return materialize_rows(names, rows(), dest, tmp_dir, file=path, kind="jsonl", progress=progress, cancel=cancel)
+
+
+def _json_line(line: str, path: str, lineno: int) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise FormatError(f"line {lineno}: malformed JSON at column {e.colno}: {e.msg}", file=path) from e
+    if not isinstance(obj, dict):
+        raise FormatError(f"line {lineno}: expected a JSON object, found {type(obj).__name__}", file=path)
+    return obj

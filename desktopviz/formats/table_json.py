@@ -1,0 +1,172 @@
+"""Streaming reader of W&B ``*.table.json`` files.
+
+The file is read in chunks: the small top-level keys (``columns``, ``column_types``...) are
+decoded whole, the ``data`` array row by row, so memory stays bounded whatever the file size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktopviz.errors import FormatError, LimitError
+
+CHUNK_CHARS = 1 << 22
+DEFAULT_MAX_TABLE_BYTES = 64 * 1024**3
+_WS = " \t\r\n"
+_decoder = json.JSONDecoder()
+
+
+def max_table_bytes() -> int:
+    """The largest table.json we accept (``DESKTOPVIZ_MAX_TABLE_BYTES``, default 64 GiB)."""
+    return int(os.environ.get("DESKTOPVIZ_MAX_TABLE_BYTES", DEFAULT_MAX_TABLE_BYTES))
+
+
+@dataclass
+class TableHeader:
+    """The top-level keys of a table.json other than ``data``."""
+
+    keys: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str] | None:
+        """The ``columns`` list, if read yet."""
+        return self.keys.get("columns")
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.f = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.dec = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.pos = 0
+        self.lines_before = 0
+        self.bytes_read = 0
+        self.eof = False
+
+    def close(self) -> None:
+        self.f.close()
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        raw = self.f.read(CHUNK_CHARS)
+        self.bytes_read += len(raw)
+        try:
+            text = self.dec.decode(raw, final=not raw)
+        except UnicodeDecodeError as e:
+            raise FormatError(f"not UTF-8 near byte {self.bytes_read - len(raw) + e.start}", file=self.path) from e
+        if not raw:
+            self.eof = True
+        if self.pos > len(self.buf) // 2:
+            self.lines_before += self.buf.count("\n", 0, self.pos)
+            self.buf = self.buf[self.pos :]
+            self.pos = 0
+        self.buf += text
+        return bool(raw)
+
+    def peek(self) -> str:
+        while True:
+            buf, pos = self.buf, self.pos
+            n = len(buf)
+            while pos < n and buf[pos] in _WS:
+                pos += 1
+            self.pos = pos
+            if pos < n:
+                return buf[pos]
+            if not self.more():
+                return ""
+
+    def expect(self, chars: str, what: str) -> str:
+        c = self.peek()
+        if not c or c not in chars:
+            raise self.error(f"expected {what}, found {c!r}" if c else f"unexpected end of file, expected {what}")
+        self.pos += 1
+        return c
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                obj, end = _decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as e:
+                if self.more():
+                    continue
+                raise self.error(e.msg, e.pos) from None
+            if end >= len(self.buf) and not self.eof:
+                # a number at the very end of the buffer may continue in the next chunk
+                if self.more():
+                    continue
+            self.pos = end
+            return obj
+
+    def error(self, msg: str, at: int | None = None) -> FormatError:
+        at = self.pos if at is None else at
+        line = self.lines_before + self.buf.count("\n", 0, at) + 1
+        col = at - (self.buf.rfind("\n", 0, at) + 1) + 1
+        return FormatError(f"malformed JSON at line {line}, column {col}: {msg}", file=self.path)
+
+
+def read_table_json(path: Path, *, header_only: bool = False) -> tuple[TableHeader, Iterator[list[Any]]]:
+    """Open a table.json; return its header (keys before ``data``) and an iterator of rows.
+
+    Keys after ``data`` (``log_mode``, ``ncols``, ``nrows`` in W&B files) are added to the
+    header as the iterator finishes.
+    """
+    size = path.stat().st_size
+    if size > max_table_bytes():
+        raise LimitError(f"table file is {size:,} bytes, over the {max_table_bytes():,}-byte limit", file=path)
+    r = _Reader(path)
+    header = TableHeader()
+    try:
+        r.expect("{", "'{' at the start of a table")
+        found_data = _read_keys(r, header, stop_at_data=True)
+    except BaseException:
+        r.close()
+        raise
+    if not found_data:
+        r.close()
+        raise FormatError("table has no 'data' array", file=path)
+
+    def rows() -> Iterator[list[Any]]:
+        try:
+            if header_only:
+                return
+            r.expect("[", "'[' starting the 'data' array")
+            if r.peek() == "]":
+                r.pos += 1
+            else:
+                while True:
+                    yield r.value()
+                    if r.expect(",]", "',' or ']' between rows") == "]":
+                        break
+            if r.expect(",}", "',' or '}' after 'data'") == ",":
+                _read_keys(r, header, stop_at_data=False)
+            if r.peek():
+                raise r.error("extra text after the table")
+        finally:
+            r.close()
+
+    return header, rows()
+
+
+def _read_keys(r: _Reader, header: TableHeader, *, stop_at_data: bool) -> bool:
+    if r.peek() == "}":
+        r.pos += 1
+        return False
+    while True:
+        key = r.value()
+        if not isinstance(key, str):
+            raise r.error("expected a key")
+        r.expect(":", "':' after a key")
+        if key == "data" and stop_at_data:
+            return True
+        header.keys[key] = r.value()
+        if r.expect(",}", "',' or '}'") == "}":
+            return False

@@ -1,0 +1,636 @@
+"""The local cache: SQLite index (sqlite-utils) + content-addressed blobs + Parquet tables.
+
+Invariant: blobs and derived files are written first; the index transaction that makes a
+version visible comes last, so a killed process never leaves a half-visible version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from desktopviz.errors import CacheBusyError, DesktopvizError, NotFoundError
+from desktopviz.model import Collection, FileEntry, LineageEdge, Project, Run, TableInfo, Version
+from desktopviz.store.blobs import BlobStore
+from desktopviz.store.schema import migrate
+
+RESERVED_ALIASES = frozenset({"latest"})
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with microseconds."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def busy_timeout_seconds() -> float:
+    """How long a writer waits for another writer before reporting "cache is busy"."""
+    return float(os.environ.get("DESKTOPVIZ_BUSY_TIMEOUT", "60"))
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file to record in a new version (its bytes already in the blob store)."""
+
+    path: str
+    size: int
+    sha256: str | None
+    wandb_digest: str | None = None
+    ref: str | None = None
+    ref_version_id: int | None = None
+    ref_path: str | None = None
+
+
+@dataclass(frozen=True)
+class NewTable:
+    """A table of a new version (its Parquet file already written under ``derived/``)."""
+
+    path: str
+    kind: str
+    parquet: str
+    schema: str
+    num_rows: int
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Everything that makes a version; committed in one transaction."""
+
+    project: str
+    name: str
+    type: str
+    digest: str
+    files: list[NewFile]
+    tables: list[NewTable] = field(default_factory=list)
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    source: str | None = None
+    wandb_id: str | None = None
+    client_id: str | None = None
+    sequence_client_id: str | None = None
+    produced_by: str | None = None
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """The version a commit resolved to and whether it was newly made."""
+
+    version: Version
+    created: bool
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What ``gc`` removed."""
+
+    blobs_removed: int
+    derived_removed: int
+    tmp_removed: int
+    bytes_freed: int
+
+
+class Cache:
+    """A desktopviz cache directory."""
+
+    def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.root = Path(root)
+        index = self.root / "index.sqlite"
+        if not create and not index.exists():
+            raise NotFoundError("no desktopviz cache here (index.sqlite is missing)", file=self.root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = self.root / "tmp"
+        self.derived_dir = self.root / "derived"
+        self.blobs = BlobStore(self.root / "blobs" / "sha256", self.tmp_dir)
+        self.derived_dir.mkdir(exist_ok=True)
+        conn = sqlite3.connect(
+            index, timeout=busy_timeout_seconds(), isolation_level=None, check_same_thread=False
+        )
+        self.conn = conn
+        try:
+            with self._busy_guard():
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                migrate(conn)
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise DesktopvizError(f"the cache index is unreadable: {e}", file=index) from e
+        self.db = sqlite_utils.Database(conn)
+
+    def close(self) -> None:
+        """Close the index connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions -------------------------------------------------------------------
+    @contextmanager
+    def _busy_guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise CacheBusyError(
+                    "cache is busy: another desktopviz process is writing to it; try again",
+                    file=self.root,
+                ) from e
+            raise
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``); rolls back on any error."""
+        with self._busy_guard():
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+            with self._busy_guard():
+                self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        cur = self.conn.execute(sql, tuple(params))
+        cols = [d[0] for d in cur.description or ()]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]  # type: ignore[misc]
+
+    # -- projects and collections -----------------------------------------------------
+    def _project_id(self, name: str, *, create: bool) -> int | None:
+        row = self.conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
+        if row:
+            return row[0]
+        if not create:
+            return None
+        cur = self.conn.execute(
+            "INSERT INTO projects (name, created_at) VALUES (?, ?)", (name, now_iso())
+        )
+        return cur.lastrowid
+
+    def projects(self) -> list[Project]:
+        """All projects, by name."""
+        return [Project(**r) for r in self._q("SELECT id, name, created_at FROM projects ORDER BY name")]
+
+    def collections(self, project: str | None = None) -> list[Collection]:
+        """Artifact collections (optionally of one project), by project, type and name."""
+        sql = (
+            "SELECT c.id, p.name AS project, c.name, c.type, c.created_at, "
+            "(SELECT COUNT(*) FROM versions v WHERE v.collection_id = c.id) AS version_count "
+            "FROM collections c JOIN projects p ON p.id = c.project_id"
+        )
+        params: list[Any] = []
+        if project is not None:
+            sql += " WHERE p.name = ?"
+            params.append(project)
+        sql += " ORDER BY p.name, c.type, c.name"
+        return [Collection(**r) for r in self._q(sql, params)]
+
+    # -- versions ------------------------------------------------------------------------
+    _VERSION_SQL = (
+        "SELECT v.id, v.collection_id, p.name AS project, c.name, c.type, v.idx AS 'index', "
+        "v.digest, v.description, v.metadata, v.created_at, v.size, v.file_count, v.source, "
+        "(SELECT group_concat(alias, char(31)) FROM (SELECT alias FROM aliases a "
+        " WHERE a.version_id = v.id ORDER BY alias = 'latest' DESC, alias)) AS aliases "
+        "FROM versions v JOIN collections c ON c.id = v.collection_id "
+        "JOIN projects p ON p.id = c.project_id"
+    )
+
+    @staticmethod
+    def _version(row: dict[str, Any]) -> Version:
+        row = dict(row)
+        row["metadata"] = json.loads(row["metadata"] or "{}")
+        row["aliases"] = tuple(row["aliases"].split("\x1f")) if row["aliases"] else ()
+        return Version(**row)
+
+    def version_by_id(self, version_id: int) -> Version:
+        """The version with this id."""
+        rows = self._q(self._VERSION_SQL + " WHERE v.id = ?", (version_id,))
+        if not rows:
+            raise NotFoundError(f"no version with id {version_id}")
+        return self._version(rows[0])
+
+    def versions(self, project: str | None = None, name: str | None = None) -> list[Version]:
+        """Versions, newest index last, optionally of one project and/or collection."""
+        sql, params = self._VERSION_SQL, []
+        where = []
+        if project is not None:
+            where.append("p.name = ?")
+            params.append(project)
+        if name is not None:
+            where.append("c.name = ?")
+            params.append(name)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY p.name, c.name, v.idx"
+        return [self._version(r) for r in self._q(sql, params)]
+
+    def resolve(self, ref: str, project: str | None = None) -> Version:
+        """Find a version from ``[project/]name[:v<N>|:latest|:<alias>]`` (default ``latest``)."""
+        text = ref.strip()
+        if "/" in text:
+            project, text = text.split("/", 1)
+        name, _, which = text.partition(":")
+        which = which or "latest"
+        if not name:
+            raise NotFoundError(f"bad artifact reference {ref!r}: expected [project/]name:v<N>|alias")
+        sql = self._VERSION_SQL + " WHERE c.name = ?"
+        params: list[Any] = [name]
+        if project:
+            sql += " AND p.name = ?"
+            params.append(project)
+        if len(which) > 1 and which[0] == "v" and which[1:].isdigit():
+            sql += " AND v.idx = ?"
+            params.append(int(which[1:]))
+        else:
+            sql += " AND v.id IN (SELECT version_id FROM aliases WHERE alias = ?)"
+            params.append(which)
+        rows = self._q(sql, params)
+        if not rows:
+            where = f" in project {project!r}" if project else ""
+            known = self.collections(project)
+            if not any(c.name == name for c in known):
+                raise NotFoundError(f"no artifact named {name!r}{where}")
+            raise NotFoundError(f"artifact {name!r}{where} has no version or alias {which!r}")
+        projects = {r["project"] for r in rows}
+        if len(projects) > 1:
+            raise NotFoundError(
+                f"artifact {name!r} exists in several projects ({', '.join(sorted(projects))}); "
+                "write project/name"
+            )
+        return self._version(rows[0])
+
+    def add_version(self, new: NewVersion) -> CommitResult:
+        """Make a version visible (or find the identical one); the one step that publishes."""
+        for f in new.files:
+            if f.sha256 is not None and not self.blobs.has(f.sha256):
+                raise DesktopvizError(
+                    f"blob for {f.path!r} is missing (removed by a concurrent gc?); import again",
+                    file=self.root,
+                )
+        for t in new.tables:
+            if not (self.root / t.parquet).is_file():
+                raise DesktopvizError(f"table {t.path!r} was not materialised", file=self.root)
+        with self.write() as conn:
+            pid = self._project_id(new.project, create=True)
+            row = conn.execute(
+                "SELECT id, type FROM collections WHERE project_id = ? AND name = ?",
+                (pid, new.name),
+            ).fetchone()
+            if row is None:
+                cid = conn.execute(
+                    "INSERT INTO collections (project_id, name, type, created_at) VALUES (?,?,?,?)",
+                    (pid, new.name, new.type, now_iso()),
+                ).lastrowid
+            else:
+                cid, existing_type = row
+                if existing_type != new.type:
+                    raise DesktopvizError(
+                        f"artifact {new.name!r} in project {new.project!r} has type "
+                        f"{existing_type!r}, not {new.type!r}"
+                    )
+            same = conn.execute(
+                "SELECT id FROM versions WHERE collection_id = ? AND digest = ? ORDER BY idx DESC",
+                (cid, new.digest),
+            ).fetchone()
+            created = same is None
+            if created:
+                idx = conn.execute(
+                    "SELECT COALESCE(MAX(idx) + 1, 0) FROM versions WHERE collection_id = ?", (cid,)
+                ).fetchone()[0]
+                vid = conn.execute(
+                    "INSERT INTO versions (collection_id, idx, digest, description, metadata, "
+                    "created_at, size, file_count, source, wandb_id, client_id, sequence_client_id) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        cid, idx, new.digest, new.description,
+                        json.dumps(new.metadata, sort_keys=True, allow_nan=True),
+                        new.created_at or now_iso(), sum(f.size for f in new.files),
+                        len(new.files), new.source, new.wandb_id, new.client_id,
+                        new.sequence_client_id,
+                    ),
+                ).lastrowid
+                conn.executemany(
+                    "INSERT INTO files (version_id, path, size, sha256, wandb_digest, ref, "
+                    "ref_version_id, ref_path) VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (vid, f.path, f.size, f.sha256, f.wandb_digest, f.ref, f.ref_version_id,
+                         f.ref_path)
+                        for f in new.files
+                    ],
+                )
+                conn.executemany(
+                    "INSERT INTO tables (version_id, path, kind, parquet, schema, num_rows) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [(vid, t.path, t.kind, t.parquet, t.schema, t.num_rows) for t in new.tables],
+                )
+                self._set_alias_in_tx(cid, "latest", vid)
+            else:
+                vid = same[0]
+                if new.client_id:
+                    conn.execute(
+                        "UPDATE versions SET client_id = COALESCE(client_id, ?), "
+                        "sequence_client_id = COALESCE(sequence_client_id, ?), "
+                        "wandb_id = COALESCE(wandb_id, ?) WHERE id = ?",
+                        (new.client_id, new.sequence_client_id, new.wandb_id, vid),
+                    )
+            for alias in new.aliases:
+                if alias not in RESERVED_ALIASES:
+                    self._set_alias_in_tx(cid, _check_alias(alias), vid)
+            if new.produced_by:
+                self._add_lineage_in_tx(new.produced_by, vid, "output")
+        return CommitResult(self.version_by_id(vid), created)
+
+    def _set_alias_in_tx(self, collection_id: int, alias: str, version_id: int) -> None:
+        self.conn.execute(
+            "INSERT INTO aliases (collection_id, alias, version_id) VALUES (?,?,?) "
+            "ON CONFLICT (collection_id, alias) DO UPDATE SET version_id = excluded.version_id",
+            (collection_id, alias, version_id),
+        )
+
+    def set_alias(self, version: Version, alias: str) -> Version:
+        """Point ``alias`` at ``version`` (moving it from another version of the collection)."""
+        alias = _check_alias(alias)
+        if alias in RESERVED_ALIASES:
+            raise DesktopvizError(f"alias {alias!r} is managed by desktopviz and cannot be set")
+        with self.write():
+            self._set_alias_in_tx(version.collection_id, alias, version.id)
+        return self.version_by_id(version.id)
+
+    def remove_alias(self, version: Version, alias: str) -> Version:
+        """Remove a user alias from a version."""
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM aliases WHERE collection_id = ? AND alias = ? AND version_id = ? "
+                "AND alias != 'latest'",
+                (version.collection_id, alias, version.id),
+            )
+        return self.version_by_id(version.id)
+
+    # -- files and tables ----------------------------------------------------------------
+    def files(self, version: Version | int) -> list[FileEntry]:
+        """The files of a version, by path."""
+        vid = version if isinstance(version, int) else version.id
+        rows = self._q(
+            "SELECT path, size, sha256, wandb_digest, ref, ref_version_id, ref_path FROM files "
+            "WHERE version_id = ? ORDER BY path",
+            (vid,),
+        )
+        return [FileEntry(**r) for r in rows]
+
+    def file_path(self, version: Version | int, path: str) -> Path:
+        """The local path of a version's file bytes (following references)."""
+        vid = version if isinstance(version, int) else version.id
+        row = self.conn.execute(
+            "SELECT sha256, ref FROM files WHERE version_id = ? AND path = ?", (vid, path)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no file {path!r} in this version")
+        sha, ref = row
+        if sha is None:
+            raise NotFoundError(f"file {path!r} is a reference to {ref!r}, whose bytes are not here")
+        return self.blobs.path(sha)
+
+    def tables(self, version: Version | int) -> list[TableInfo]:
+        """The tables of a version."""
+        vid = version if isinstance(version, int) else version.id
+        rows = self._q(
+            "SELECT version_id, path, kind, parquet, schema, num_rows FROM tables "
+            "WHERE version_id = ? ORDER BY path",
+            (vid,),
+        )
+        return [TableInfo(**r) for r in rows]
+
+    def table_info(self, version: Version, path: str | None = None) -> TableInfo:
+        """One table of a version: by its path or the name it was added under."""
+        tables = self.tables(version)
+        if path is None:
+            if len(tables) == 1:
+                return tables[0]
+            if not tables:
+                raise NotFoundError(f"{version.ref} holds no table")
+            names = ", ".join(t.path for t in tables)
+            raise NotFoundError(f"{version.ref} holds several tables; name one of: {names}")
+        for t in tables:
+            if path in (t.path, table_name(t.path)):
+                return t
+        names = ", ".join(t.path for t in tables) or "none"
+        raise NotFoundError(f"{version.ref} has no table {path!r} (tables: {names})")
+
+    def parquet_path(self, table: TableInfo) -> Path:
+        """The Parquet file of a materialised table."""
+        return self.root / table.parquet
+
+    # -- runs and lineage ---------------------------------------------------------------
+    def upsert_run(self, run: Run) -> None:
+        """Record a run (insert or update its fields)."""
+        with self.write():
+            pid = self._project_id(run.project, create=True)
+            self.conn.execute(
+                "INSERT INTO runs (id, project_id, name, job_type, state, config, summary, "
+                "environment, created_at, finished_at, source) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, job_type = excluded.job_type, "
+                "state = excluded.state, config = excluded.config, summary = excluded.summary, "
+                "environment = excluded.environment, finished_at = excluded.finished_at",
+                (
+                    run.id, pid, run.name, run.job_type, run.state, _dumps(run.config),
+                    _dumps(run.summary), _dumps(run.environment), run.created_at or now_iso(),
+                    run.finished_at, run.source,
+                ),
+            )
+
+    def log_history(self, run_id: str, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Append metric history rows ``(step, {metric: value})`` to a run."""
+        with self.write():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO run_history (run_id, step, data) VALUES (?,?,?)",
+                [(run_id, step, _dumps(data)) for step, data in rows],
+            )
+
+    def runs(self, project: str | None = None) -> list[Run]:
+        """Runs, optionally of one project, oldest first."""
+        sql = (
+            "SELECT r.id, p.name AS project, r.name, r.job_type, r.state, r.config, r.summary, "
+            "r.environment, r.created_at, r.finished_at, r.source FROM runs r "
+            "JOIN projects p ON p.id = r.project_id"
+        )
+        params: list[Any] = []
+        if project is not None:
+            sql += " WHERE p.name = ?"
+            params.append(project)
+        sql += " ORDER BY r.created_at, r.id"
+        out = []
+        for r in self._q(sql, params):
+            for key in ("config", "summary", "environment"):
+                r[key] = json.loads(r[key] or "{}")
+            out.append(Run(**r))
+        return out
+
+    def run(self, run_id: str) -> Run:
+        """One run by id."""
+        for r in self.runs():
+            if r.id == run_id:
+                return r
+        raise NotFoundError(f"no run {run_id!r}")
+
+    def history(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """A run's metric history, by step."""
+        rows = self.conn.execute(
+            "SELECT step, data FROM run_history WHERE run_id = ? ORDER BY step", (run_id,)
+        ).fetchall()
+        return [(step, json.loads(data)) for step, data in rows]
+
+    def _add_lineage_in_tx(self, run_id: str, version_id: int, direction: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO lineage (run_id, version_id, direction) VALUES (?,?,?)",
+            (run_id, version_id, direction),
+        )
+
+    def add_lineage(self, run_id: str, version_id: int, direction: str) -> None:
+        """Record that a run produced (``output``) or used (``input``) a version."""
+        with self.write():
+            self._add_lineage_in_tx(run_id, version_id, direction)
+
+    def lineage(self, project: str | None = None) -> list[LineageEdge]:
+        """Every lineage edge (optionally of one project's runs)."""
+        sql = "SELECT l.run_id, l.version_id, l.direction FROM lineage l"
+        params: list[Any] = []
+        if project is not None:
+            sql += " JOIN runs r ON r.id = l.run_id JOIN projects p ON p.id = r.project_id WHERE p.name = ?"
+            params.append(project)
+        sql += " ORDER BY l.run_id, l.version_id"
+        return [LineageEdge(**r) for r in self._q(sql, params)]
+
+    def producer(self, version: Version) -> str | None:
+        """The id of the run that logged this version, if known."""
+        row = self.conn.execute(
+            "SELECT run_id FROM lineage WHERE version_id = ? AND direction = 'output'", (version.id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def consumers(self, version: Version) -> list[str]:
+        """The ids of the runs that used this version."""
+        rows = self.conn.execute(
+            "SELECT run_id FROM lineage WHERE version_id = ? AND direction = 'input' ORDER BY run_id",
+            (version.id,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def find_version_by_client_id(self, client_id: str) -> Version | None:
+        """The version logged with this W&B client id (or sequence client id)."""
+        row = self.conn.execute(
+            "SELECT id FROM versions WHERE client_id = ? OR sequence_client_id = ? "
+            "ORDER BY idx DESC LIMIT 1",
+            (client_id, client_id),
+        ).fetchone()
+        return self.version_by_id(row[0]) if row else None
+
+    def find_version_by_wandb_id(self, wandb_id: str) -> Version | None:
+        """The version that carries this W&B server artifact id."""
+        row = self.conn.execute("SELECT id FROM versions WHERE wandb_id = ?", (wandb_id,)).fetchone()
+        return self.version_by_id(row[0]) if row else None
+
+    def find_file_by_digest(self, path: str, wandb_digest: str) -> tuple[Version, str] | None:
+        """A non-reference file with this path and W&B digest, in the oldest version holding it."""
+        row = self.conn.execute(
+            "SELECT version_id, path FROM files WHERE wandb_digest = ? AND ref IS NULL "
+            "ORDER BY path = ? DESC, version_id LIMIT 1",
+            (wandb_digest, path),
+        ).fetchone()
+        return (self.version_by_id(row[0]), row[1]) if row else None
+
+    # -- maintenance ---------------------------------------------------------------------
+    def gc(self, *, tmp_min_age: float = 600.0) -> GcReport:
+        """Remove blobs and derived files no version refers to, and stale temp files."""
+        with self.write() as conn:
+            used = {r[0] for r in conn.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL")}
+            used_derived = {r[0] for r in conn.execute("SELECT parquet FROM tables")}
+            freed = blobs = derived = 0
+            for digest in self.blobs.all_digests() - used:
+                freed += self.blobs.remove(digest)
+                blobs += 1
+            tables_dir = self.derived_dir / "tables"
+            if tables_dir.exists():
+                for p in tables_dir.rglob("*.parquet"):
+                    if p.relative_to(self.root).as_posix() not in used_derived:
+                        freed += p.stat().st_size
+                        p.unlink()
+                        derived += 1
+        tmp = 0
+        cutoff = time.time() - tmp_min_age
+        for p in self.tmp_dir.rglob("*"):
+            try:
+                if p.is_file() and p.stat().st_mtime <= cutoff:
+                    freed += p.stat().st_size
+                    p.unlink()
+                    tmp += 1
+            except FileNotFoundError:
+                continue
+        return GcReport(blobs, derived, tmp, freed)
+
+    def check(self) -> list[str]:
+        """Consistency problems of the index against the files (empty list: consistent)."""
+        problems = []
+        (ok,) = self.conn.execute("PRAGMA integrity_check").fetchone()
+        if ok != "ok":
+            problems.append(f"index integrity: {ok}")
+        for vid, path, sha in self.conn.execute(
+            "SELECT version_id, path, sha256 FROM files WHERE sha256 IS NOT NULL"
+        ):
+            if not self.blobs.has(sha):
+                problems.append(f"version {vid}: blob of {path!r} is missing")
+        for vid, path, parquet in self.conn.execute("SELECT version_id, path, parquet FROM tables"):
+            if not (self.root / parquet).is_file():
+                problems.append(f"version {vid}: table {path!r} has no Parquet file")
+        for (cid,) in self.conn.execute("SELECT id FROM collections"):
+            n = self.conn.execute(
+                "SELECT COUNT(*) FROM aliases a JOIN versions v ON v.id = a.version_id "
+                "WHERE a.collection_id = ? AND a.alias = 'latest' AND v.idx = "
+                "(SELECT MAX(idx) FROM versions WHERE collection_id = ?)",
+                (cid, cid),
+            ).fetchone()[0]
+            has_versions = self.conn.execute(
+                "SELECT COUNT(*) FROM versions WHERE collection_id = ?", (cid,)
+            ).fetchone()[0]
+            if has_versions and n != 1:
+                problems.append(f"collection {cid}: 'latest' does not point at the newest version")
+        return problems
+
+    def size_bytes(self) -> int:
+        """Bytes the cache occupies on disk."""
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+
+
+def table_name(path: str) -> str:
+    """The name a table was added under: ``preds`` for ``preds.table.json``."""
+    base = path.rsplit("/", 1)[-1]
+    for suffix in (".table.json", ".joined-table.json", ".partitioned-table.json"):
+        if base.endswith(suffix):
+            return path[: -len(suffix)]
+    return path.rsplit(".", 1)[0] if "." in base else path
+
+
+def _check_alias(alias: str) -> str:
+    alias = alias.strip()
+    if not alias or any(c in alias for c in "/:\n\t ") or alias.startswith("v") and alias[1:].isdigit():
+        raise DesktopvizError(
+            f"bad alias {alias!r}: use letters, digits, '-', '_' or '.', not a version like v3"
+        )
+    return alias
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, allow_nan=True)

@@ -1,0 +1,125 @@
+"""The cache index schema and its migrations (``PRAGMA user_version`` counts them)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from desktopviz.errors import DesktopvizError
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        idx INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        description TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        source TEXT,
+        wandb_id TEXT,
+        client_id TEXT,
+        sequence_client_id TEXT,
+        UNIQUE (collection_id, idx)
+    );
+    CREATE INDEX versions_by_digest ON versions (collection_id, digest);
+    CREATE INDEX versions_by_client_id ON versions (client_id);
+    CREATE TABLE aliases (
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        alias TEXT NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        PRIMARY KEY (collection_id, alias)
+    );
+    CREATE TABLE files (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT,
+        wandb_digest TEXT,
+        ref TEXT,
+        ref_version_id INTEGER REFERENCES versions(id),
+        ref_path TEXT,
+        PRIMARY KEY (version_id, path)
+    );
+    CREATE INDEX files_by_sha256 ON files (sha256);
+    CREATE INDEX files_by_wandb_digest ON files (wandb_digest);
+    CREATE TABLE tables (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        parquet TEXT NOT NULL,
+        schema TEXT NOT NULL,
+        num_rows INTEGER NOT NULL,
+        PRIMARY KEY (version_id, path)
+    );
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT,
+        job_type TEXT,
+        state TEXT,
+        config TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}',
+        environment TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        source TEXT
+    );
+    CREATE TABLE run_history (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        step INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, step)
+    );
+    CREATE TABLE lineage (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        direction TEXT NOT NULL CHECK (direction IN ('output', 'input')),
+        PRIMARY KEY (run_id, version_id, direction)
+    );
+    CREATE INDEX lineage_by_version ON lineage (version_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the index up to :data:`SCHEMA_VERSION`; return the version found before."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise DesktopvizError(
+            f"the cache index has schema version {found}, newer than this desktopviz "
+            f"understands ({SCHEMA_VERSION}); upgrade desktopviz"
+        )
+    for number in range(found, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
