@@ -1,0 +1,5 @@
+"""``python -m desktopviz`` runs the command line."""
+
+from desktopviz.cli.main import main
+
+raise SystemExit(main())

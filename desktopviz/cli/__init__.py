@@ -1,0 +1,1 @@
+"""The ``desktopviz`` command line."""

@@ -1,0 +1,192 @@
+"""The bodies of the CLI commands (each returns an exit code)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from desktopviz.cli.main import EXIT_OK, open_cache
+from desktopviz.cli.progress_bar import TerminalProgress
+from desktopviz.errors import DesktopvizError, NotFoundError
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from desktopviz.importing import import_path
+
+    cache = open_cache(args)
+    bar = TerminalProgress(False if args.quiet else None)
+    try:
+        for raw in args.paths:
+            path = Path(raw)
+            results = import_path(cache, path, project=args.project, artifact_type=args.artifact_type, progress=bar)
+            bar.close()
+            if results:
+                print(f"project: {results[0].project}")
+            for r in results:
+                print(f"  {r.line()}")
+    finally:
+        bar.close()
+        cache.close()
+    return EXIT_OK
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    cache = open_cache(args)
+    try:
+        target = args.target or ""
+        project, _, artifact = target.partition("/")
+        if not project:
+            projects = cache.projects()
+            if not projects:
+                print("(the cache is empty: try `desktopviz demo` or `desktopviz import PATH`)")
+            counts = {}
+            for c in cache.collections():
+                counts[c.project] = counts.get(c.project, 0) + 1
+            runs = {}
+            for r in cache.runs():
+                runs[r.project] = runs.get(r.project, 0) + 1
+            for p in projects:
+                print(f"{p.name}\t{counts.get(p.name, 0)} artifacts\t{runs.get(p.name, 0)} runs")
+        elif not artifact:
+            cols = cache.collections(project)
+            if not cols and project not in {p.name for p in cache.projects()}:
+                raise NotFoundError(f"no project {project!r}")
+            for c in cols:
+                print(f"{c.name}\t{c.type}\t{c.version_count} versions")
+        else:
+            versions = cache.versions(project, artifact)
+            if not versions:
+                raise NotFoundError(f"no artifact {artifact!r} in project {project!r}")
+            for v in versions:
+                aliases = ",".join(v.aliases) or "-"
+                print(f"{v.tag}\t{aliases}\t{v.file_count} files\t{_size(v.size)}\t{_when(v.created_at)}")
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
+    from desktopviz.formats.cells import column_cells
+
+    if args.limit is not None and args.limit < 0:
+        raise DesktopvizError(f"--limit must be 0 or more, not {args.limit}")
+    cache = open_cache(args, create=False)
+    try:
+        version = cache.resolve(args.ref)
+        info = cache.table_info(version, args.table)
+        descs = {d["name"]: d for d in json.loads(info.schema)["columns"]}
+        pf = pq.ParquetFile(cache.parquet_path(info))
+        remaining = info.num_rows if args.limit is None else min(args.limit, info.num_rows)
+        if args.format == "parquet":
+            out_path = args.output
+            sink = out_path or sys.stdout.buffer
+            with pq.ParquetWriter(sink, pf.schema_arrow, compression="zstd") as w:
+                for batch in pf.iter_batches(batch_size=65536):
+                    if remaining <= 0:
+                        break
+                    batch = batch.slice(0, remaining)
+                    remaining -= batch.num_rows
+                    w.write_batch(batch)
+            return EXIT_OK
+        out: IO[str] = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            names = pf.schema_arrow.names
+            writer = None
+            if args.format == "csv":
+                writer = csv.writer(out)
+                writer.writerow(names)
+            for batch in pf.iter_batches(batch_size=8192):
+                if remaining <= 0:
+                    break
+                batch = batch.slice(0, remaining)
+                remaining -= batch.num_rows
+                cols = [column_cells(batch.column(i), descs.get(n, {})) for i, n in enumerate(names)]
+                for row in zip(*cols, strict=True):
+                    if writer is not None:
+                        writer.writerow([_csv_cell(v) for v in row])
+                    else:
+                        out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str))
+                        out.write("\n")
+        finally:
+            if args.output:
+                out.close()
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
+def _csv_cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, dict | list):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return v
+
+
+def cmd_alias(args: argparse.Namespace) -> int:
+    cache = open_cache(args, create=False)
+    try:
+        version = cache.resolve(args.ref)
+        if args.remove:
+            version = cache.remove_alias(version, args.name)
+        else:
+            version = cache.set_alias(version, args.name)
+        print(f"{version.ref} [{', '.join(version.aliases)}]")
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    cache = open_cache(args)
+    try:
+        report = cache.gc()
+        print(
+            f"removed {report.blobs_removed} blobs, {report.derived_removed} derived files, "
+            f"{report.tmp_removed} temp files; freed {_size(report.bytes_freed)}"
+        )
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from desktopviz.demo import build_demo, demo_summary
+
+    cache = open_cache(args)
+    bar = TerminalProgress(False if args.quiet else None)
+    try:
+        build_demo(cache, n_images=args.images, progress=bar)
+        bar.close()
+        print(f"cache: {cache.root}")
+        print(demo_summary(cache))
+    finally:
+        bar.close()
+        cache.close()
+    return EXIT_OK
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+

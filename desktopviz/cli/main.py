@@ -1,0 +1,87 @@
+"""``desktopviz [--cache DIR] COMMAND ...``: import, ls, table, alias, gc, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from desktopviz.errors import DesktopvizError
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"desktopviz: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    p = _Parser(prog="desktopviz", description="Browse, query and compare versioned ML artifacts offline.")
+    p.add_argument("--cache", metavar="DIR", help="cache folder (default: $DESKTOPVIZ_CACHE or the user cache dir)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("import", help="import W&B artifact folders, offline runs, tables, CSV, Parquet, JSONL, images")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--project", help="project to import into (default: derived from the path)")
+    s.add_argument("--type", dest="artifact_type", help="artifact type when the input does not say (default: dataset)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("ls", help="list projects, artifacts or versions")
+    s.add_argument("target", nargs="?", metavar="PROJECT[/ARTIFACT]")
+
+    s = sub.add_parser("table", help="print or export a table of an artifact version")
+    s.add_argument("ref", metavar="REF", help="[project/]name:v<N>|latest|<alias>")
+    s.add_argument("table", nargs="?", metavar="TABLE", help="the table's path in the artifact")
+    s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
+    s.add_argument("--limit", type=int, metavar="N")
+    s.add_argument("--output", "-o", metavar="FILE")
+
+    s = sub.add_parser("alias", help="point an alias at a version (moving it within the artifact)")
+    s.add_argument("ref", metavar="REF")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--remove", action="store_true", help="remove the alias instead")
+
+    sub.add_parser("gc", help="remove unreferenced blobs, derived files and stale temp files")
+    s = sub.add_parser("demo", help="build the built-in demo project into the cache and print its summary")
+    s.add_argument("--images", type=int, default=600, help="dataset size (default 600)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.version:
+        from desktopviz import __version__
+
+        print(f"desktopviz {__version__}")
+        return EXIT_OK
+    if not args.command:
+        build_parser().print_help()
+        return EXIT_OK
+    from desktopviz.cli import commands
+
+    try:
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except DesktopvizError as e:
+        print(f"desktopviz: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("desktopviz: interrupted", file=sys.stderr)
+        return 130
+
+
+def open_cache(args: argparse.Namespace, *, create: bool = True):  # noqa: ANN201
+    """The cache the command works on."""
+    from desktopviz.store.cache import Cache
+    from desktopviz.store.location import cache_dir
+
+    return Cache(cache_dir(args.cache), create=create)
+
