@@ -5,7 +5,8 @@ Everything here is pure numpy + Pillow: each :class:`Scene` carries an RGB image
 simulates a detector/segmenter of a given ``skill`` on a scene. The output is deterministic
 for a given random generator state.
 
-Run ``python -m desktopviz.demo_scenes [out.png]`` to write a contact sheet of 24 scenes.
+Run ``python -m desktopviz.demo_scenes [out.png [seed]]`` to write a contact sheet of 24 scenes
+(per scene: image | ground truth overlay | simulated skill-0.6 prediction overlay).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ _LOOKS: dict[str, tuple[Color, Color, tuple[float, float, float], float]] = {
     # weather: sky top, sky at horizon, light multiplier, haze strength
     "sunny": ((82, 142, 214), (176, 208, 234), (1.0, 1.0, 1.0), 0.32),
     "cloudy": ((138, 150, 170), (196, 201, 210), (0.9, 0.91, 0.94), 0.38),
-    "night": ((10, 14, 36), (42, 52, 90), (0.4, 0.44, 0.6), 0.3),
+    "night": ((10, 14, 36), (42, 52, 90), (0.5, 0.54, 0.7), 0.3),
     "rain": ((92, 102, 118), (146, 153, 164), (0.74, 0.77, 0.83), 0.45),
     "fog": ((196, 199, 204), (214, 216, 219), (0.97, 0.97, 0.98), 0.74),
 }
@@ -476,14 +477,14 @@ class _Road:
 
 
 def _plan_object(rng: np.random.Generator, cls: int, theme: bool, road: _Road, s2: int,
-                 look: _Look, t_max: float = 0.9) -> _Obj:
+                 look: _Look, t_max: float = 0.9, anchor: _Obj | None = None) -> _Obj:
     k = s2 / 128.0  # 2x-canvas pixels per model unit at depth t = 1
     if cls == _BUILDING:
         t = rng.uniform(0.22, 0.4) if theme else rng.uniform(0.0, 0.14)
     elif theme:
         t = rng.uniform(0.62, 0.95)
     else:
-        t = rng.uniform(0.16, max(0.3, t_max))
+        t = 0.16 + (max(0.3, t_max) - 0.16) * rng.random() ** 0.7
     s = k * (0.22 + 0.78 * t) * rng.uniform(0.92, 1.1)
     if cls == _BUILDING:
         s *= 1.25
@@ -494,15 +495,21 @@ def _plan_object(rng: np.random.Generator, cls: int, theme: bool, road: _Road, s
     p = _object_params(rng, cls, theme)
     half = (p["width"] / 2 if cls == _BUILDING else _HALF_W[cls]) * s
     on_road = cls in (_CAR, _BUS) or (cls in (_PERSON, _BICYCLE) and rng.random() < 0.25)
+    u_side, u_gap, u_group = rng.random(3)
+    side = 1 if u_side < 0.5 else -1
     if on_road:
-        x = cx + rng.uniform(-0.6, 0.6) * max(hw - half * 0.6, 0)
+        x = cx + (2 * u_gap - 1) * 0.6 * max(hw - half * 0.6, 0)
     else:
-        side = 1 if rng.random() < 0.5 else -1
-        gap = half + rng.uniform(0.02, 0.3 if cls != _BUILDING else 0.05) * s2
+        gap = half * 0.8 + u_gap * (0.22 if cls != _BUILDING else 0.05) * s2
         x = cx + side * (hw + gap)
         if not (-0.3 * half < x < s2 + 0.3 * half):
             x = cx - side * (hw + gap)
-        x = float(np.clip(x, -0.3 * half, s2 + 0.3 * half))
+    if anchor is not None and cls != _BUILDING and u_group < 0.35:
+        # stand next to the subject (partial overlaps make occlusion happen)
+        a_half = _HALF_W.get(anchor.cls, 20) * anchor.s
+        x = anchor.x + side * (0.3 + 0.7 * u_gap) * (a_half + half)
+    lo, hi = (half, s2 - half) if theme else (-0.3 * half, s2 + 0.3 * half)
+    x = float(np.clip(x, lo, max(lo, hi)))
     flip = 1 if rng.random() < 0.5 else -1
     return _Obj(cls, x, base, s, t, flip, _object_colors(rng, cls, look, t, p), p, theme)
 
@@ -610,17 +617,17 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
     look = _make_look(weather)
     horizon = rng.uniform(0.36, 0.5) * s2
     road = _Road(horizon, rng.uniform(0.3, 0.7) * s2, rng.uniform(0.15, 0.85) * s2,
-                 rng.uniform(0.015, 0.05) * s2, rng.uniform(0.26, 0.42) * s2)
+                 rng.uniform(0.012, 0.04) * s2, rng.uniform(0.2, 0.36) * s2)
 
     theme = int(rng.choice(_OBJECT_IDS))
-    n_extra = int(rng.choice(6, p=[0.05, 0.13, 0.22, 0.25, 0.21, 0.14]))
+    n_extra = int(rng.choice(6, p=[0.03, 0.1, 0.2, 0.27, 0.24, 0.16]))
     extras = [int(c) for c in rng.choice(_OBJECT_IDS, size=n_extra, p=_EXTRA_P)]
     if theme == _PERSON and extras and rng.random() < 0.5:
         extras[0] = _PERSON  # people often come in pairs
     objs = [_plan_object(rng, theme, True, road, s2, look)]
     # extras stand mostly behind the subject, sometimes in front of it
     t_max = 0.92 if rng.random() < 0.2 else objs[0].t - 0.05
-    objs += [_plan_object(rng, c, False, road, s2, look, t_max) for c in extras]
+    objs += [_plan_object(rng, c, False, road, s2, look, t_max, objs[0]) for c in extras]
     objs.sort(key=lambda o: (o.cls != _BUILDING, o.base))
 
     # occlusion: compose silhouettes far -> near, drop objects that end up barely visible
@@ -771,7 +778,7 @@ def predict(scene: Scene, rng: np.random.Generator, skill: float) -> Prediction:
     pmask = np.zeros((h, w), np.uint8)
     boxes: list[Box] = []
     for i, b in enumerate(scene.boxes):
-        u_miss, u_cls, u_seg = rng.random(3)
+        u_miss, u_cls, u_seg, u_r = rng.random(4)
         alt = int(rng.integers(0, 3))
         jit = rng.normal(0.0, 1.0, 4)
         z_score, z_seg = rng.normal(0.0, 1.0, 2)
@@ -785,9 +792,11 @@ def predict(scene: Scene, rng: np.random.Generator, skill: float) -> Prediction:
         # segmentation: wobbly boundary, over/under segmentation, occasional drop/relabel
         obj = scene.instances == i + 1
         if not (missed and u_seg < 0.8):
-            r = int(round(err * 4.5 * (0.35 + 0.65 * small)))
+            r = int(err * 5.0 * (0.3 + 0.7 * small) + u_r)  # stochastic rounding
             if r > 0:
                 core = _erode(obj, r)
+                if np.count_nonzero(core) < 0.5 * np.count_nonzero(obj):
+                    core = obj  # thin structure: only bleed outwards
                 band = _dilate(obj, r) & ~core
                 thr = 0.5 + 0.25 * z_seg * err
                 obj = core | (band & (noise > thr))
@@ -905,6 +914,7 @@ def _contact_sheet(n: int = 24, seed: int = 0, size: int = 128, cols: int = 3) -
 
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/demo_scenes.png"
+    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     t0 = time.perf_counter()
-    _contact_sheet().save(out)
+    _contact_sheet(seed=seed).save(out)
     print(f"wrote {out} in {time.perf_counter() - t0:.2f}s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -19,14 +20,15 @@ def max_image_pixels() -> int:
     return int(os.environ.get("DESKTOPVIZ_MAX_IMAGE_PIXELS", default))
 
 
-def check_image(path: Path, *, verify: bool = True, name: str | None = None) -> tuple[int, int, str]:
-    """``(width, height, format)`` of an image file; refuse bombs, truncated and non-images."""
-    label = name or str(path)
+def check_image(path: Path | bytes, *, verify: bool = True, name: str | None = None) -> tuple[int, int, str]:
+    """``(width, height, format)`` of an image file (or its bytes); refuse bombs, truncated and non-images."""
+    label = name or ("<image bytes>" if isinstance(path, bytes) else str(path))
+    source = io.BytesIO(path) if isinstance(path, bytes) else path
     limit = max_image_pixels()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(source) as im:
                 width, height = im.size
                 fmt = (im.format or "").lower()
                 if width * height > limit:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.manifest import artifact_digest, file_digest, parse_reference
@@ -114,9 +115,9 @@ def _materialize_tables(
     def local(rel: str) -> Path:
         f = by_path.get(rel)
         if f is None:
-            raise FormatError("file is not in the artifact")
+            raise FormatError(f"{rel!r} is not a file of the artifact")
         if f.sha256 is None:
-            raise FormatError(f"file is a reference to {f.ref} whose bytes are not here")
+            raise FormatError(f"{rel!r} is a reference to {f.ref} whose bytes are not here")
         return cache.blobs.path(f.sha256)
 
     table_paths = [p for p in listing if table_kind(p)]
@@ -138,7 +139,9 @@ def _materialize_tables(
 def _resolve_ref(cache: Cache, path: str, uri: str, digest: str | None) -> tuple[int | None, str | None]:
     ref = parse_reference(uri)
     target = None
-    if ref.artifact_id:
+    if ref.scheme == "desktopviz-artifact":
+        target = cache.find_version_by_digest(urlparse(uri).netloc)
+    elif ref.artifact_id:
         target = cache.find_version_by_wandb_id(ref.artifact_id)
     elif ref.client_id:
         target = cache.find_version_by_client_id(ref.client_id)

@@ -543,6 +543,11 @@ class Cache:
         row = self.conn.execute("SELECT id FROM versions WHERE wandb_id = ?", (wandb_id,)).fetchone()
         return self.version_by_id(row[0]) if row else None
 
+    def find_version_by_digest(self, digest: str) -> Version | None:
+        """The oldest version with this content digest."""
+        row = self.conn.execute("SELECT id FROM versions WHERE digest = ? ORDER BY id LIMIT 1", (digest,)).fetchone()
+        return self.version_by_id(row[0]) if row else None
+
     def find_file_by_digest(self, path: str, wandb_digest: str) -> tuple[Version, str] | None:
         """A non-reference file with this path and W&B digest, in the oldest version holding it."""
         row = self.conn.execute(
