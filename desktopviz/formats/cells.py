@@ -34,11 +34,10 @@ class ColumnState:
 
     name: str
     kind: str | None = None
-    sparse: bool = False
 
     def describe(self, arrow_type: pa.DataType) -> dict[str, Any]:
         """The column descriptor stored with the table."""
-        return {"name": self.name, "kind": self.kind or PLAIN, "sparse": self.sparse, "arrow": str(arrow_type)}
+        return {"name": self.name, "kind": self.kind or PLAIN, "arrow": str(arrow_type)}
 
 
 @dataclass
@@ -94,14 +93,17 @@ class BatchConverter:
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
             st.kind = JSON
             return json_array(values)
-        if not parquet_writable(arr.type):
+        if not parquet_writable(arr.type) or (has_float(arr.type) and contains_bool(values)):
+            # Arrow reads a bool among floats as 0.0/1.0; keep such columns exact as JSON
             st.kind = JSON
             return json_array(values)
         if arr.type == pa.null() and st.kind is None:
             return arr
+        if has_missing_children(arr) and not uniform_keys(values):
+            # dicts whose key sets differ: a struct would blur "absent" and "null"; keep them exact
+            st.kind = JSON
+            return json_array(values)
         st.kind = st.kind or PLAIN
-        if not st.sparse and has_missing_children(arr):
-            st.sparse = True
         return arr
 
 
@@ -138,6 +140,32 @@ def parquet_writable(t: pa.DataType) -> bool:
     return True
 
 
+def has_float(t: pa.DataType) -> bool:
+    """True when a floating-point type is anywhere inside ``t``."""
+    if pa.types.is_floating(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(has_float(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return has_float(t.value_type)
+    return False
+
+
+def contains_bool(values: list[Any]) -> bool:
+    """True when a bool is anywhere inside ``values`` (lists and dicts included)."""
+    stack = [values]
+    while stack:
+        seq = stack.pop()
+        for v in seq:
+            if v is True or v is False:
+                return True
+            if type(v) is list:
+                stack.append(v)
+            elif type(v) is dict:
+                stack.append(list(v.values()))
+    return False
+
+
 def has_missing_children(arr: pa.Array) -> bool:
     """True when a struct inside has a null field under a non-null parent (a key absent or null)."""
     t = arr.type
@@ -155,6 +183,22 @@ def has_missing_children(arr: pa.Array) -> bool:
     return False
 
 
+def uniform_keys(values: list[Any]) -> bool:
+    """True when every dict at the same place in ``values`` has the same keys."""
+    seen: dict[str, frozenset[str]] = {}
+    stack: list[tuple[str, Any]] = [("", v) for v in values]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            keys = frozenset(v)
+            if seen.setdefault(path, keys) != keys:
+                return False
+            stack.extend((f"{path}.{k}", x) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((f"{path}[]", x) for x in v)
+    return True
+
+
 def column_cells(column: pa.ChunkedArray | pa.Array, desc: dict[str, Any]) -> list[Any]:
     """A column's cells as Python values, in their W&B JSON form."""
     kind = desc.get("kind", PLAIN)
@@ -163,17 +207,7 @@ def column_cells(column: pa.ChunkedArray | pa.Array, desc: dict[str, Any]) -> li
         return [media_cell(v) for v in values]
     if kind == JSON:
         return [None if v is None else json.loads(v) for v in values]
-    if desc.get("sparse"):
-        return [_drop_none_keys(v) for v in values]
     return values
-
-
-def _drop_none_keys(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _drop_none_keys(x) for k, x in v.items() if x is not None}
-    if isinstance(v, list):
-        return [_drop_none_keys(x) for x in v]
-    return v
 
 
 def table_rows(table: pa.Table, descriptors: list[dict[str, Any]]) -> list[list[Any]]:

@@ -39,10 +39,11 @@ def test_nan_and_null_and_unicode():
     assert math.isnan(back[0][0]) and back[0][1:] == [None, "日本語"] and back[1] == [1.5, True, "naïve"]
 
 
-def test_sparse_dicts_drop_absent_keys_on_the_way_back():
-    rows = [[{"a": 1}], [{"b": "x"}]]
-    _, descs, back = roundtrip(["d"], rows)
-    assert descs[0]["sparse"] is True
+def test_dicts_with_differing_keys_keep_absent_and_null_apart():
+    rows = [[{"a": 1}, {"a": None, "b": 1}], [{"b": "x"}, {"a": 2, "b": None}]]
+    batch, descs, back = roundtrip(["varying", "uniform"], rows)
+    assert descs[0]["kind"] == "json" and descs[1]["kind"] == "plain"
+    assert pa.types.is_struct(batch.schema.field("uniform").type)
     assert back == rows
 
 
