@@ -9,8 +9,9 @@ mixed types, stored as JSON text) and ``ndarray`` (arrays from an ``.npz`` file)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
@@ -34,6 +35,7 @@ class ColumnState:
 
     name: str
     kind: str | None = None
+    arrow_type: pa.DataType | None = None
 
     def describe(self, arrow_type: pa.DataType) -> dict[str, Any]:
         """The column descriptor stored with the table."""
@@ -48,6 +50,8 @@ class BatchConverter:
     classes: ClassLookup | None = None
     file: str | None = None
     forced: dict[str, str] = field(default_factory=dict)
+    on_media: Callable[[dict[str, Any], int, str], None] | None = None
+    """Called with (cell, row, column) for every media cell, e.g. to check its files."""
 
     def __post_init__(self) -> None:
         if len(set(self.columns)) != len(self.columns):
@@ -75,6 +79,8 @@ class BatchConverter:
                 if v is None:
                     records.append(None)
                 elif is_media_cell(v):
+                    if self.on_media is not None:
+                        self.on_media(v, first_row + i, st.name)
                     try:
                         records.append(media_record(v, self.classes))
                     except (KeyError, TypeError, ValueError) as e:
@@ -93,7 +99,7 @@ class BatchConverter:
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
             st.kind = JSON
             return json_array(values)
-        if not parquet_writable(arr.type) or (has_float(arr.type) and contains_bool(values)):
+        if not parquet_writable(arr.type) or (may_hide_bools(arr) and contains_bool(values)):
             # Arrow reads a bool among floats as 0.0/1.0; keep such columns exact as JSON
             st.kind = JSON
             return json_array(values)
@@ -103,6 +109,12 @@ class BatchConverter:
             # dicts whose key sets differ: a struct would blur "absent" and "null"; keep them exact
             st.kind = JSON
             return json_array(values)
+        merged = arr.type if st.arrow_type is None else merged_type(st.arrow_type, arr.type)
+        if merged is None:
+            # differs from earlier batches in dict keys or value kinds: keep the column exact as JSON
+            st.kind = JSON
+            return json_array(values)
+        st.arrow_type = merged
         st.kind = st.kind or PLAIN
         return arr
 
@@ -140,30 +152,80 @@ def parquet_writable(t: pa.DataType) -> bool:
     return True
 
 
-def has_float(t: pa.DataType) -> bool:
-    """True when a floating-point type is anywhere inside ``t``."""
+def _float_leaves(arr: pa.Array) -> list[pa.Array]:
+    t = arr.type
     if pa.types.is_floating(t):
-        return True
+        return [arr]
     if pa.types.is_struct(t):
-        return any(has_float(t.field(i).type) for i in range(t.num_fields))
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return has_float(t.value_type)
+        return [leaf for i in range(t.num_fields) for leaf in _float_leaves(arr.field(i))]
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _float_leaves(arr.flatten())
+    return []
+
+
+def may_hide_bools(arr: pa.Array) -> bool:
+    """True when a float inside ``arr`` is exactly 0.0 or 1.0: Arrow may have read a bool there."""
+    for leaf in _float_leaves(arr):
+        if len(leaf) and pc.any(pc.is_in(leaf, value_set=_ZERO_ONE)).as_py():
+            return True
     return False
+
+
+_ZERO_ONE = pa.array([0.0, 1.0])
 
 
 def contains_bool(values: list[Any]) -> bool:
-    """True when a bool is anywhere inside ``values`` (lists and dicts included)."""
-    stack = [values]
-    while stack:
-        seq = stack.pop()
-        for v in seq:
-            if v is True or v is False:
-                return True
-            if type(v) is list:
-                stack.append(v)
-            elif type(v) is dict:
-                stack.append(list(v.values()))
+    """True when a bool is anywhere inside ``values`` (lists and dicts included), level by level."""
+    level = values
+    while level:
+        kinds = set(map(type, level))
+        if bool in kinds:
+            return True
+        nxt: list[Any] = []
+        if list in kinds:
+            nxt.extend(chain.from_iterable(v for v in level if type(v) is list))
+        if dict in kinds:
+            nxt.extend(chain.from_iterable(v.values() for v in level if type(v) is dict))
+        level = nxt
     return False
+
+
+def merged_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
+    """The type both ``a`` and ``b`` widen to without loss, or None.
+
+    Dict keys must match at every level (a struct gaining a field would blur absent and null);
+    leaves widen only from null to anything and from int to float.
+    """
+    if pa.types.is_null(a):
+        return b
+    if pa.types.is_null(b):
+        return a
+    if pa.types.is_struct(a) or pa.types.is_struct(b):
+        if not (pa.types.is_struct(a) and pa.types.is_struct(b)):
+            return None
+        fa = {a.field(i).name: a.field(i).type for i in range(a.num_fields)}
+        fb = {b.field(i).name: b.field(i).type for i in range(b.num_fields)}
+        if fa.keys() != fb.keys():
+            return None
+        fields = []
+        for name, ta in fa.items():
+            t = merged_type(ta, fb[name])
+            if t is None:
+                return None
+            fields.append(pa.field(name, t))
+        return pa.struct(fields)
+    a_list = pa.types.is_list(a) or pa.types.is_large_list(a)
+    b_list = pa.types.is_list(b) or pa.types.is_large_list(b)
+    if a_list or b_list:
+        if not (a_list and b_list):
+            return None
+        t = merged_type(a.value_type, b.value_type)
+        return None if t is None else pa.list_(t)
+    if a == b:
+        return a
+    if (pa.types.is_integer(a) or pa.types.is_floating(a)) and (pa.types.is_integer(b) or pa.types.is_floating(b)):
+        return pa.float64() if pa.types.is_floating(a) or pa.types.is_floating(b) else pa.int64()
+    return None
 
 
 def has_missing_children(arr: pa.Array) -> bool:

@@ -8,7 +8,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,9 @@ from desktopviz.errors import FormatError
 from desktopviz.formats.cells import NDARRAY, BatchConverter
 from desktopviz.formats.images import check_image
 from desktopviz.formats.jsonio import load_json_file
-from desktopviz.formats.media import IMAGE_TYPE, class_set, is_media_cell, media_paths
+from desktopviz.formats.media import IMAGE_TYPE, class_set, media_paths
 from desktopviz.formats.parquet_sink import ParquetSink
-from desktopviz.formats.table_json import read_table_json
+from desktopviz.formats.table_json import read_table_json, read_table_json_batches
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.store.paths import safe_relpath
 
@@ -76,12 +75,10 @@ class MediaChecker:
             self.classes_cache[path] = class_set(load_json_file(self.files(path)))
         return self.classes_cache[path]
 
-    def check_row(self, row: list[Any], columns: list[str], table_path: str, row_index: int) -> None:
-        for col, cell in zip(columns, row, strict=False):
-            if is_media_cell(cell):
-                for p in media_paths(cell):
-                    if p not in self.seen:
-                        self._check(p, cell, table_path, row_index, col)
+    def check_cell(self, cell: dict[str, Any], table_path: str, row_index: int, col: str) -> None:
+        for p in media_paths(cell):
+            if p not in self.seen:
+                self._check(p, cell, table_path, row_index, col)
 
     def _check(self, rel: str, cell: dict[str, Any], table_path: str, row: int, col: str) -> None:
         try:
@@ -152,18 +149,14 @@ def materialize_rows(
     conv = BatchConverter(
         [str(c) for c in columns], classes=checker.classes if checker else None, file=file,
         forced={c: NDARRAY for c in (npz or {})},
+        on_media=(lambda cell, row, col: checker.check_cell(cell, file, row, col)) if checker else None,
     )
     sink = ParquetSink(dest, tmp_dir)
     npz_cols = [(i, npz[c]) for i, c in enumerate(conv.columns) if npz and c in npz]
     done = 0
     try:
-        it = iter(rows)
-        while batch := list(islice(it, BATCH_ROWS)):
+        for batch in _batches(rows):
             check_cancel(cancel)
-            if checker:
-                for i, row in enumerate(batch):
-                    if isinstance(row, list):
-                        checker.check_row(row, conv.columns, file, done + i)
             for i, arr in npz_cols:
                 if len(arr) < done + len(batch):
                     raise FormatError(
@@ -187,6 +180,29 @@ def materialize_rows(
     return Materialized(kind, done, descs)
 
 
+def _batches(rows: Iterable[Any]) -> Iterator[list[list[Any]]]:
+    """Batches of rows from an iterable of rows or of :class:`RowBatch` lists."""
+    it = iter(rows)
+    pending: list[list[Any]] = []
+    for item in it:
+        if isinstance(item, RowBatch):
+            if pending:
+                yield pending
+                pending = []
+            yield item
+            continue
+        pending.append(item)
+        if len(pending) >= BATCH_ROWS:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
+class RowBatch(list):
+    """A list of rows handed to :func:`materialize_rows` as one batch."""
+
+
 def _table_json(
     files: FileSource, parts: list[str], dest: Path, tmp_dir: Path,
     progress: ProgressFn | None, cancel: CancelFn | None, kind: str,
@@ -195,9 +211,9 @@ def _table_json(
     columns: list[str] = []
     npz: dict[str, np.ndarray] = {}
 
-    def all_rows() -> Iterator[list[Any]]:
+    def all_rows() -> Iterator[RowBatch]:
         for part in parts:
-            header, rows = read_table_json(files(part))
+            header, batches = read_table_json_batches(files(part))
             cols = header.columns
             if not isinstance(cols, list):
                 raise FormatError("table has no 'columns' list before its 'data'", file=part)
@@ -205,13 +221,9 @@ def _table_json(
                 first_header.update(header.keys)
             elif cols != columns:
                 raise FormatError(f"part's columns {cols} differ from the first part's {columns}", file=part)
-            yield from _check_rows(rows, part)
-
-    def _check_rows(rows: Iterator[list[Any]], part: str) -> Iterator[list[Any]]:
-        for i, row in enumerate(rows):
-            if not isinstance(row, list):
-                raise FormatError(f"row is a {type(row).__name__}, not a list", file=part, row=i)
-            yield row
+            for batch in batches:
+                for i in range(0, len(batch), BATCH_ROWS * 4):
+                    yield RowBatch(batch[i : i + BATCH_ROWS * 4])
 
     header, _ = read_table_json(files(parts[0]), header_only=True)
     list(_)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from desktopviz.formats.cells import JSON, MEDIA, ColumnState, json_array
+from desktopviz.formats.cells import JSON, MEDIA, ColumnState, json_array, merged_type
 from desktopviz.formats.media import media_cell
 from desktopviz.store.blobs import fsync_dir
 
@@ -39,9 +39,9 @@ class ParquetSink:
             self._writer.close()
             self._writer = None
         if self._writer is not None and batch.schema != self.schemas[-1]:
-            try:
+            if _widens_into(batch.schema, self.schemas[-1]):
                 batch = batch.cast(self.schemas[-1])
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+            else:
                 self._writer.close()
                 self._writer = None
         if self._writer is None:
@@ -109,6 +109,11 @@ class ParquetSink:
         for p in self.parts:
             p.unlink(missing_ok=True)
         self.parts = []
+
+
+def _widens_into(batch: pa.Schema, target: pa.Schema) -> bool:
+    """True when every column of ``batch`` casts to ``target``'s type without loss."""
+    return all(merged_type(b.type, t.type) == t.type for b, t in zip(batch, target, strict=True))
 
 
 def _conform(

@@ -16,10 +16,35 @@ from typing import Any
 
 from desktopviz.errors import FormatError, LimitError
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; the stdlib is the fallback
+    _orjson = None
+
 CHUNK_CHARS = 1 << 22
+SLAB_MIN_CHARS = 1 << 20
+ROWWISE_AFTER_MISS = 256
 DEFAULT_MAX_TABLE_BYTES = 64 * 1024**3
 _WS = " \t\r\n"
 _decoder = json.JSONDecoder()
+
+
+def _balance(buf: str, start: int, end: int) -> int:
+    seg = buf[start:end]
+    return seg.count("[") - seg.count("]") + seg.count("{") - seg.count("}")
+
+
+def _parse_array(text: str) -> list[Any] | None:
+    """Parse a JSON array of rows (orjson when it can, else the stdlib for NaN/Infinity tokens)."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None  # a cut inside a row or a string, or a malformed row: go row by row
 
 
 def max_table_bytes() -> int:
@@ -49,6 +74,7 @@ class _Reader:
         self.lines_before = 0
         self.bytes_read = 0
         self.eof = False
+        self.rowwise_left = 0
 
     def close(self) -> None:
         self.f.close()
@@ -106,6 +132,38 @@ class _Reader:
             self.pos = end
             return obj
 
+    def slab(self) -> list[Any]:
+        """As many whole rows as the buffer holds, parsed in one call; at least one row.
+
+        The cut is the last ``],`` after which brackets balance (so it ends a row, not a nested
+        list); where strings hold brackets no cut balances and rows are parsed one by one.
+        """
+        self.peek()
+        if self.rowwise_left > 0:
+            self.rowwise_left -= 1
+            return [self.value()]
+        while len(self.buf) - self.pos < SLAB_MIN_CHARS and self.more():
+            pass
+        buf, start = self.buf, self.pos
+        cut = buf.rfind("],", start)
+        if cut > start:
+            balance = _balance(buf, start, cut + 1)
+            for _ in range(64):
+                if balance == 0:
+                    break
+                prev = buf.rfind("],", start, cut)
+                if prev <= start:
+                    break
+                balance -= _balance(buf, prev + 1, cut + 1)
+                cut = prev
+            if balance == 0:
+                rows = _parse_array("[" + buf[start : cut + 1] + "]")
+                if rows is not None:
+                    self.pos = cut + 1
+                    return rows
+        self.rowwise_left = ROWWISE_AFTER_MISS
+        return [self.value()]
+
     def error(self, msg: str, at: int | None = None) -> FormatError:
         at = self.pos if at is None else at
         line = self.lines_before + self.buf.count("\n", 0, at) + 1
@@ -119,6 +177,14 @@ def read_table_json(path: Path, *, header_only: bool = False) -> tuple[TableHead
     Keys after ``data`` (``log_mode``, ``ncols``, ``nrows`` in W&B files) are added to the
     header as the iterator finishes.
     """
+    header, batches = read_table_json_batches(path, header_only=header_only)
+    return header, (row for batch in batches for row in batch)
+
+
+def read_table_json_batches(
+    path: Path, *, header_only: bool = False
+) -> tuple[TableHeader, Iterator[list[Any]]]:
+    """Like :func:`read_table_json`, but the iterator yields lists of rows (cheaper per row)."""
     size = path.stat().st_size
     if size > max_table_bytes():
         raise LimitError(f"table file is {size:,} bytes, over the {max_table_bytes():,}-byte limit", file=path)
@@ -143,7 +209,7 @@ def read_table_json(path: Path, *, header_only: bool = False) -> tuple[TableHead
                 r.pos += 1
             else:
                 while True:
-                    yield r.value()
+                    yield r.slab()
                     if r.expect(",]", "',' or ']' between rows") == "]":
                         break
             if r.expect(",}", "',' or '}' after 'data'") == ",":

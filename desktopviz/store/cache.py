@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from desktopviz.errors import CacheBusyError, DesktopvizError, NotFoundError
 from desktopviz.model import Collection, FileEntry, LineageEdge, Project, Run, TableInfo, Version
 from desktopviz.store.blobs import BlobStore
@@ -126,7 +124,16 @@ class Cache:
         except sqlite3.DatabaseError as e:
             conn.close()
             raise DesktopvizError(f"the cache index is unreadable: {e}", file=index) from e
-        self.db = sqlite_utils.Database(conn)
+        self._db: Any = None
+
+    @property
+    def db(self) -> Any:
+        """The index as a ``sqlite_utils.Database`` (for inspection and ad-hoc queries)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     def close(self) -> None:
         """Close the index connection."""

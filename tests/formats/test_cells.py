@@ -68,3 +68,27 @@ def test_box_position_forms_and_labels():
     )
     (layer, boxes), = rec["boxes"]
     assert layer == "gt" and boxes[0]["label"] == "road" and boxes[0]["min_x"] == 1.0
+
+
+def test_dict_keys_changing_between_batches_keep_absent_and_null_apart(tmp_path):
+    import pyarrow.parquet as pq
+
+    from desktopviz.formats.materialize import RowBatch, materialize_rows
+
+    batches = [RowBatch([[{"a": None}], [{"a": 1}]]), RowBatch([[{"aa": None}]]), RowBatch([[{"a": 2.5}]])]
+    m = materialize_rows(["d"], batches, tmp_path / "t.parquet", tmp_path, file="t")
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert m.columns[0]["kind"] == "json"
+    assert table_rows(table, m.columns) == [[{"a": None}], [{"a": 1}], [{"aa": None}], [{"a": 2.5}]]
+
+
+def test_numbers_widen_across_batches(tmp_path):
+    import pyarrow.parquet as pq
+
+    from desktopviz.formats.materialize import RowBatch, materialize_rows
+
+    batches = [RowBatch([[1, None]]), RowBatch([[2.5, "x"]])]
+    m = materialize_rows(["n", "s"], batches, tmp_path / "t.parquet", tmp_path, file="t")
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert table.schema.field("n").type == pa.float64() and [c["kind"] for c in m.columns] == ["plain", "plain"]
+    assert table_rows(table, m.columns) == [[1.0, None], [2.5, "x"]]
