@@ -166,12 +166,9 @@ def _float_leaves(arr: pa.Array) -> list[pa.Array]:
 def may_hide_bools(arr: pa.Array) -> bool:
     """True when a float inside ``arr`` is exactly 0.0 or 1.0: Arrow may have read a bool there."""
     for leaf in _float_leaves(arr):
-        if len(leaf) and pc.any(pc.is_in(leaf, value_set=_ZERO_ONE)).as_py():
+        if len(leaf) and pc.any(pc.or_(pc.equal(leaf, 0.0), pc.equal(leaf, 1.0))).as_py():
             return True
     return False
-
-
-_ZERO_ONE = pa.array([0.0, 1.0])
 
 
 def contains_bool(values: list[Any]) -> bool:

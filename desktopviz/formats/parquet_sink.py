@@ -8,7 +8,9 @@ the unified schema and joined. Columns that cannot be unified become JSON text.
 from __future__ import annotations
 
 import os
+import queue
 import tempfile
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,6 +23,37 @@ from desktopviz.store.blobs import fsync_dir
 ROW_GROUP_ROWS = 64 * 1024
 
 
+class _BackgroundWriter:
+    """A ParquetWriter fed through a short queue, so compression overlaps the caller's work."""
+
+    def __init__(self, path: str, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._queue: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+                except BaseException as e:  # re-raised in the caller's thread
+                    self._error = e
+
+    def write_batch(self, batch: pa.RecordBatch, row_group_size: int | None = None) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.close()
+        if self._error is not None:
+            raise self._error
+
+
 class ParquetSink:
     """Collects batches into ``dest`` (written atomically when :meth:`close` succeeds)."""
 
@@ -30,7 +63,7 @@ class ParquetSink:
         self.parts: list[Path] = []
         self.schemas: list[pa.Schema] = []
         self.kinds: list[list[str | None]] = []
-        self._writer: pq.ParquetWriter | None = None
+        self._writer: _BackgroundWriter | None = None
         self.num_rows = 0
 
     def write(self, batch: pa.RecordBatch, kinds: list[str | None]) -> None:
@@ -50,7 +83,7 @@ class ParquetSink:
             self.parts.append(Path(tmp))
             self.schemas.append(batch.schema)
             self.kinds.append(list(kinds))
-            self._writer = pq.ParquetWriter(tmp, batch.schema, compression="zstd")
+            self._writer = _BackgroundWriter(tmp, batch.schema)
         self._writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
         self.num_rows += batch.num_rows
 
@@ -104,7 +137,10 @@ class ParquetSink:
     def discard(self) -> None:
         """Remove temporary parts (after success or on failure)."""
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except Exception:  # already failing; the first error is the one reported
+                pass
             self._writer = None
         for p in self.parts:
             p.unlink(missing_ok=True)

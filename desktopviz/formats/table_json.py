@@ -21,8 +21,9 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; the stdlib is the fallback
     _orjson = None
 
-CHUNK_CHARS = 1 << 22
+CHUNK_CHARS = 1 << 21
 SLAB_MIN_CHARS = 1 << 20
+SLAB_MAX_CHARS = 1 << 20
 ROWWISE_AFTER_MISS = 256
 DEFAULT_MAX_TABLE_BYTES = 64 * 1024**3
 _WS = " \t\r\n"
@@ -145,7 +146,7 @@ class _Reader:
         while len(self.buf) - self.pos < SLAB_MIN_CHARS and self.more():
             pass
         buf, start = self.buf, self.pos
-        cut = buf.rfind("],", start)
+        cut = buf.rfind("],", start, start + SLAB_MAX_CHARS)
         if cut > start:
             balance = _balance(buf, start, cut + 1)
             for _ in range(64):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.manifest import artifact_digest, file_digest, parse_reference
 from desktopviz.formats.materialize import materialize, table_kind
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
+from desktopviz.store.blobs import BlobInfo
 from desktopviz.store.cache import Cache, CommitResult, NewFile, NewTable, NewVersion
 from desktopviz.store.paths import safe_relpath
 
@@ -55,81 +58,119 @@ def commit_artifact(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> CommitResult:
-    """Store the staged artifact as a version (or find the identical existing one)."""
+    """Store the staged artifact as a version (or find the identical existing one).
+
+    Digests first (cheap: the manifest's, or one md5 pass), so unchanged content costs no copy;
+    then the blobs are copied in a background thread while tables are materialised from the
+    source files; the index transaction comes last.
+    """
     _check_name(staged.name)
-    paths = {safe_relpath(p): f for p, f in staged.files.items()}
+    paths = {safe_relpath(p): f for p, f in sorted(staged.files.items())}
     total_bytes = sum(f.local.stat().st_size for f in paths.values() if f.local is not None)
+    digests: dict[str, str] = {}
     done_bytes = 0
-    new_files: list[NewFile] = []
-    for i, (path, f) in enumerate(sorted(paths.items())):
+    for i, (path, f) in enumerate(paths.items()):
         check_cancel(cancel)
-        sha, size, digest = f.sha256, f.size or 0, f.wandb_digest
         if f.local is not None:
-            info = cache.blobs.put_file(f.local, cancel)
-            sha, size = info.sha256, info.size
-            if staged.digest_algorithm == "xxh128" and digest is not None:
-                if file_digest(f.local, "xxh128") != digest:
-                    raise FormatError("file does not match its manifest digest (xxh128)", file=f.local)
-            else:
-                if digest is not None and digest != info.md5_b64:
-                    raise FormatError(
-                        f"file does not match its manifest digest (md5 {info.md5_b64} != {digest})",
-                        file=f.local,
-                    )
-                digest = info.md5_b64
-            done_bytes += size
-        elif sha is not None and not cache.blobs.has(sha):
-            raise DesktopvizError(f"referenced file {path!r} has no bytes in the cache", file=f.ref)
-        ref_version_id = ref_path = None
-        if f.ref:
-            ref_version_id, ref_path = _resolve_ref(cache, path, f.ref, digest)
-        new_files.append(
-            NewFile(path, size, sha, digest, f.ref, ref_version_id, ref_path)
-        )
+            digests[path] = f.wandb_digest or file_digest(f.local)
+            done_bytes += f.local.stat().st_size
+        else:
+            if f.sha256 is not None and not cache.blobs.has(f.sha256):
+                raise DesktopvizError(f"referenced file {path!r} has no bytes in the cache", file=f.ref)
+            digests[path] = f.wandb_digest or ""
         if progress:
             progress(Progress("files", i + 1, len(paths), done_bytes, total_bytes, path))
-    digest = artifact_digest({nf.path: nf.wandb_digest or "" for nf in new_files})
+    digest = artifact_digest(digests)
+    if any(v.digest == digest for v in cache.versions(staged.project, staged.name)):
+        files = [NewFile(p, f.size or 0, None, digests[p], f.ref) for p, f in paths.items()]
+        return cache.add_version(_new_version(staged, digest, files, []))
 
-    existing = [v for v in cache.versions(staged.project, staged.name) if v.digest == digest]
-    tables: list[NewTable] = []
-    if not existing:
-        tables = _materialize_tables(cache, new_files, digest, progress, cancel)
+    blobs: dict[str, BlobInfo] = {}
+    failed = threading.Event()
+
+    def stop_copying() -> bool:
+        return failed.is_set() or bool(cancel and cancel())
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blobs") as pool:
+        copying = pool.submit(_put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, stop_copying)
+        try:
+            sources = {p: (f.local if f.local is not None else (cache.blobs.path(f.sha256) if f.sha256 else None))
+                       for p, f in paths.items()}
+            tables = _materialize_tables(cache, sources, digest, progress, cancel)
+        except BaseException:
+            failed.set()
+            _stop(copying)
+            raise
+        copying.result()
+    new_files = []
+    for path, f in paths.items():
+        info = blobs.get(path)
+        sha, size = (info.sha256, info.size) if info else (f.sha256, f.size or 0)
+        ref_version_id = ref_path = None
+        if f.ref:
+            ref_version_id, ref_path = _resolve_ref(cache, path, f.ref, digests[path])
+        new_files.append(NewFile(path, size, sha, digests[path], f.ref, ref_version_id, ref_path))
     check_cancel(cancel)
-    return cache.add_version(
-        NewVersion(
-            project=staged.project, name=staged.name, type=staged.type, digest=digest,
-            files=new_files, tables=tables, description=staged.description,
-            metadata=staged.metadata, aliases=staged.aliases, source=staged.source,
-            wandb_id=staged.wandb_id, client_id=staged.client_id,
-            sequence_client_id=staged.sequence_client_id, produced_by=staged.produced_by,
-        )
+    return cache.add_version(_new_version(staged, digest, new_files, tables))
+
+
+def _new_version(staged: StagedArtifact, digest: str, files: list[NewFile], tables: list[NewTable]) -> NewVersion:
+    return NewVersion(
+        project=staged.project, name=staged.name, type=staged.type, digest=digest,
+        files=files, tables=tables, description=staged.description,
+        metadata=staged.metadata, aliases=staged.aliases, source=staged.source,
+        wandb_id=staged.wandb_id, client_id=staged.client_id,
+        sequence_client_id=staged.sequence_client_id, produced_by=staged.produced_by,
     )
 
 
+def _put_blobs(
+    cache: Cache, paths: dict[str, StagedFile], digests: dict[str, str], algorithm: str,
+    out: dict[str, BlobInfo], cancel: CancelFn | None,
+) -> None:
+    for path, f in paths.items():
+        if f.local is None:
+            continue
+        info = cache.blobs.put_file(f.local, cancel)
+        if algorithm == "xxh128" and f.wandb_digest is not None:
+            if file_digest(f.local, "xxh128") != digests[path]:
+                raise FormatError("file does not match its manifest digest (xxh128)", file=f.local)
+        elif digests[path] != info.md5_b64:
+            raise FormatError(
+                f"file does not match its manifest digest (md5 {info.md5_b64} != {digests[path]})",
+                file=f.local,
+            )
+        out[path] = info
+
+
+def _stop(future: Future[None]) -> None:
+    future.cancel()
+    try:
+        future.result()
+    except BaseException:  # the error that stopped the tables is the one to report
+        pass
+
+
 def _materialize_tables(
-    cache: Cache, files: list[NewFile], digest: str, progress: ProgressFn | None, cancel: CancelFn | None
+    cache: Cache, sources: dict[str, Path | None], digest: str, progress: ProgressFn | None, cancel: CancelFn | None
 ) -> list[NewTable]:
-    by_path = {f.path: f for f in files}
-    listing = sorted(by_path)
+    listing = sorted(sources)
 
     def local(rel: str) -> Path:
-        f = by_path.get(rel)
-        if f is None:
+        if rel not in sources:
             raise FormatError(f"{rel!r} is not a file of the artifact")
-        if f.sha256 is None:
-            raise FormatError(f"{rel!r} is a reference to {f.ref} whose bytes are not here")
-        return cache.blobs.path(f.sha256)
+        src = sources[rel]
+        if src is None:
+            raise FormatError(f"{rel!r} is a reference whose bytes are not here")
+        return src
 
-    table_paths = [p for p in listing if table_kind(p)]
-    # parts of a partitioned table and the sides of a joined table are tables in their own right too
     out = []
-    for path in table_paths:
+    for path in (p for p in listing if table_kind(p)):
         check_cancel(cancel)
         key = hashlib.sha256(f"{MATERIALIZER_VERSION}\n{digest}\n{path}".encode()).hexdigest()
         rel = f"derived/tables/{key[:2]}/{key}.parquet"
-        dest = cache.root / rel
         try:
-            m = materialize(local, path, dest, cache.tmp_dir, progress=progress, cancel=cancel, listing=listing)
+            m = materialize(local, path, cache.root / rel, cache.tmp_dir, progress=progress, cancel=cancel, listing=listing)
         except FormatError as e:
             raise e.located(file=path) from e
         out.append(NewTable(path, m.kind, rel, m.schema_json(), m.num_rows))
