@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -112,7 +113,7 @@ def cmd_table(args: argparse.Namespace) -> int:
                     if writer is not None:
                         writer.writerow([_csv_cell(v) for v in row])
                     else:
-                        out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str))
+                        out.write(_json_line(dict(zip(names, row, strict=True))))
                         out.write("\n")
         finally:
             if args.output:
@@ -120,6 +121,24 @@ def cmd_table(args: argparse.Namespace) -> int:
     finally:
         cache.close()
     return EXIT_OK
+
+
+def _json_line(obj: dict[str, Any]) -> str:
+    """Strict JSON: NaN and infinities become null, as the wandb SDK writes them."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(obj), ensure_ascii=False, default=str, allow_nan=False)
+
+
+def _finite(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_finite(x) for x in v]
+    return v
 
 
 def _csv_cell(v: Any) -> Any:
