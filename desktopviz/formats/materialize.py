@@ -143,6 +143,7 @@ def materialize_rows(
     cancel: CancelFn | None = None,
     total_rows: int | None = None,
     npz: dict[str, np.ndarray] | None = None,
+    position: Callable[[], tuple[int, int]] | None = None,
 ) -> Materialized:
     """Write rows of W&B-form cells to Parquet (the core every table kind goes through)."""
     checker = MediaChecker(files) if files else None
@@ -171,7 +172,8 @@ def materialize_rows(
             sink.write(rb, [s.kind for s in conv.state])
             done += len(batch)
             if progress:
-                progress(Progress("table", done, total_rows, message=file))
+                bytes_done, bytes_total = position() if position else (0, None)
+                progress(Progress("table", done, total_rows, bytes_done, bytes_total, message=file))
         schema = sink.close(conv.state)
     except BaseException:
         sink.discard()
@@ -211,9 +213,18 @@ def _table_json(
     columns: list[str] = []
     npz: dict[str, np.ndarray] = {}
 
+    sizes = [files(p).stat().st_size for p in parts]
+    reading = {"before": 0, "header": None}
+
+    def position() -> tuple[int, int]:
+        h = reading["header"]
+        return reading["before"] + (h.bytes_read if h else 0), sum(sizes)
+
     def all_rows() -> Iterator[RowBatch]:
-        for part in parts:
+        for i, part in enumerate(parts):
+            reading["before"] = sum(sizes[:i])
             header, batches = read_table_json_batches(files(part))
+            reading["header"] = header
             cols = header.columns
             if not isinstance(cols, list):
                 raise FormatError("table has no 'columns' list before its 'data'", file=part)
@@ -234,7 +245,7 @@ def _table_json(
         npz = _npz_columns(files, header.keys.get("column_types"), parts[0])
     m = materialize_rows(
         columns, all_rows(), dest, tmp_dir, file=parts[0], files=files, kind=kind,
-        progress=progress, cancel=cancel, total_rows=header.keys.get("nrows"), npz=npz,
+        progress=progress, cancel=cancel, total_rows=header.keys.get("nrows"), npz=npz, position=position,
     )
     m.wandb = {k: v for k, v in first_header.items() if k not in ("columns", "data")}
     return m

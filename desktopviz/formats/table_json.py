@@ -58,6 +58,9 @@ class TableHeader:
     """The top-level keys of a table.json other than ``data``."""
 
     keys: dict[str, Any] = field(default_factory=dict)
+    size: int = 0
+    bytes_read: int = 0
+    """How far into the file the reader is (for progress)."""
 
     @property
     def columns(self) -> list[str] | None:
@@ -190,7 +193,7 @@ def read_table_json_batches(
     if size > max_table_bytes():
         raise LimitError(f"table file is {size:,} bytes, over the {max_table_bytes():,}-byte limit", file=path)
     r = _Reader(path)
-    header = TableHeader()
+    header = TableHeader(size=size)
     try:
         r.expect("{", "'{' at the start of a table")
         found_data = _read_keys(r, header, stop_at_data=True)
@@ -210,7 +213,9 @@ def read_table_json_batches(
                 r.pos += 1
             else:
                 while True:
-                    yield r.slab()
+                    rows = r.slab()
+                    header.bytes_read = r.bytes_read
+                    yield rows
                     if r.expect(",]", "',' or ']' between rows") == "]":
                         break
             if r.expect(",}", "',' or '}' after 'data'") == ",":
