@@ -85,6 +85,7 @@ def commit_artifact(
         files = [NewFile(p, f.size or 0, None, digests[p], f.ref) for p, f in paths.items()]
         return cache.add_version(_new_version(staged, digest, files, []))
 
+    refs = {p: _resolve_ref(cache, p, f.ref, digests[p]) for p, f in paths.items() if f.ref}
     blobs: dict[str, BlobInfo] = {}
     failed = threading.Event()
 
@@ -94,9 +95,12 @@ def commit_artifact(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blobs") as pool:
         copying = pool.submit(_put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, stop_copying)
         try:
-            sources = {p: (f.local if f.local is not None else (cache.blobs.path(f.sha256) if f.sha256 else None))
-                       for p, f in paths.items()}
-            tables = _materialize_tables(cache, sources, digest, progress, cancel)
+            sources = _referenced_files(cache, refs)
+            sources.update(
+                (p, f.local if f.local is not None else (cache.blobs.path(f.sha256) if f.sha256 else None))
+                for p, f in paths.items()
+            )
+            tables = _materialize_tables(cache, sources, sorted(paths), digest, progress, cancel)
         except BaseException:
             failed.set()
             _stop(copying)
@@ -106,9 +110,7 @@ def commit_artifact(
     for path, f in paths.items():
         info = blobs.get(path)
         sha, size = (info.sha256, info.size) if info else (f.sha256, f.size or 0)
-        ref_version_id = ref_path = None
-        if f.ref:
-            ref_version_id, ref_path = _resolve_ref(cache, path, f.ref, digests[path])
+        ref_version_id, ref_path = refs.get(path, (None, None))
         new_files.append(NewFile(path, size, sha, digests[path], f.ref, ref_version_id, ref_path))
     check_cancel(cancel)
     return cache.add_version(_new_version(staged, digest, new_files, tables))
@@ -151,11 +153,20 @@ def _stop(future: Future[None]) -> None:
         pass
 
 
-def _materialize_tables(
-    cache: Cache, sources: dict[str, Path | None], digest: str, progress: ProgressFn | None, cancel: CancelFn | None
-) -> list[NewTable]:
-    listing = sorted(sources)
+def _referenced_files(cache: Cache, refs: dict[str, tuple[int | None, str | None]]) -> dict[str, Path | None]:
+    """Files of the versions this artifact refers to: a referenced table finds its media there."""
+    out: dict[str, Path | None] = {}
+    for vid in sorted({vid for vid, _ in refs.values() if vid is not None}):
+        for f in cache.files(vid):
+            if f.sha256 is not None:
+                out.setdefault(f.path, cache.blobs.path(f.sha256))
+    return out
 
+
+def _materialize_tables(
+    cache: Cache, sources: dict[str, Path | None], listing: list[str], digest: str,
+    progress: ProgressFn | None, cancel: CancelFn | None,
+) -> list[NewTable]:
     def local(rel: str) -> Path:
         if rel not in sources:
             raise FormatError(f"{rel!r} is not a file of the artifact")

@@ -13,9 +13,10 @@ from typing import Any
 from desktopviz.errors import DesktopvizError, NotFoundError
 from desktopviz.formats.cells import NDARRAY, table_rows
 from desktopviz.formats.manifest import ManifestEntry, manifest_json, md5_b64
+from desktopviz.formats.media import is_media_cell
 from desktopviz.importing.commit import StagedArtifact, StagedFile
 from desktopviz.model import Version
-from desktopviz.sdk.media import Classes, Image, StoredFile
+from desktopviz.sdk.media import Classes, Image, MediaFile, StoredFile
 from desktopviz.sdk.table import JoinedTable, PartitionedTable, Table
 from desktopviz.store.cache import Cache
 from desktopviz.store.paths import safe_join, safe_relpath, walk_files
@@ -266,6 +267,8 @@ def _read_object(cache: Cache, version: Version, name: str) -> Any:
             for i, v in enumerate(row):
                 if isinstance(v, dict) and v.get("_type") == "image-file":
                     row[i] = Image.from_cell(v, media)
+                elif is_media_cell(v):
+                    row[i] = MediaFile.from_cell(v, media)
             for i in nd:
                 if row[i] is not None:
                     import numpy as np

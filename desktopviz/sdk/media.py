@@ -322,3 +322,44 @@ def _png_bytes(pil: PILImage.Image) -> bytes:
 def _image_size(data: bytes, path: Path) -> tuple[int, int]:
     w, h, _ = check_image(data, name=str(path))
     return w, h
+
+
+class MediaFile:
+    """Another W&B media cell read back from an artifact (audio, video, html, 3D, molecule...).
+
+    Adding it to a new artifact refers to the same bytes (no copy) and keeps the cell as it was.
+    """
+
+    def __init__(self, cell: dict[str, Any], stored: StoredFile | None) -> None:
+        self.cell = dict(cell)
+        self._stored = stored
+
+    @property
+    def type(self) -> str:
+        """The W&B ``_type`` (``audio-file``, ``video-file``...)."""
+        return str(self.cell.get("_type"))
+
+    @property
+    def path(self) -> Path | None:
+        """The local file holding the media's bytes."""
+        return self._stored.local if self._stored else None
+
+    def to_cell(self, writer: ArtifactWriter) -> dict[str, Any]:
+        """The cell, with its file referred to from the new artifact."""
+        if self._stored is not None:
+            writer.add_stored(self._stored)
+        return dict(self.cell)
+
+    @classmethod
+    def from_cell(cls, cell: dict[str, Any], resolve: Any) -> MediaFile:
+        """A media cell whose ``path`` ``resolve`` finds in the artifact."""
+        path = cell.get("path")
+        return cls(cell, resolve(path) if isinstance(path, str) else None)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MediaFile) and self.cell == other.cell
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MediaFile({self.type}, {self.cell.get('path')!r})"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from desktopviz.errors import DesktopvizError
-from desktopviz.sdk.media import Image
+from desktopviz.sdk.media import Image, MediaFile
 
 if TYPE_CHECKING:
     from desktopviz.sdk.artifact import ArtifactWriter
@@ -153,7 +153,7 @@ def _plain(v: Any) -> Any:
 
 
 def _cell(v: Any, writer: ArtifactWriter) -> Any:
-    if isinstance(v, Image):
+    if isinstance(v, Image | MediaFile):
         return v.to_cell(writer)
     if isinstance(v, np.ndarray):
         return v.tolist()
