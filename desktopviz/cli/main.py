@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,9 +70,19 @@ def _skip_pandas() -> None:
         sys.meta_path.insert(0, _NoPandas())
 
 
+def _lean_process() -> None:
+    _skip_pandas()
+    # Arrow's default allocator (mimalloc) keeps freed pages; a streaming import frees a batch's
+    # memory every few milliseconds, so the system allocator keeps peak memory about 20% lower.
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    _skip_pandas()
+    _lean_process()
     args = build_parser().parse_args(argv)
     if args.version:
         from desktopviz import __version__
