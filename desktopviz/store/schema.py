@@ -111,6 +111,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # another process may have migrated while we waited for the write lock
+            if conn.execute("PRAGMA user_version").fetchone()[0] > number:
+                conn.execute("COMMIT")
+                continue
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
