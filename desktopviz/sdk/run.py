@@ -126,8 +126,7 @@ class Run:
             return
         self._flush()
         self._save("finished" if exit_code == 0 else "failed")
-        self._finished = True
-        self.cache.close()
+        self._finished = True  # the cache stays open: logged artifacts still read from it
 
     def _check_open(self) -> None:
         if self._finished:

@@ -135,8 +135,14 @@ def _from_frame(frame: Any) -> tuple[list[str], list[list[Any]]]:
         return cols, [[r[c] for c in cols] for r in pylist]
     if hasattr(frame, "to_dict") and hasattr(frame, "columns"):
         cols = [str(c) for c in frame.columns]
-        records = frame.to_dict(orient="split")["data"]
-        return cols, [list(r) for r in records]
+        columns = []
+        for name in frame.columns:
+            series = frame[name]
+            if series.dtype.kind == "f":  # NaN is a value in a float column
+                columns.append(series.tolist())
+            else:  # a missing string, object or date is None, as in wandb
+                columns.append(series.astype(object).where(series.notna(), None).tolist())
+        return cols, [list(r) for r in zip(*columns, strict=True)] if columns else []
     raise DesktopvizError(f"dataframe must be a pandas DataFrame or an Arrow table, not {type(frame).__name__}")
 
 

@@ -127,3 +127,37 @@ def test_single_table_json_brings_its_media(tmp_path, cache):
 def test_default_project_skips_wandb_folders(tmp_path):
     assert default_project(tmp_path / "myproj" / "artifacts" / "ds:v0") == "myproj"
     assert default_project(tmp_path / "myproj" / "data.csv") == "myproj"
+
+
+def test_xxh128_manifest(tmp_path, cache):
+    import base64
+
+    import xxhash
+
+    root = tmp_path / "p" / "fast:v0"
+    root.mkdir(parents=True)
+    (root / "a.csv").write_text("x\n1\n")
+    digest = base64.b64encode(xxhash.xxh128((root / "a.csv").read_bytes()).digest()).decode()
+    (root / "wandb_manifest.json").write_text(json.dumps({"version": 1, "contents": {
+        "a.csv": {"digest": digest, "size": 4, "extra": {"alg": "XXH128"}}}}))
+    (r,) = import_path(cache, root)
+    assert r.result.version.digest == artifact_digest({"a.csv": digest})
+    assert cache.files(r.result.version)[0].wandb_digest == digest
+    (root / "a.csv").write_text("x\n2\n")
+    with pytest.raises(FormatError, match="xxh128"):
+        import_path(cache, root, project="other")
+
+
+def test_client_artifact_reference_resolves_by_client_id(tmp_path, cache):
+    src = wandb_like_folder(tmp_path / "p" / "ds:v0", True)
+    (r,) = import_path(cache, src)
+    cache.conn.execute("UPDATE versions SET client_id = 'abc123' WHERE id = ?", (r.result.version.id,))
+    preds = tmp_path / "p" / "preds:v0"
+    preds.mkdir()
+    shutil.copyfile(src / "media/images/a.png", preds / "a.png")
+    (preds / "wandb_manifest.json").write_text(json.dumps({"version": 1, "contents": {"a.png": {
+        "digest": file_digest(src / "media/images/a.png"), "size": 0,
+        "ref": "wandb-client-artifact://abc123:latest/media/images/a.png"}}}))
+    (p,) = import_path(cache, preds)
+    (f,) = cache.files(p.result.version)
+    assert f.ref_version_id == r.result.version.id and f.ref_path == "media/images/a.png"
