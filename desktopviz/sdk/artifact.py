@@ -111,6 +111,9 @@ class Artifact:
             for i, t in enumerate((obj.table1, obj.table2), 1):
                 if isinstance(t, Table):
                     known = next((p for p, o in self._objects.items() if o is t), None)
+                    stored = t.unchanged_source()
+                    if known is None and stored is not None:  # a table read from another artifact
+                        known = w.add_stored(stored)
                     sides.append(known or self.add(t, f"{name}_table{i}"))
                 else:
                     sides.append(safe_relpath(t))
@@ -275,7 +278,10 @@ def _read_object(cache: Cache, version: Version, name: str) -> Any:
 
                     row[i] = np.asarray(row[i])
         log_mode = json.loads(info.schema).get("wandb", {}).get("log_mode")
-        return Table(columns=[d["name"] for d in descs], data=rows, log_mode=log_mode)
+        table = Table(columns=[d["name"] for d in descs], data=rows, log_mode=log_mode)
+        if path.endswith(".table.json"):
+            table._source = (resolve(path), table.fingerprint())
+        return table
     obj = json.loads(resolve(path).local.read_text())
     if path.endswith(".joined-table.json"):
         return JoinedTable(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,7 @@ class Table:
             raise DesktopvizError(f"duplicate column names in {self.columns}")
         self.data: list[list[Any]] = []
         self.log_mode = log_mode or "IMMUTABLE"
+        self._source: tuple[Any, str] | None = None
         for row in data or []:
             self.add_data(*row)
 
@@ -89,6 +92,27 @@ class Table:
     def num_rows(self) -> int:
         """How many rows."""
         return len(self.data)
+
+    def fingerprint(self) -> str:
+        """A digest of the columns and every cell (media by identity and overlays), to notice edits."""
+        def media(o: Any) -> Any:
+            if isinstance(o, Image):
+                return ["image", id(o), o.caption, o._boxes, sorted(o._masks), o.classes.names() if o.classes else None]
+            if isinstance(o, MediaFile):
+                return ["media", id(o), o.cell]
+            if isinstance(o, np.ndarray):
+                return o.tolist()
+            return repr(o)
+
+        text = json.dumps([self.columns, self.data], default=media, sort_keys=True, allow_nan=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def unchanged_source(self) -> Any:
+        """The stored table file this table was read from, while it is unchanged (else None)."""
+        if self._source is None:
+            return None
+        stored, fingerprint = self._source
+        return stored if fingerprint == self.fingerprint() else None
 
     def to_json(self, writer: ArtifactWriter) -> dict[str, Any]:
         """The W&B ``table.json`` object; media files go into ``writer``."""

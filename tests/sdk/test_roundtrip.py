@@ -133,3 +133,26 @@ def test_property_write_import_read_equals_input(tmp_path_factory, rows):
     for want_row, got_row in zip(table.data, got.data, strict=True):
         for want, have in zip(want_row, got_row, strict=True):
             assert _same(want, have), (want, have)
+
+
+def test_joined_table_refers_to_an_unchanged_source_table_and_copies_an_edited_one(cache_dir):
+    with dv.init(project="p", dir=cache_dir) as run:
+        t = dv.Table(columns=["id", "meta"], data=[[i, {"n": i}] for i in range(3)])
+        art = dv.Artifact("ds", "dataset")
+        art.add(t, "samples")
+        run.log_artifact(art)
+    with dv.init(project="p", dir=cache_dir) as run:
+        samples = run.use_artifact("ds:latest").get("samples")
+        preds = dv.Table(columns=["id", "score"], data=[[i, 0.5] for i in range(3)])
+        a = dv.Artifact("preds", "predictions")
+        a.add(dv.JoinedTable(preds, samples, "id"), "joined")
+        run.log_artifact(a)
+        samples.data[1][1]["n"] = 99  # an edit deep inside a cell
+        b = dv.Artifact("preds2", "predictions")
+        b.add(dv.JoinedTable(preds, samples, "id"), "joined")
+        run.log_artifact(b)
+    with dv.open_cache(cache_dir) as c:
+        files = {f.path: f for f in c.files("preds:latest")}
+        assert files["samples.table.json"].ref and files["samples.table.json"].ref_version_id == c.version("ds:v0").id
+        assert c.artifact("preds2:latest").get("joined").table2.data[1][1] == {"n": 99}
+        assert c.artifact("preds:latest").get("joined").table2.data[1][1] == {"n": 1}
