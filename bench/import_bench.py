@@ -43,10 +43,19 @@ class Measure:
 
 def row(i: int, rnd: random.Random) -> list:
     return [
-        i, round(rnd.random(), 6), round(rnd.random() * 3, 6), rnd.choice(LABELS), f"naïve café №{i} 日本",
-        {"geo": {"lat": round(rnd.uniform(-90, 90), 5), "lon": round(rnd.uniform(-180, 180), 5)}, "n": i,
-         "source": "synthetic"},
-        [f"t{i % 7}", "common"], [round(rnd.random(), 4) for _ in range(4)], i % 2 == 0,
+        i,
+        round(rnd.random(), 6),
+        round(rnd.random() * 3, 6),
+        rnd.choice(LABELS),
+        f"naïve café №{i} 日本",
+        {
+            "geo": {"lat": round(rnd.uniform(-90, 90), 5), "lon": round(rnd.uniform(-180, 180), 5)},
+            "n": i,
+            "source": "synthetic",
+        },
+        [f"t{i % 7}", "common"],
+        [round(rnd.random(), 4) for _ in range(4)],
+        i % 2 == 0,
         None if i % 10 == 0 else round(rnd.random(), 6),
     ]
 
@@ -54,11 +63,26 @@ def row(i: int, rnd: random.Random) -> list:
 def image_cell(i: int) -> dict:
     k = i % N_IMAGES
     return {
-        "_type": "image-file", "format": "png", "width": 32, "height": 32, "caption": f"sample {i}",
+        "_type": "image-file",
+        "format": "png",
+        "width": 32,
+        "height": 32,
+        "caption": f"sample {i}",
         "path": f"media/images/img{k:04d}.png",
-        "boxes": {"ground_truth": [{"box_caption": "car", "class_id": 1, "domain": "pixel",
-                                    "position": {"minX": 4, "maxX": 20, "minY": 6, "maxY": 18}, "scores": {"iou": 0.8}}]},
-        "masks": {"ground_truth": {"_type": "mask", "path": f"media/images/mask/m{k:04d}.mask.png"}},
+        "boxes": {
+            "ground_truth": [
+                {
+                    "box_caption": "car",
+                    "class_id": 1,
+                    "domain": "pixel",
+                    "position": {"minX": 4, "maxX": 20, "minY": 6, "maxY": 18},
+                    "scores": {"iou": 0.8},
+                }
+            ]
+        },
+        "masks": {
+            "ground_truth": {"_type": "mask", "path": f"media/images/mask/m{k:04d}.mask.png"}
+        },
         "classes": {"type": "classes-file", "path": "media/classes/c_cls.classes.json"},
     }
 
@@ -68,9 +92,20 @@ def write_media(root: Path) -> None:
     (root / "media/images/mask").mkdir(parents=True, exist_ok=True)
     (root / "media/classes").mkdir(parents=True, exist_ok=True)
     for k in range(N_IMAGES):
-        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(root / f"media/images/img{k:04d}.png")
-        Image.fromarray(rng.integers(0, 3, (32, 32), dtype=np.uint8), mode="L").save(root / f"media/images/mask/m{k:04d}.mask.png")
-    classes = {"_type": "classes", "class_set": [{"id": 0, "name": "background"}, {"id": 1, "name": "car"}, {"id": 2, "name": "road"}]}
+        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
+            root / f"media/images/img{k:04d}.png"
+        )
+        Image.fromarray(rng.integers(0, 3, (32, 32), dtype=np.uint8), mode="L").save(
+            root / f"media/images/mask/m{k:04d}.mask.png"
+        )
+    classes = {
+        "_type": "classes",
+        "class_set": [
+            {"id": 0, "name": "background"},
+            {"id": 1, "name": "car"},
+            {"id": 2, "name": "road"},
+        ],
+    }
     (root / "media/classes/c_cls.classes.json").write_text(json.dumps(classes))
 
 
@@ -81,7 +116,9 @@ def generate(path: Path, rows: int, images: bool, size_bytes: int | None = None)
     n = 0
     with open(path, "w", encoding="ascii") as f:
         f.write('{"_type": "table", "columns": ' + json.dumps(columns) + ', "data": [')
-        while (size_bytes is None and n < rows) or (size_bytes is not None and f.tell() < size_bytes):
+        while (size_bytes is None and n < rows) or (
+            size_bytes is not None and f.tell() < size_bytes
+        ):
             r = row(n, rnd) + ([image_cell(n)] if images else [])
             f.write((", " if n else "") + json.dumps(r, sort_keys=True))
             n += 1
@@ -122,15 +159,25 @@ def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    note = "" if proc.returncode == 0 else f"exit {proc.returncode}: {stderr.strip().splitlines()[-1:]}"
+    note = (
+        ""
+        if proc.returncode == 0
+        else f"exit {proc.returncode}: {stderr.strip().splitlines()[-1:]}"
+    )
     return Measure(name, seconds, usage.ru_maxrss / 1024, proc.returncode == 0, note)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--images", action="store_true", help="add an image column (boxes, masks, classes)")
-    ap.add_argument("--size-gb", type=float, help="generate a table.json of this size instead of --rows")
+    ap.add_argument(
+        "--images", action="store_true", help="add an image column (boxes, masks, classes)"
+    )
+    ap.add_argument(
+        "--size-gb", type=float, help="generate a table.json of this size instead of --rows"
+    )
     ap.add_argument("--skip-wandb", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="write the files here and keep them")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -142,29 +189,60 @@ def main() -> int:
     size = int(args.size_gb * 1024**3) if args.size_gb else None
     t0 = time.perf_counter()
     rows = generate(src, args.rows, args.images, size)
-    print(f"generated {rows:,} rows, {src.stat().st_size / 1e6:,.1f} MB in {time.perf_counter() - t0:.1f} s: {src}")
+    print(
+        f"generated {rows:,} rows, {src.stat().st_size / 1e6:,.1f} MB in {time.perf_counter() - t0:.1f} s: {src}"
+    )
 
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    ours = measure("desktopviz import", [sys.executable, "-m", "desktopviz", "--cache", str(work / f"cache-{time.time_ns()}"),
-                                         "import", str(src), "--quiet"], env)
+    ours = measure(
+        "desktopviz import",
+        [
+            sys.executable,
+            "-m",
+            "desktopviz",
+            "--cache",
+            str(work / f"cache-{time.time_ns()}"),
+            "import",
+            str(src),
+            "--quiet",
+        ],
+        env,
+    )
     results = [ours]
     theirs = None
     if not args.skip_wandb:
-        wenv = dict(env, WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(work / "w"),
-                    WANDB_CACHE_DIR=str(work / "wc"), WANDB_DATA_DIR=str(work / "wd"), WANDB_CONFIG_DIR=str(work / "wcfg"))
-        theirs = measure("wandb Table.from_json", [sys.executable, "-c", WANDB_LOADER, str(src), str(src.parent)], wenv)
+        wenv = dict(
+            env,
+            WANDB_MODE="offline",
+            WANDB_SILENT="true",
+            WANDB_DIR=str(work / "w"),
+            WANDB_CACHE_DIR=str(work / "wc"),
+            WANDB_DATA_DIR=str(work / "wd"),
+            WANDB_CONFIG_DIR=str(work / "wcfg"),
+        )
+        theirs = measure(
+            "wandb Table.from_json",
+            [sys.executable, "-c", WANDB_LOADER, str(src), str(src.parent)],
+            wenv,
+        )
         results.append(theirs)
 
     print(f"\n{'contender':<24}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}  note")
     for m in results:
-        print(f"{m.name:<24}{m.seconds:>9.2f}{rows / m.seconds:>12,.0f}{m.peak_mb:>13.0f}  {m.note}")
+        print(
+            f"{m.name:<24}{m.seconds:>9.2f}{rows / m.seconds:>12,.0f}{m.peak_mb:>13.0f}  {m.note}"
+        )
     failed = not ours.ok
     if theirs and theirs.ok and ours.ok:
         speedup = theirs.seconds / ours.seconds
         memory = ours.peak_mb / theirs.peak_mb
         s_ok, m_ok = speedup >= TARGET_SPEEDUP, memory <= TARGET_MEMORY_RATIO
-        print(f"\nspeedup      {speedup:6.1f}x   (target >= {TARGET_SPEEDUP:.0f}x)   {'PASS' if s_ok else 'FAIL'}")
-        print(f"memory ratio {memory:6.2f}    (target <= {TARGET_MEMORY_RATIO:.2f})   {'PASS' if m_ok else 'FAIL'}")
+        print(
+            f"\nspeedup      {speedup:6.1f}x   (target >= {TARGET_SPEEDUP:.0f}x)   {'PASS' if s_ok else 'FAIL'}"
+        )
+        print(
+            f"memory ratio {memory:6.2f}    (target <= {TARGET_MEMORY_RATIO:.2f})   {'PASS' if m_ok else 'FAIL'}"
+        )
         failed |= not (s_ok and m_ok)
     return 1 if (args.check and failed) else 0
 

@@ -25,8 +25,16 @@ _EXPORTS = {
     "open_cache": "desktopviz.sdk.reader",
 }
 __all__ = [
-    "Artifact", "Classes", "DesktopvizError", "Image", "JoinedTable", "PartitionedTable", "Run",
-    "Table", "init", "open_cache",
+    "Artifact",
+    "Classes",
+    "DesktopvizError",
+    "Image",
+    "JoinedTable",
+    "PartitionedTable",
+    "Run",
+    "Table",
+    "init",
+    "open_cache",
 ]
 
 if TYPE_CHECKING:

@@ -42,10 +42,17 @@ class _DemoRun:
 
     def _record(self, state: str) -> RunRecord:
         return RunRecord(
-            id=self.id, project=PROJECT, name=self.id, job_type=self.job_type, state=state,
-            config=self.config, summary=self.summary,
+            id=self.id,
+            project=PROJECT,
+            name=self.id,
+            job_type=self.job_type,
+            state=state,
+            config=self.config,
+            summary=self.summary,
             environment={"python": "3.11", "host": "demo", "generator": "desktopviz demo"},
-            created_at=now_iso(), finished_at=now_iso() if state != "running" else None, source="demo",
+            created_at=now_iso(),
+            finished_at=now_iso() if state != "running" else None,
+            source="demo",
         )
 
     def log_history(self, rows: list[dict[str, Any]]) -> None:
@@ -80,30 +87,66 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
         if i % 50 == 0 or i == n_images - 1:
             report(Progress("demo: drawing scenes", i + 1, n_images))
 
-    build = _DemoRun(cache, "build-dataset", "dataset", {"images": n_images, "seed": SEED, "size": 128})
-    data = Table(columns=[
-        "id", "image", "label", "split", "weather", "objects", "brightness", "coverage",
-        "occlusion", "meta",
-    ])
+    build = _DemoRun(
+        cache, "build-dataset", "dataset", {"images": n_images, "seed": SEED, "size": 128}
+    )
+    data = Table(
+        columns=[
+            "id",
+            "image",
+            "label",
+            "split",
+            "weather",
+            "objects",
+            "brightness",
+            "coverage",
+            "occlusion",
+            "meta",
+        ]
+    )
     rng = np.random.default_rng(SEED)
     for i, s in enumerate(scenes):
         img = Image(
-            s.image, caption=f"{s.label} · {s.weather}", classes=classes,
-            boxes={"ground_truth": {"box_data": [_box(b) for b in s.boxes], "class_labels": class_labels}},
+            s.image,
+            caption=f"{s.label} · {s.weather}",
+            classes=classes,
+            boxes={
+                "ground_truth": {
+                    "box_data": [_box(b) for b in s.boxes],
+                    "class_labels": class_labels,
+                }
+            },
             masks={"ground_truth": {"mask_data": s.mask, "class_labels": class_labels}},
         )
         split = "val" if rng.random() < 0.2 else "train"
         meta = {
-            "camera": {"height_m": round(float(rng.uniform(1.2, 2.5)), 2), "fov": int(rng.choice([60, 75, 90]))},
+            "camera": {
+                "height_m": round(float(rng.uniform(1.2, 2.5)), 2),
+                "fov": int(rng.choice([60, 75, 90])),
+            },
             "tags": sorted({s.weather, s.label, *(b.class_name for b in s.boxes)}),
             "source": "synthetic",
         }
-        data.add_data(f"scene-{i:04d}", img, s.label, split, s.weather, s.object_count,
-                      round(s.brightness, 4), round(s.coverage, 4), round(s.occlusion, 4), meta)
+        data.add_data(
+            f"scene-{i:04d}",
+            img,
+            s.label,
+            split,
+            s.weather,
+            s.object_count,
+            round(s.brightness, 4),
+            round(s.coverage, 4),
+            round(s.occlusion, 4),
+            meta,
+        )
         if i % 50 == 0 or i == n_images - 1:
             report(Progress("demo: dataset", i + 1, n_images))
-    dataset = Artifact(DATASET, "dataset", description="Synthetic street scenes with boxes, masks and labels.",
-                       metadata={"classes": len(CLASSES) - 1, "images": n_images, "weathers": list(WEATHERS)})
+    dataset = Artifact(
+        DATASET,
+        "dataset",
+        description="Synthetic street scenes with boxes, masks and labels.",
+        metadata={"classes": len(CLASSES) - 1, "images": n_images, "weathers": list(WEATHERS)},
+    )
     dataset.add(data, "samples")
     dataset.add(classes, "classes")
     build.log(dataset)
@@ -111,55 +154,113 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
 
     for m, (model_name, skill, alias) in enumerate(MODELS):
         report(Progress("demo: training", m, len(MODELS), message=model_name))
-        train = _DemoRun(cache, f"train-{model_name}", "train",
-                         {"model": model_name, "epochs": 30, "lr": 0.001 * (m + 1), "batch_size": 32})
+        train = _DemoRun(
+            cache,
+            f"train-{model_name}",
+            "train",
+            {"model": model_name, "epochs": 30, "lr": 0.001 * (m + 1), "batch_size": 32},
+        )
         train.use(f"{DATASET}:latest")
         train.log_history(_training_curve(skill, SEED + m))
-        model = Artifact(MODEL, "model", description=f"{model_name} detector", metadata={"skill": skill, "arch": model_name})
+        model = Artifact(
+            MODEL,
+            "model",
+            description=f"{model_name} detector",
+            metadata={"skill": skill, "arch": model_name},
+        )
         with tempfile.TemporaryDirectory() as td:
             weights = Path(td) / "weights.npz"
-            np.savez(weights, w=np.random.default_rng(SEED + m).normal(size=(64, 8)).astype(np.float32))
-            (Path(td) / "config.json").write_text(json.dumps({"arch": model_name, "classes": len(CLASSES)}))
+            np.savez(
+                weights, w=np.random.default_rng(SEED + m).normal(size=(64, 8)).astype(np.float32)
+            )
+            (Path(td) / "config.json").write_text(
+                json.dumps({"arch": model_name, "classes": len(CLASSES)})
+            )
             model.add_file(weights)
             model.add_file(Path(td) / "config.json")
             train.log(model)
         train.finish()
 
-        evaluate = _DemoRun(cache, f"eval-{model_name}", "eval", {"model": model_name, "threshold": 0.25})
+        evaluate = _DemoRun(
+            cache, f"eval-{model_name}", "eval", {"model": model_name, "threshold": 0.25}
+        )
         evaluate.use(f"{MODEL}:v{m}")
         ds = evaluate.use(f"{DATASET}:latest")
         samples = ds.get("samples")
-        preds = Table(columns=[
-            "id", "image", "label", "prediction", "confidence", "correct", "mean_iou", "detections",
-            "class_iou", "label_probs",
-        ])
+        preds = Table(
+            columns=[
+                "id",
+                "image",
+                "label",
+                "prediction",
+                "confidence",
+                "correct",
+                "mean_iou",
+                "detections",
+                "class_iou",
+                "label_probs",
+            ]
+        )
         prng = np.random.default_rng(SEED * 100)
         ious = []
         for i, (_, row) in enumerate(samples.iterrows()):
             p: Prediction = predict(scenes[i], prng, skill)
-            img = Image(row[1], caption=f"pred: {p.label} {p.confidence:.2f}", classes=classes,
-                        boxes={"predictions": {"box_data": [_box(b) for b in p.boxes], "class_labels": class_labels}},
-                        masks={"predictions": {"mask_data": p.mask, "class_labels": class_labels}})
+            img = Image(
+                row[1],
+                caption=f"pred: {p.label} {p.confidence:.2f}",
+                classes=classes,
+                boxes={
+                    "predictions": {
+                        "box_data": [_box(b) for b in p.boxes],
+                        "class_labels": class_labels,
+                    }
+                },
+                masks={"predictions": {"mask_data": p.mask, "class_labels": class_labels}},
+            )
             ious.append(p.mean_iou)
-            preds.add_data(row[0], img, row[2], p.label, round(p.confidence, 4), p.label == row[2],
-                           round(p.mean_iou, 4), len(p.boxes),
-                           {k: round(v, 4) for k, v in sorted(p.class_iou.items())},
-                           {k: round(v, 4) for k, v in sorted(p.label_probs.items())})
+            preds.add_data(
+                row[0],
+                img,
+                row[2],
+                p.label,
+                round(p.confidence, 4),
+                p.label == row[2],
+                round(p.mean_iou, 4),
+                len(p.boxes),
+                {k: round(v, 4) for k, v in sorted(p.class_iou.items())},
+                {k: round(v, 4) for k, v in sorted(p.label_probs.items())},
+            )
             if i % 50 == 0 or i == n_images - 1:
                 report(Progress(f"demo: predictions ({model_name})", i + 1, n_images))
-        art = Artifact(PREDICTIONS, "predictions", description=f"Predictions of {model_name} on the street scenes",
-                       metadata={"model": model_name, "mean_iou": round(float(np.mean(ious)), 4)})
+        art = Artifact(
+            PREDICTIONS,
+            "predictions",
+            description=f"Predictions of {model_name} on the street scenes",
+            metadata={"model": model_name, "mean_iou": round(float(np.mean(ious)), 4)},
+        )
         art.add(preds, "predictions")
         art.add(JoinedTable(preds, samples, "id"), "joined")
-        evaluate.summary.update({"mean_iou": float(np.mean(ious)), "accuracy": float(np.mean(preds.get_column("correct")))})
+        evaluate.summary.update(
+            {
+                "mean_iou": float(np.mean(ious)),
+                "accuracy": float(np.mean(preds.get_column("correct"))),
+            }
+        )
         evaluate.log(art, (alias,))
         evaluate.finish()
 
 
 def _box(b: Any) -> dict[str, Any]:
     box: dict[str, Any] = {
-        "position": {"minX": int(b.min_x), "maxX": int(b.max_x), "minY": int(b.min_y), "maxY": int(b.max_y)},
-        "domain": "pixel", "class_id": int(b.class_id), "box_caption": b.caption,
+        "position": {
+            "minX": int(b.min_x),
+            "maxX": int(b.max_x),
+            "minY": int(b.min_y),
+            "maxY": int(b.max_y),
+        },
+        "domain": "pixel",
+        "class_id": int(b.class_id),
+        "box_caption": b.caption,
     }
     if b.score is not None:
         box["scores"] = {"score": round(float(b.score), 4)}
@@ -173,8 +274,14 @@ def _training_curve(skill: float, seed: int, epochs: int = 30) -> list[dict[str,
         t = (e + 1) / epochs
         loss = 2.0 * np.exp(-3 * t * skill) + 0.05 * rng.normal() + (1 - skill) * 0.4
         acc = skill * (1 - np.exp(-4 * t)) + 0.02 * rng.normal()
-        rows.append({"epoch": e, "loss": round(float(loss), 4), "accuracy": round(float(acc), 4),
-                     "val_loss": round(float(loss * 1.1 + 0.03 * rng.normal()), 4)})
+        rows.append(
+            {
+                "epoch": e,
+                "loss": round(float(loss), 4),
+                "accuracy": round(float(acc), 4),
+                "val_loss": round(float(loss * 1.1 + 0.03 * rng.normal()), 4),
+            }
+        )
     return rows
 
 
@@ -186,7 +293,9 @@ def demo_summary(cache: Cache) -> str:
         for v in cache.versions(PROJECT, c.name):
             aliases = f" [{', '.join(v.aliases)}]" if v.aliases else ""
             tables = ", ".join(f"{t.path} ({t.num_rows} rows)" for t in cache.tables(v))
-            lines.append(f"    {v.tag}{aliases}: {v.file_count} files{'; ' + tables if tables else ''}")
+            lines.append(
+                f"    {v.tag}{aliases}: {v.file_count} files{'; ' + tables if tables else ''}"
+            )
     runs = cache.runs(PROJECT)
     lines.append(f"  runs: {', '.join(f'{r.name} ({r.job_type})' for r in runs)}")
     lines.append(f"  lineage edges: {len(cache.lineage(PROJECT))}")

@@ -132,16 +132,20 @@ def _clip(v: float) -> int:
 
 
 def _mix(a: Color, b: Color, f: float) -> Color:
-    return (_clip(a[0] + (b[0] - a[0]) * f), _clip(a[1] + (b[1] - a[1]) * f),
-            _clip(a[2] + (b[2] - a[2]) * f))
+    return (
+        _clip(a[0] + (b[0] - a[0]) * f),
+        _clip(a[1] + (b[1] - a[1]) * f),
+        _clip(a[2] + (b[2] - a[2]) * f),
+    )
 
 
 def _shade(c: Color, f: float) -> Color:
     return (_clip(c[0] * f), _clip(c[1] * f), _clip(c[2] * f))
 
 
-def _jitter(rng: np.random.Generator, c: Color, amount: int = 14,
-            light: tuple[float, float] = (0.88, 1.08)) -> Color:
+def _jitter(
+    rng: np.random.Generator, c: Color, amount: int = 14, light: tuple[float, float] = (0.88, 1.08)
+) -> Color:
     f = rng.uniform(*light)
     d = rng.integers(-amount, amount + 1, 3)
     return (_clip(c[0] * f + d[0]), _clip(c[1] * f + d[1]), _clip(c[2] * f + d[2]))
@@ -161,8 +165,11 @@ class _Look:
     def apply(self, c: Color, t: float, emissive: bool = False) -> Color:
         """Colour ``c`` seen at depth ``t`` (0 = horizon, 1 = camera)."""
         if not emissive:
-            c = (_clip(c[0] * self.light[0]), _clip(c[1] * self.light[1]),
-                 _clip(c[2] * self.light[2]))
+            c = (
+                _clip(c[0] * self.light[0]),
+                _clip(c[1] * self.light[1]),
+                _clip(c[2] * self.light[2]),
+            )
         return _mix(c, self.haze, self.haze_k * (1.0 - t) ** 1.4)
 
 
@@ -219,46 +226,68 @@ class _Pen:
     def w(self, units: float) -> int:
         return max(2, round(units * self.o.s))
 
-    def rect(self, part: str, b: tuple[float, float, float, float], r: float = 0,
-             edge: bool = True) -> None:
+    def rect(
+        self, part: str, b: tuple[float, float, float, float], r: float = 0, edge: bool = True
+    ) -> None:
         xy = self.box(*b)
         ol, wd = (self.edge(part), self.ew) if edge else (None, 0)
         if r > 0:
-            self.d.rounded_rectangle(xy, radius=r * self.o.s, fill=self.paint(part),
-                                     outline=ol, width=wd)
+            self.d.rounded_rectangle(
+                xy, radius=r * self.o.s, fill=self.paint(part), outline=ol, width=wd
+            )
         else:
             self.d.rectangle(xy, fill=self.paint(part), outline=ol, width=wd)
 
-    def ellipse(self, part: str, cx: float, cy: float, rx: float, ry: float | None = None,
-                edge: bool = True) -> None:
+    def ellipse(
+        self, part: str, cx: float, cy: float, rx: float, ry: float | None = None, edge: bool = True
+    ) -> None:
         ry = rx if ry is None else ry
         ol, wd = (self.edge(part), self.ew) if edge else (None, 0)
-        self.d.ellipse(self.box(cx - rx, cy - ry, cx + rx, cy + ry), fill=self.paint(part),
-                       outline=ol, width=wd)
+        self.d.ellipse(
+            self.box(cx - rx, cy - ry, cx + rx, cy + ry),
+            fill=self.paint(part),
+            outline=ol,
+            width=wd,
+        )
 
     def ring(self, part: str, cx: float, cy: float, r: float, width: float) -> None:
-        self.d.ellipse(self.box(cx - r, cy - r, cx + r, cy + r), outline=self.paint(part),
-                       width=self.w(width))
+        self.d.ellipse(
+            self.box(cx - r, cy - r, cx + r, cy + r), outline=self.paint(part), width=self.w(width)
+        )
 
     def poly(self, part: str, pts: list[tuple[float, float]], edge: bool = True) -> None:
         ol, wd = (self.edge(part), self.ew) if edge else (None, 0)
         self.d.polygon([self.pt(*q) for q in pts], fill=self.paint(part), outline=ol, width=wd)
 
     def line(self, part: str, pts: list[tuple[float, float]], width: float) -> None:
-        self.d.line([self.pt(*q) for q in pts], fill=self.paint(part), width=self.w(width),
-                    joint="curve")
+        self.d.line(
+            [self.pt(*q) for q in pts], fill=self.paint(part), width=self.w(width), joint="curve"
+        )
 
 
 def _draw_car(pen: _Pen) -> None:
     p = pen.o.p
     ln, hh = 23 * p["len"], p["roof"]
     pen.rect("body", (-ln, -18, ln, -5), r=4)
-    pen.poly("body", [(-14 * p["len"], -17), (-9 * p["len"], -18 - hh),
-                      (8 * p["len"], -18 - hh), (15 * p["len"], -17)])
-    pen.poly("glass", [(-11.5 * p["len"], -17.5), (-7.6 * p["len"], -16 - hh),
-                       (-0.8, -16 - hh), (-0.8, -17.5)], edge=False)
-    pen.poly("glass", [(0.8, -17.5), (0.8, -16 - hh), (6.8 * p["len"], -16 - hh),
-                       (12.4 * p["len"], -17.5)], edge=False)
+    pen.poly(
+        "body",
+        [
+            (-14 * p["len"], -17),
+            (-9 * p["len"], -18 - hh),
+            (8 * p["len"], -18 - hh),
+            (15 * p["len"], -17),
+        ],
+    )
+    pen.poly(
+        "glass",
+        [(-11.5 * p["len"], -17.5), (-7.6 * p["len"], -16 - hh), (-0.8, -16 - hh), (-0.8, -17.5)],
+        edge=False,
+    )
+    pen.poly(
+        "glass",
+        [(0.8, -17.5), (0.8, -16 - hh), (6.8 * p["len"], -16 - hh), (12.4 * p["len"], -17.5)],
+        edge=False,
+    )
     pen.rect("trim", (-ln + 1, -9.5, ln - 1, -8), edge=False)
     pen.ellipse("headlight", ln - 2, -13.5, 1.8, 1.4, edge=False)
     pen.ellipse("taillight", -ln + 1.5, -13.5, 1.3, 1.6, edge=False)
@@ -325,8 +354,9 @@ def _draw_tree(pen: _Pen) -> None:
         for i in range(3):
             y0 = -8 - i * hgt * 0.2
             half = 15 - i * 3.6
-            pen.poly("crown" if i % 2 == 0 else "crown2",
-                     [(-half, y0), (0, y0 - hgt * 0.42), (half, y0)])
+            pen.poly(
+                "crown" if i % 2 == 0 else "crown2", [(-half, y0), (0, y0 - hgt * 0.42), (half, y0)]
+            )
     else:
         pen.poly("trunk", [(-3.2, 0), (-2.2, -hgt * 0.5), (2.2, -hgt * 0.5), (3.2, 0)])
         c = -hgt * 0.68
@@ -350,8 +380,7 @@ def _draw_building(pen: _Pen) -> None:
             x = -hw + mx + c * cw
             y = top + r * rh
             part = "lit" if (r * 7 + c * 3 + int(p["lit_seed"])) % 5 < 2 else "glass"
-            pen.rect(part, (x + cw * 0.2, y + rh * 0.18, x + cw * 0.8, y + rh * 0.82),
-                     edge=False)
+            pen.rect(part, (x + cw * 0.2, y + rh * 0.18, x + cw * 0.8, y + rh * 0.82), edge=False)
     pen.rect("door", (-4, -10, 4, 0), edge=False)
 
 
@@ -364,8 +393,19 @@ def _draw_sign(pen: _Pen) -> None:
     if shape == 0:
         pen.ellipse("plate", 0, cy, 7.0)
         pen.ellipse("plate", 0, cy, 5.4, edge=False)
-        pen.poly("symbol", [(-3.6, cy - 1), (1, cy - 1), (1, cy - 3.2), (4, cy),
-                            (1, cy + 3.2), (1, cy + 1), (-3.6, cy + 1)], edge=False)
+        pen.poly(
+            "symbol",
+            [
+                (-3.6, cy - 1),
+                (1, cy - 1),
+                (1, cy - 3.2),
+                (4, cy),
+                (1, cy + 3.2),
+                (1, cy + 1),
+                (-3.6, cy + 1),
+            ],
+            edge=False,
+        )
     elif shape == 1:
         pen.rect("plate", (-6.5, cy - 6.5, 6.5, cy + 6.5), r=1.5)
         pen.rect("symbol", (-4.4, cy - 4.4, 4.4, cy + 4.4), r=1.0, edge=False)
@@ -377,8 +417,13 @@ def _draw_sign(pen: _Pen) -> None:
 
 
 _DRAWERS: dict[int, Callable[[_Pen], None]] = {
-    _CAR: _draw_car, _BUS: _draw_bus, _PERSON: _draw_person, _BICYCLE: _draw_bicycle,
-    _TREE: _draw_tree, _BUILDING: _draw_building, _SIGN: _draw_sign,
+    _CAR: _draw_car,
+    _BUS: _draw_bus,
+    _PERSON: _draw_person,
+    _BICYCLE: _draw_bicycle,
+    _TREE: _draw_tree,
+    _BUILDING: _draw_building,
+    _SIGN: _draw_sign,
 }
 
 _SKIN = [(241, 198, 164), (226, 176, 134), (196, 137, 98), (146, 94, 62), (98, 66, 46)]
@@ -389,53 +434,80 @@ _WALLS = [(206, 182, 146), (186, 150, 118), (200, 190, 172), (164, 134, 112), (1
 _NIGHT_LAMP: Color = (255, 214, 120)
 
 
-def _object_colors(rng: np.random.Generator, cls: int, look: _Look, t: float,
-                   p: dict[str, float]) -> dict[str, Color]:
+def _object_colors(
+    rng: np.random.Generator, cls: int, look: _Look, t: float, p: dict[str, float]
+) -> dict[str, Color]:
     night = look.weather == "night"
     base = CLASS_COLORS[cls]
     raw: dict[str, Color] = {}
     emissive: set[str] = set()
     if cls == _CAR:
         body = _jitter(rng, _CAR_BODY[rng.integers(len(_CAR_BODY))])
-        raw = {"body": body, "glass": (150, 182, 206), "trim": _shade(body, 0.72),
-               "headlight": (236, 234, 214), "taillight": (150, 30, 30),
-               "wheel": (38, 38, 42), "hub": (150, 152, 158)}
+        raw = {
+            "body": body,
+            "glass": (150, 182, 206),
+            "trim": _shade(body, 0.72),
+            "headlight": (236, 234, 214),
+            "taillight": (150, 30, 30),
+            "wheel": (38, 38, 42),
+            "hub": (150, 152, 158),
+        }
         if night:
             raw["headlight"], raw["taillight"] = (255, 240, 170), (255, 70, 60)
             emissive |= {"headlight", "taillight"}
     elif cls == _BUS:
         body = _jitter(rng, base, 12)
-        raw = {"body": body, "stripe": _shade(body, 0.7), "glass": (70, 92, 114),
-               "door": (92, 112, 132), "sign": (40, 40, 40), "headlight": (236, 234, 214),
-               "wheel": (38, 38, 42), "hub": (140, 142, 148)}
+        raw = {
+            "body": body,
+            "stripe": _shade(body, 0.7),
+            "glass": (70, 92, 114),
+            "door": (92, 112, 132),
+            "sign": (40, 40, 40),
+            "headlight": (236, 234, 214),
+            "wheel": (38, 38, 42),
+            "hub": (140, 142, 148),
+        }
         if night:
             raw.update(glass=(230, 205, 140), headlight=(255, 240, 170), sign=(255, 160, 60))
             emissive |= {"glass", "headlight", "sign"}
     elif cls == _PERSON:
-        raw = {"shirt": _jitter(rng, base, 24, (0.8, 1.1)),
-               "skin": _SKIN[rng.integers(len(_SKIN))],
-               "hair": _HAIR[rng.integers(len(_HAIR))],
-               "legs": _jitter(rng, _PANTS[rng.integers(len(_PANTS))], 8)}
+        raw = {
+            "shirt": _jitter(rng, base, 24, (0.8, 1.1)),
+            "skin": _SKIN[rng.integers(len(_SKIN))],
+            "hair": _HAIR[rng.integers(len(_HAIR))],
+            "legs": _jitter(rng, _PANTS[rng.integers(len(_PANTS))], 8),
+        }
     elif cls == _BICYCLE:
-        raw = {"frame": _jitter(rng, base, 16), "wheel": (44, 46, 50), "hub": (150, 152, 158),
-               "dark": (36, 36, 40)}
+        raw = {
+            "frame": _jitter(rng, base, 16),
+            "wheel": (44, 46, 50),
+            "hub": (150, 152, 158),
+            "dark": (36, 36, 40),
+        }
     elif cls == _TREE:
         crown = _jitter(rng, base, 16, (0.75, 1.05))
         if p["conifer"] > 0.5:
             crown = _shade(_mix(crown, (40, 110, 80), 0.45), 0.8)
-        raw = {"crown": crown, "crown2": _shade(crown, 0.84),
-               "light": _mix(crown, (210, 230, 140), 0.22),
-               "trunk": _jitter(rng, (112, 80, 56), 10)}
+        raw = {
+            "crown": crown,
+            "crown2": _shade(crown, 0.84),
+            "light": _mix(crown, (210, 230, 140), 0.22),
+            "trunk": _jitter(rng, (112, 80, 56), 10),
+        }
     elif cls == _BUILDING:
         wall = _jitter(rng, _WALLS[rng.integers(len(_WALLS))], 10)
-        raw = {"wall": wall, "roof": _shade(wall, 0.66), "glass": (150, 176, 196),
-               "lit": (150, 176, 196), "door": _shade(wall, 0.45)}
+        raw = {
+            "wall": wall,
+            "roof": _shade(wall, 0.66),
+            "glass": (150, 176, 196),
+            "lit": (150, 176, 196),
+            "door": _shade(wall, 0.45),
+        }
         if night:
             raw.update(glass=(36, 40, 58), lit=_NIGHT_LAMP)
             emissive.add("lit")
     elif cls == _SIGN:
-        raw = {"pole": (150, 154, 160), "plate": _jitter(rng, base, 12),
-               "symbol": (244, 246, 248)}
+        raw = {"pole": (150, 154, 160), "plate": _jitter(rng, base, 12), "symbol": (244, 246, 248)}
     return {k: look.apply(c, t, k in emissive) for k, c in raw.items()}
 
 
@@ -450,8 +522,13 @@ def _object_params(rng: np.random.Generator, cls: int, theme: bool) -> dict[str,
         return {"height": rng.uniform(38, 58), "conifer": float(rng.random() < 0.35)}
     if cls == _BUILDING:
         w, h = rng.uniform(56, 96), rng.uniform(90, 170) * (1.15 if theme else 1.0)
-        return {"width": w, "height": h, "cols": float(max(2, round(w / 18))),
-                "rows": float(max(3, round(h / 22))), "lit_seed": float(rng.integers(5))}
+        return {
+            "width": w,
+            "height": h,
+            "cols": float(max(2, round(w / 18))),
+            "rows": float(max(3, round(h / 22))),
+            "lit_seed": float(rng.integers(5)),
+        }
     if cls == _SIGN:
         return {"height": rng.uniform(26, 36), "shape": float(rng.integers(3))}
     return {}
@@ -472,12 +549,22 @@ class _Road:
 
     def at(self, t: float) -> tuple[float, float]:
         """Road centre and half-width at depth ``t``."""
-        return (self.cx_top + (self.cx_bot - self.cx_top) * t,
-                self.hw_top + (self.hw_bot - self.hw_top) * t)
+        return (
+            self.cx_top + (self.cx_bot - self.cx_top) * t,
+            self.hw_top + (self.hw_bot - self.hw_top) * t,
+        )
 
 
-def _plan_object(rng: np.random.Generator, cls: int, theme: bool, road: _Road, s2: int,
-                 look: _Look, t_max: float = 0.9, anchor: _Obj | None = None) -> _Obj:
+def _plan_object(
+    rng: np.random.Generator,
+    cls: int,
+    theme: bool,
+    road: _Road,
+    s2: int,
+    look: _Look,
+    t_max: float = 0.9,
+    anchor: _Obj | None = None,
+) -> _Obj:
     k = s2 / 128.0  # 2x-canvas pixels per model unit at depth t = 1
     if cls == _BUILDING:
         t = rng.uniform(0.22, 0.4) if theme else rng.uniform(0.0, 0.14)
@@ -521,22 +608,26 @@ def _background(rng: np.random.Generator, look: _Look, road: _Road, s2: int) -> 
     hz = int(round(road.horizon))
     col = np.empty((s2, 3), np.float32)
     f = np.linspace(0.0, 1.0, hz, dtype=np.float32)[:, None] ** 1.3
-    col[:hz] = (np.array(look.sky_top, np.float32) * (1 - f)
-                + np.array(look.sky_horizon, np.float32) * f)
+    col[:hz] = (
+        np.array(look.sky_top, np.float32) * (1 - f) + np.array(look.sky_horizon, np.float32) * f
+    )
     grass = _jitter(rng, (104, 156, 78) if rng.random() < 0.75 else (150, 160, 88), 10)
     g_far, g_near = look.apply(grass, 0.0), look.apply(_shade(grass, 0.9), 1.0)
     f = np.linspace(0.0, 1.0, s2 - hz, dtype=np.float32)[:, None] ** 0.7
     col[hz:] = np.array(g_far, np.float32) * (1 - f) + np.array(g_near, np.float32) * f
     im = Image.fromarray(col.astype(np.uint8)[:, None, :], "RGB").resize(
-        (s2, s2), Image.Resampling.NEAREST)
+        (s2, s2), Image.Resampling.NEAREST
+    )
     d = ImageDraw.Draw(im)
     u = s2 / 128.0
 
     w = look.weather
     if w == "sunny":
         sx, sy = rng.uniform(0.1, 0.9) * s2, rng.uniform(0.15, 0.6) * hz
-        d.ellipse([sx - 14 * u, sy - 14 * u, sx + 14 * u, sy + 14 * u],
-                  fill=_mix(look.sky_horizon, (255, 250, 220), 0.45))
+        d.ellipse(
+            [sx - 14 * u, sy - 14 * u, sx + 14 * u, sy + 14 * u],
+            fill=_mix(look.sky_horizon, (255, 250, 220), 0.45),
+        )
         d.ellipse([sx - 8 * u, sy - 8 * u, sx + 8 * u, sy + 8 * u], fill=(255, 246, 206))
     elif w == "night":
         n = 45
@@ -548,8 +639,7 @@ def _background(rng: np.random.Generator, look: _Look, road: _Road, s2: int) -> 
         d.ellipse([mx - mr, my - mr, mx + mr, my + mr], fill=(238, 236, 214))
         sky_here = _mix(look.sky_top, look.sky_horizon, (my / hz) ** 1.3)
         o = mr * rng.uniform(0.45, 0.7)
-        d.ellipse([mx - mr + o, my - mr - o * 0.4, mx + mr + o, my + mr - o * 0.4],
-                  fill=sky_here)
+        d.ellipse([mx - mr + o, my - mr - o * 0.4, mx + mr + o, my + mr - o * 0.4], fill=sky_here)
     if w in ("cloudy", "rain") or (w == "sunny" and rng.random() < 0.6):
         col = {"cloudy": (226, 229, 234), "rain": (118, 126, 138)}.get(w, (246, 248, 251))
         col2 = _shade(col, 0.93)
@@ -559,8 +649,10 @@ def _background(rng: np.random.Generator, look: _Look, road: _Road, s2: int) -> 
             for j in range(5):
                 dx, dy = (j - 2) * 7 * sc + rng.normal(0, 2 * sc), rng.normal(0, 2 * sc)
                 r = (9 - abs(j - 2) * 2) * sc
-                d.ellipse([cx + dx - r * 1.3, cy + dy - r, cx + dx + r * 1.3, cy + dy + r],
-                          fill=col if j % 2 == 0 else col2)
+                d.ellipse(
+                    [cx + dx - r * 1.3, cy + dy - r, cx + dx + r * 1.3, cy + dy + r],
+                    fill=col if j % 2 == 0 else col2,
+                )
 
     if rng.random() < 0.7:  # distant hills / treeline
         hill = look.apply(_mix(grass, (60, 100, 90), 0.4), 0.0)
@@ -568,9 +660,12 @@ def _background(rng: np.random.Generator, look: _Look, road: _Road, s2: int) -> 
         n = 9
         xs = np.linspace(-0.1, 1.1, n) * s2
         hs = hz - rng.uniform(2, 12, n) * u
-        d.polygon([(float(xs[0]), hz + 1.0)] + [(float(x), float(y)) for x, y in
-                                                 zip(xs, hs, strict=True)]
-                  + [(float(xs[-1]), hz + 1.0)], fill=hill)
+        d.polygon(
+            [(float(xs[0]), hz + 1.0)]
+            + [(float(x), float(y)) for x, y in zip(xs, hs, strict=True)]
+            + [(float(xs[-1]), hz + 1.0)],
+            fill=hill,
+        )
 
     # road in depth bands so the haze fades it towards the horizon
     asphalt = (112, 112, 118) if w != "rain" else (84, 86, 94)
@@ -582,10 +677,14 @@ def _background(rng: np.random.Generator, look: _Look, road: _Road, s2: int) -> 
         ya, yb = hz + a * (s2 - hz), hz + b * (s2 - hz) + 1
         pa, pb = wa * 0.2, wb * 0.2
         walk = look.apply(pavement, (a + b) / 2)
-        d.polygon([(ca - wa - pa, ya), (ca + wa + pa, ya), (cb + wb + pb, yb),
-                   (cb - wb - pb, yb)], fill=walk)
-        d.polygon([(ca - wa, ya), (ca + wa, ya), (cb + wb, yb), (cb - wb, yb)],
-                  fill=look.apply(asphalt, (a + b) / 2))
+        d.polygon(
+            [(ca - wa - pa, ya), (ca + wa + pa, ya), (cb + wb + pb, yb), (cb - wb - pb, yb)],
+            fill=walk,
+        )
+        d.polygon(
+            [(ca - wa, ya), (ca + wa, ya), (cb + wb, yb), (cb - wb, yb)],
+            fill=look.apply(asphalt, (a + b) / 2),
+        )
         curb = look.apply((196, 194, 186), (a + b) / 2)
         lw = max(1, round(1.5 * u * (0.3 + b)))
         d.line([(ca - wa, ya), (cb - wb, yb)], fill=curb, width=lw)
@@ -596,8 +695,11 @@ def _background(rng: np.random.Generator, look: _Look, road: _Road, s2: int) -> 
         a, b = a * a, b * b
         ca, _ = road.at(a)
         cb, _ = road.at(b)
-        d.line([(ca, hz + a * (s2 - hz)), (cb, hz + b * (s2 - hz))],
-               fill=look.apply(dash, b), width=max(1, round(2 * u * (0.2 + b))))
+        d.line(
+            [(ca, hz + a * (s2 - hz)), (cb, hz + b * (s2 - hz))],
+            fill=look.apply(dash, b),
+            width=max(1, round(2 * u * (0.2 + b))),
+        )
     return im
 
 
@@ -616,8 +718,13 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
     weather = str(WEATHERS[rng.choice(len(WEATHERS), p=_WEATHER_P)])
     look = _make_look(weather)
     horizon = rng.uniform(0.36, 0.5) * s2
-    road = _Road(horizon, rng.uniform(0.3, 0.7) * s2, rng.uniform(0.15, 0.85) * s2,
-                 rng.uniform(0.012, 0.04) * s2, rng.uniform(0.2, 0.36) * s2)
+    road = _Road(
+        horizon,
+        rng.uniform(0.3, 0.7) * s2,
+        rng.uniform(0.15, 0.85) * s2,
+        rng.uniform(0.012, 0.04) * s2,
+        rng.uniform(0.2, 0.36) * s2,
+    )
 
     theme = int(rng.choice(_OBJECT_IDS))
     n_extra = int(rng.choice(6, p=[0.03, 0.1, 0.2, 0.27, 0.24, 0.16]))
@@ -657,8 +764,11 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
         for j, i in enumerate(keep):
             area[objs[i].cls] += vis[j]
         winner = int(np.argmax(area))
-        rivals = [(int(vis[j]), j) for j, i in enumerate(keep)
-                  if objs[i].cls == winner and not objs[i].theme]
+        rivals = [
+            (int(vis[j]), j)
+            for j, i in enumerate(keep)
+            if objs[i].cls == winner and not objs[i].theme
+        ]
         if winner == theme or not rivals or area[theme] == 0:
             break
         del keep[max(rivals)[1]]
@@ -676,8 +786,7 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
             shadow = _mix(look.apply((70, 80, 70), o.t), (0, 0, 0), 0.25)
             d.ellipse([o.x - hw, o.base - 2.2 * o.s, o.x + hw, o.base + 1.6 * o.s], fill=shadow)
         cols = o.colors
-        _DRAWERS[o.cls](_Pen(d, o, cols.__getitem__,
-                             lambda part, c=cols: _shade(c[part], 0.58)))
+        _DRAWERS[o.cls](_Pen(d, o, cols.__getitem__, lambda part, c=cols: _shade(c[part], 0.58)))
     if weather == "rain":
         n = int(170 * (size / 128) ** 2)
         xs, ys = rng.uniform(-0.1, 1.1, n) * s2, rng.uniform(0, 1, n) * s2
@@ -694,7 +803,7 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
     image = np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
     lut = np.zeros(256, np.uint8)
-    lut[1:len(keep) + 1] = [objs[i].cls for i in keep]
+    lut[1 : len(keep) + 1] = [objs[i].cls for i in keep]
     mask = lut[inst]
 
     boxes: list[Box] = []
@@ -702,8 +811,16 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
         m = inst == j + 1
         cols_any, rows_any = np.flatnonzero(m.any(axis=0)), np.flatnonzero(m.any(axis=1))
         cls = objs[i].cls
-        boxes.append(Box(cls, int(cols_any[0]), int(rows_any[0]), int(cols_any[-1]) + 1,
-                         int(rows_any[-1]) + 1, CLASS_NAMES[cls]))
+        boxes.append(
+            Box(
+                cls,
+                int(cols_any[0]),
+                int(rows_any[0]),
+                int(cols_any[-1]) + 1,
+                int(rows_any[-1]) + 1,
+                CLASS_NAMES[cls],
+            )
+        )
 
     area = np.bincount(mask.ravel(), minlength=_N_CLS)
     area[0] = 0
@@ -712,10 +829,18 @@ def make_scene(rng: np.random.Generator, size: int = 128) -> Scene:
     hidden = 1.0 - float(vis.sum()) / max(1, sum(full[i] for i in keep))
     for a in (image, mask, inst):
         a.setflags(write=False)
-    return Scene(image=image, mask=mask, instances=inst, boxes=boxes, label=label,
-                 weather=weather, brightness=round(float(lum.mean()) / 255.0, 4),
-                 coverage=round(float((mask > 0).mean()), 4),
-                 occlusion=round(max(0.0, hidden), 4), object_count=len(boxes))
+    return Scene(
+        image=image,
+        mask=mask,
+        instances=inst,
+        boxes=boxes,
+        label=label,
+        weather=weather,
+        brightness=round(float(lum.mean()) / 255.0, 4),
+        coverage=round(float((mask > 0).mean()), 4),
+        occlusion=round(max(0.0, hidden), 4),
+        object_count=len(boxes),
+    )
 
 
 def make_scenes(n: int, seed: int = 0, size: int = 128) -> Iterator[Scene]:
@@ -731,8 +856,12 @@ def make_scenes(n: int, seed: int = 0, size: int = 128) -> Iterator[Scene]:
 
 # plausible confusions: class -> classes it gets mistaken for
 _CONFUSE: dict[int, list[int]] = {
-    _CAR: [_BUS, _BICYCLE, _SIGN], _BUS: [_CAR, _BUILDING], _PERSON: [_BICYCLE, _SIGN, _TREE],
-    _BICYCLE: [_PERSON, _CAR], _TREE: [_BUILDING, _PERSON, _SIGN], _BUILDING: [_BUS, _TREE],
+    _CAR: [_BUS, _BICYCLE, _SIGN],
+    _BUS: [_CAR, _BUILDING],
+    _PERSON: [_BICYCLE, _SIGN, _TREE],
+    _BICYCLE: [_PERSON, _CAR],
+    _TREE: [_BUILDING, _PERSON, _SIGN],
+    _BUILDING: [_BUS, _TREE],
     _SIGN: [_PERSON, _TREE, _BICYCLE],
 }
 
@@ -758,9 +887,8 @@ def _erode(m: np.ndarray, r: int) -> np.ndarray:
 
 def _smooth_noise(rng: np.random.Generator, h: int, w: int, cell: int) -> np.ndarray:
     small = rng.random((max(2, h // cell + 2), max(2, w // cell + 2))).astype(np.float32)
-    im = Image.fromarray(small, "F").resize((w + 2 * cell, h + 2 * cell),
-                                            Image.Resampling.BICUBIC)
-    return np.asarray(im)[cell:cell + h, cell:cell + w]
+    im = Image.fromarray(small, "F").resize((w + 2 * cell, h + 2 * cell), Image.Resampling.BICUBIC)
+    return np.asarray(im)[cell : cell + h, cell : cell + w]
 
 
 def predict(scene: Scene, rng: np.random.Generator, skill: float) -> Prediction:
@@ -809,8 +937,9 @@ def predict(scene: Scene, rng: np.random.Generator, skill: float) -> Prediction:
         y0 = int(np.clip(round(b.min_y + jit[1] * sy), 0, h - 1))
         x1 = int(np.clip(round(b.max_x + jit[2] * sx), x0 + 1, w))
         y1 = int(np.clip(round(b.max_y + jit[3] * sy), y0 + 1, h))
-        logit = 4.2 * skill - 0.9 + 1.2 * small + 0.55 * z_score - (1.6 if cls != b.class_id
-                                                                    else 0.0)
+        logit = (
+            4.2 * skill - 0.9 + 1.2 * small + 0.55 * z_score - (1.6 if cls != b.class_id else 0.0)
+        )
         score = round(_sigmoid(logit), 3)
         boxes.append(Box(cls, x0, y0, x1, y1, f"{CLASS_NAMES[cls]} {score:.2f}", score))
 
@@ -842,8 +971,11 @@ def predict(scene: Scene, rng: np.random.Generator, skill: float) -> Prediction:
     alt = int(rng.integers(0, 3))
     true_idx = names.index(scene.label)
     conf_list = _CONFUSE[scene.label_id]
-    tgt = names.index(CLASS_NAMES[conf_list[alt % len(conf_list)]]) if u_lab < err * 0.45 \
+    tgt = (
+        names.index(CLASS_NAMES[conf_list[alt % len(conf_list)]])
+        if u_lab < err * 0.45
         else true_idx
+    )
     logits[tgt] += 0.8 + 4.0 * skill
     if tgt != true_idx:
         logits[true_idx] += 0.4 + 2.5 * skill
@@ -856,31 +988,49 @@ def predict(scene: Scene, rng: np.random.Generator, skill: float) -> Prediction:
     t_area = np.bincount(scene.mask.ravel(), minlength=_N_CLS)
     p_area = np.bincount(pmask.ravel(), minlength=_N_CLS)
     inter = np.bincount(scene.mask[scene.mask == pmask].ravel(), minlength=_N_CLS)
-    class_iou = {CLASS_NAMES[c]: round(float(inter[c] / (t_area[c] + p_area[c] - inter[c])), 4)
-                 for c in _OBJECT_IDS if t_area[c] + p_area[c] > 0}
+    class_iou = {
+        CLASS_NAMES[c]: round(float(inter[c] / (t_area[c] + p_area[c] - inter[c])), 4)
+        for c in _OBJECT_IDS
+        if t_area[c] + p_area[c] > 0
+    }
     pmask.setflags(write=False)
-    return Prediction(boxes=boxes, mask=pmask, label=names[best],
-                      confidence=round(float(probs[best]), 4), label_probs=label_probs,
-                      class_iou=class_iou, skill=skill)
+    return Prediction(
+        boxes=boxes,
+        mask=pmask,
+        label=names[best],
+        confidence=round(float(probs[best]), 4),
+        label_probs=label_probs,
+        class_iou=class_iou,
+        skill=skill,
+    )
 
 
 # ---------------------------------------------------------------------------- preview
 
 
-def _overlay(image: np.ndarray, mask: np.ndarray, boxes: list[Box], scale: int,
-             font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> Image.Image:
+def _overlay(
+    image: np.ndarray,
+    mask: np.ndarray,
+    boxes: list[Box],
+    scale: int,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+) -> Image.Image:
     pal = np.zeros((256, 3), np.float32)
     for cid, rgb in CLASS_COLORS.items():
         pal[cid] = rgb
     a = (mask > 0)[..., None] * np.float32(0.5)
     blended = image.astype(np.float32) * (1 - a) + pal[mask] * a
     im = Image.fromarray(blended.astype(np.uint8)).resize(
-        (image.shape[1] * scale, image.shape[0] * scale), Image.Resampling.NEAREST)
+        (image.shape[1] * scale, image.shape[0] * scale), Image.Resampling.NEAREST
+    )
     d = ImageDraw.Draw(im)
     for b in boxes:
         col = CLASS_COLORS[b.class_id]
-        d.rectangle([b.min_x * scale, b.min_y * scale, b.max_x * scale - 1,
-                     b.max_y * scale - 1], outline=col, width=2)
+        d.rectangle(
+            [b.min_x * scale, b.min_y * scale, b.max_x * scale - 1, b.max_y * scale - 1],
+            outline=col,
+            width=2,
+        )
         tx, ty = b.min_x * scale + 2, max(0, b.min_y * scale - 11)
         d.rectangle([tx - 2, ty, tx + 6 * len(b.caption), ty + 10], fill=(0, 0, 0))
         d.text((tx, ty), b.caption, fill=col, font=font)
@@ -892,23 +1042,30 @@ def _contact_sheet(n: int = 24, seed: int = 0, size: int = 128, cols: int = 3) -
     scale, pad, text_h = 2, 8, 16
     tile_w, tile_h = 3 * size * scale + 2 * 4, size * scale + text_h
     rows = (n + cols - 1) // cols
-    sheet = Image.new("RGB", (cols * (tile_w + pad) + pad, rows * (tile_h + pad) + pad),
-                      (32, 34, 38))
+    sheet = Image.new(
+        "RGB", (cols * (tile_w + pad) + pad, rows * (tile_h + pad) + pad), (32, 34, 38)
+    )
     d = ImageDraw.Draw(sheet)
     for i, sc in enumerate(make_scenes(n, seed, size)):
         pr = predict(sc, np.random.default_rng((seed, i, 1)), 0.6)
         x0 = pad + (i % cols) * (tile_w + pad)
         y0 = pad + (i // cols) * (tile_h + pad)
-        sheet.paste(Image.fromarray(sc.image).resize((size * scale,) * 2,
-                                                     Image.Resampling.NEAREST), (x0, y0))
-        sheet.paste(_overlay(sc.image, sc.mask, sc.boxes, scale, font),
-                    (x0 + size * scale + 4, y0))
-        sheet.paste(_overlay(sc.image, pr.mask, pr.boxes, scale, font),
-                    (x0 + 2 * (size * scale + 4), y0))
-        d.text((x0, y0 + size * scale + 3),
-               f"#{i} {sc.label} | {sc.weather} | n={sc.object_count} "
-               f"bright={sc.brightness:.2f} occl={sc.occlusion:.2f} | pred(0.6): {pr.label} "
-               f"{pr.confidence:.2f} mIoU={pr.mean_iou:.2f}", fill=(220, 220, 220), font=font)
+        sheet.paste(
+            Image.fromarray(sc.image).resize((size * scale,) * 2, Image.Resampling.NEAREST),
+            (x0, y0),
+        )
+        sheet.paste(_overlay(sc.image, sc.mask, sc.boxes, scale, font), (x0 + size * scale + 4, y0))
+        sheet.paste(
+            _overlay(sc.image, pr.mask, pr.boxes, scale, font), (x0 + 2 * (size * scale + 4), y0)
+        )
+        d.text(
+            (x0, y0 + size * scale + 3),
+            f"#{i} {sc.label} | {sc.weather} | n={sc.object_count} "
+            f"bright={sc.brightness:.2f} occl={sc.occlusion:.2f} | pred(0.6): {pr.label} "
+            f"{pr.confidence:.2f} mIoU={pr.mean_iou:.2f}",
+            fill=(220, 220, 220),
+            font=font,
+        )
     return sheet
 
 

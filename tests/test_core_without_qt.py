@@ -10,7 +10,11 @@ import desktopviz
 
 
 def test_core_modules_do_not_load_qt():
-    names = [m.name for m in pkgutil.walk_packages(desktopviz.__path__, "desktopviz.") if not m.name.startswith("desktopviz.app")]
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(desktopviz.__path__, "desktopviz.")
+        if not m.name.startswith("desktopviz.app")
+    ]
     assert "desktopviz.store.cache" in names and "desktopviz.cli.main" in names
     code = (
         "import importlib, sys\n"

@@ -105,7 +105,11 @@ def test_predict_deterministic(scenes: list[Scene]) -> None:
     p2 = predict(s, np.random.default_rng(9), 0.7)
     assert p1.boxes == p2.boxes and np.array_equal(p1.mask, p2.mask)
     assert (p1.label, p1.confidence, p1.label_probs, p1.class_iou) == (
-        p2.label, p2.confidence, p2.label_probs, p2.class_iou)
+        p2.label,
+        p2.confidence,
+        p2.label_probs,
+        p2.class_iou,
+    )
 
 
 # ---------------------------------------------------------------------------- variety
@@ -124,8 +128,10 @@ def test_variety(scenes: list[Scene]) -> None:
 
 def test_images_not_near_identical(scenes: list[Scene]) -> None:
     small = np.stack([s.image[::2, ::2].astype(np.float32) for s in scenes])
-    diffs = [float(np.abs(small[i] - small[j]).mean())
-             for i, j in itertools.combinations(range(len(small)), 2)]
+    diffs = [
+        float(np.abs(small[i] - small[j]).mean())
+        for i, j in itertools.combinations(range(len(small)), 2)
+    ]
     assert np.mean(diffs) > 25.0
     assert min(diffs) > 3.0
 
@@ -136,11 +142,11 @@ def test_images_not_near_identical(scenes: list[Scene]) -> None:
 def test_boxes_match_mask(scenes: list[Scene]) -> None:
     for s in scenes:
         for i, b in enumerate(s.boxes):
-            crop = s.mask[b.min_y:b.max_y, b.min_x:b.max_x]
+            crop = s.mask[b.min_y : b.max_y, b.min_x : b.max_x]
             assert (crop == b.class_id).any()
             assert b.caption == CLASS_NAMES[b.class_id]
             # tight: the object's pixels touch all four edges of its box
-            inst = s.instances[b.min_y:b.max_y, b.min_x:b.max_x] == i + 1
+            inst = s.instances[b.min_y : b.max_y, b.min_x : b.max_x] == i + 1
             assert inst.sum() == (s.instances == i + 1).sum() > 0
             assert inst[0].any() and inst[-1].any() and inst[:, 0].any() and inst[:, -1].any()
         for cid in np.unique(s.mask):
@@ -149,7 +155,7 @@ def test_boxes_match_mask(scenes: list[Scene]) -> None:
             covered = np.zeros(s.mask.shape, bool)
             for b in s.boxes:
                 if b.class_id == cid:
-                    covered[b.min_y:b.max_y, b.min_x:b.max_x] = True
+                    covered[b.min_y : b.max_y, b.min_x : b.max_x] = True
             assert covered[s.mask == cid].all(), f"class {cid} pixels outside its boxes"
         # instance map and class mask agree; label is the class covering most pixels
         assert np.array_equal(s.instances > 0, s.mask > 0)
@@ -161,8 +167,7 @@ def test_boxes_match_mask(scenes: list[Scene]) -> None:
 # ------------------------------------------------------------------------ predictions
 
 
-def test_prediction_values(scenes: list[Scene],
-                           predictions: dict[float, list[Prediction]]) -> None:
+def test_prediction_values(scenes: list[Scene], predictions: dict[float, list[Prediction]]) -> None:
     for preds in predictions.values():
         for s, p in zip(scenes, preds, strict=True):
             assert p.mask.shape == s.mask.shape and p.mask.dtype == np.uint8
@@ -177,8 +182,9 @@ def test_prediction_values(scenes: list[Scene],
             assert set(p.class_iou) >= {CLASS_NAMES[b.class_id] for b in s.boxes}
 
 
-def test_skill_orders_quality(scenes: list[Scene],
-                              predictions: dict[float, list[Prediction]]) -> None:
+def test_skill_orders_quality(
+    scenes: list[Scene], predictions: dict[float, list[Prediction]]
+) -> None:
     lo, hi = predictions[0.6], predictions[0.85]
 
     def mean_iou(ps: list[Prediction]) -> float:
@@ -199,8 +205,10 @@ def test_skill_orders_quality(scenes: list[Scene],
 def test_skills_change_predictions(predictions: dict[float, list[Prediction]]) -> None:
     lo, hi = predictions[0.6], predictions[0.85]
     label_changes = sum(a.label != b.label for a, b in zip(lo, hi, strict=True))
-    box_changes = sum([x.class_id for x in a.boxes] != [x.class_id for x in b.boxes]
-                      for a, b in zip(lo, hi, strict=True))
+    box_changes = sum(
+        [x.class_id for x in a.boxes] != [x.class_id for x in b.boxes]
+        for a, b in zip(lo, hi, strict=True)
+    )
     assert label_changes >= 3
     assert box_changes >= 20
     mask_changes = sum(not np.array_equal(a.mask, b.mask) for a, b in zip(lo, hi, strict=True))

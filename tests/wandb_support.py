@@ -16,9 +16,15 @@ def wandb_env(base: Path) -> dict[str, str]:
     """Environment for a wandb process that never touches the network or the user's folders."""
     env = dict(os.environ)
     env.update(
-        WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DISABLE_GIT="true", WANDB_DISABLE_CODE="true",
-        WANDB_CONSOLE="off", WANDB_DIR=str(base / "w"), WANDB_CACHE_DIR=str(base / "wc"),
-        WANDB_DATA_DIR=str(base / "wd"), WANDB_ARTIFACT_DIR=str(base / "artifacts"),
+        WANDB_MODE="offline",
+        WANDB_SILENT="true",
+        WANDB_DISABLE_GIT="true",
+        WANDB_DISABLE_CODE="true",
+        WANDB_CONSOLE="off",
+        WANDB_DIR=str(base / "w"),
+        WANDB_CACHE_DIR=str(base / "wc"),
+        WANDB_DATA_DIR=str(base / "wd"),
+        WANDB_ARTIFACT_DIR=str(base / "artifacts"),
         WANDB_CONFIG_DIR=str(base / "wcfg"),
     )
     return env
@@ -28,8 +34,12 @@ def run_script(name: str, *args: str, base: Path) -> str:
     """Run a script of ``wandb_scripts/`` with the real SDK; return its stdout."""
     base.mkdir(parents=True, exist_ok=True)
     r = subprocess.run(
-        [sys.executable, str(SCRIPTS / name), *args], cwd=base, env=wandb_env(base),
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, str(SCRIPTS / name), *args],
+        cwd=base,
+        env=wandb_env(base),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if r.returncode != 0:
         raise AssertionError(f"{name} failed:\n{r.stderr[-3000:]}")

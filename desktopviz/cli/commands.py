@@ -24,7 +24,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         for raw in args.paths:
             path = Path(raw)
-            results = import_path(cache, path, project=args.project, artifact_type=args.artifact_type, progress=bar)
+            results = import_path(
+                cache, path, project=args.project, artifact_type=args.artifact_type, progress=bar
+            )
             bar.close()
             if results:
                 print(f"project: {results[0].project}")
@@ -65,7 +67,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 raise NotFoundError(f"no artifact {artifact!r} in project {project!r}")
             for v in versions:
                 aliases = ",".join(v.aliases) or "-"
-                print(f"{v.tag}\t{aliases}\t{v.file_count} files\t{_size(v.size)}\t{_when(v.created_at)}")
+                print(
+                    f"{v.tag}\t{aliases}\t{v.file_count} files\t{_size(v.size)}\t{_when(v.created_at)}"
+                )
     finally:
         cache.close()
     return EXIT_OK
@@ -96,7 +100,9 @@ def cmd_table(args: argparse.Namespace) -> int:
                     remaining -= batch.num_rows
                     w.write_batch(batch)
             return EXIT_OK
-        out: IO[str] = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+        out: IO[str] = (
+            open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        )  # noqa: SIM115
         try:
             names = pf.schema_arrow.names
             writer = None
@@ -108,7 +114,9 @@ def cmd_table(args: argparse.Namespace) -> int:
                     break
                 batch = batch.slice(0, remaining)
                 remaining -= batch.num_rows
-                cols = [column_cells(batch.column(i), descs.get(n, {})) for i, n in enumerate(names)]
+                cols = [
+                    column_cells(batch.column(i), descs.get(n, {})) for i, n in enumerate(names)
+                ]
                 for row in zip(*cols, strict=True):
                     if writer is not None:
                         writer.writerow([_csv_cell(v) for v in row])
@@ -206,6 +214,3 @@ def _when(iso: str) -> str:
         return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return iso
-
-
-

@@ -21,15 +21,28 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    p = _Parser(prog="desktopviz", description="Browse, query and compare versioned ML artifacts offline.")
-    p.add_argument("--cache", metavar="DIR", help="cache folder (default: $DESKTOPVIZ_CACHE or the user cache dir)")
+    p = _Parser(
+        prog="desktopviz", description="Browse, query and compare versioned ML artifacts offline."
+    )
+    p.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="cache folder (default: $DESKTOPVIZ_CACHE or the user cache dir)",
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    s = sub.add_parser("import", help="import W&B artifact folders, offline runs, tables, CSV, Parquet, JSONL, images")
+    s = sub.add_parser(
+        "import",
+        help="import W&B artifact folders, offline runs, tables, CSV, Parquet, JSONL, images",
+    )
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--project", help="project to import into (default: derived from the path)")
-    s.add_argument("--type", dest="artifact_type", help="artifact type when the input does not say (default: dataset)")
+    s.add_argument(
+        "--type",
+        dest="artifact_type",
+        help="artifact type when the input does not say (default: dataset)",
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("ls", help="list projects, artifacts or versions")
@@ -48,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--remove", action="store_true", help="remove the alias instead")
 
     sub.add_parser("gc", help="remove unreferenced blobs, derived files and stale temp files")
-    s = sub.add_parser("demo", help="build the built-in demo project into the cache and print its summary")
+    s = sub.add_parser(
+        "demo", help="build the built-in demo project into the cache and print its summary"
+    )
     s.add_argument("--images", type=int, default=600, help="dataset size (default 600)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -60,7 +75,9 @@ class _NoPandas:
     @staticmethod
     def find_spec(name: str, path: object = None, target: object = None) -> None:
         if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("pandas is not loaded by the desktopviz command line", name=name)
+            raise ModuleNotFoundError(
+                "pandas is not loaded by the desktopviz command line", name=name
+            )
 
 
 def _skip_pandas() -> None:
@@ -112,4 +129,3 @@ def open_cache(args: argparse.Namespace, *, create: bool = True):  # noqa: ANN20
     from desktopviz.store.location import cache_dir
 
     return Cache(cache_dir(args.cache), create=create)
-

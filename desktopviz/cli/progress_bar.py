@@ -28,8 +28,15 @@ class TerminalProgress:
             self._stage = key
             label = f"{p.stage} {p.message}".strip() if p.stage == "table" else p.stage
             unit = "B" if by_bytes else ("rows" if p.stage == "table" else "files")
-            self._bar = tqdm(total=p.bytes_total if by_bytes else p.total, desc=label[:40], unit=unit,
-                             unit_scale=by_bytes, file=sys.stderr, leave=False, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=p.bytes_total if by_bytes else p.total,
+                desc=label[:40],
+                unit=unit,
+                unit_scale=by_bytes,
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
         if by_bytes:
             self._bar.n = p.bytes_done
             self._bar.set_postfix_str(f"{p.done:,} rows", refresh=False)
@@ -37,7 +44,9 @@ class TerminalProgress:
             self._bar.total = p.total
             self._bar.n = p.done
             if p.bytes_total:
-                self._bar.set_postfix_str(f"{p.bytes_done / 1e6:.1f}/{p.bytes_total / 1e6:.1f} MB", refresh=False)
+                self._bar.set_postfix_str(
+                    f"{p.bytes_done / 1e6:.1f}/{p.bytes_total / 1e6:.1f} MB", refresh=False
+                )
         self._bar.refresh()
 
     def close(self) -> None:

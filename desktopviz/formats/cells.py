@@ -56,7 +56,9 @@ class BatchConverter:
     def __post_init__(self) -> None:
         if len(set(self.columns)) != len(self.columns):
             dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
-            raise FormatError(f"duplicate column names: {', '.join(map(repr, dup))}", file=self.file)
+            raise FormatError(
+                f"duplicate column names: {', '.join(map(repr, dup))}", file=self.file
+            )
         self.state = [ColumnState(str(c), self.forced.get(str(c))) for c in self.columns]
 
     def convert(self, rows: Sequence[Sequence[Any]], first_row: int) -> pa.RecordBatch:
@@ -65,9 +67,14 @@ class BatchConverter:
         for i, row in enumerate(rows):
             if not isinstance(row, list) or len(row) != n:
                 got = f"{len(row)} cells" if isinstance(row, list) else f"a {type(row).__name__}"
-                raise FormatError(f"row has {got} but 'columns' has {n}", file=self.file, row=first_row + i)
+                raise FormatError(
+                    f"row has {got} but 'columns' has {n}", file=self.file, row=first_row + i
+                )
         cols = list(zip(*rows, strict=True)) if rows else [() for _ in range(n)]
-        arrays = [self._column(st, list(values), first_row) for st, values in zip(self.state, cols, strict=True)]
+        arrays = [
+            self._column(st, list(values), first_row)
+            for st, values in zip(self.state, cols, strict=True)
+        ]
         return pa.RecordBatch.from_arrays(arrays, names=[s.name for s in self.state])
 
     def _column(self, st: ColumnState, values: list[Any], first_row: int) -> pa.Array:
@@ -85,8 +92,10 @@ class BatchConverter:
                         records.append(media_record(v, self.classes))
                     except (KeyError, TypeError, ValueError) as e:
                         raise FormatError(
-                            f"malformed {v.get('_type')} cell: {e}", file=self.file,
-                            row=first_row + i, field=st.name,
+                            f"malformed {v.get('_type')} cell: {e}",
+                            file=self.file,
+                            row=first_row + i,
+                            field=st.name,
                         ) from e
                 else:
                     st.kind = JSON
@@ -130,7 +139,10 @@ def _guess_kind(values: list[Any]) -> str | None:
 def json_array(values: list[Any]) -> pa.Array:
     """Values as JSON text (``None`` stays null)."""
     return pa.array(
-        [None if v is None else json.dumps(v, sort_keys=True, allow_nan=True, default=_default) for v in values],
+        [
+            None if v is None else json.dumps(v, sort_keys=True, allow_nan=True, default=_default)
+            for v in values
+        ],
         type=pa.string(),
     )
 
@@ -144,7 +156,9 @@ def _default(o: Any) -> Any:
 def parquet_writable(t: pa.DataType) -> bool:
     """False for types Parquet cannot store (a struct with no fields, anywhere inside)."""
     if pa.types.is_struct(t):
-        return t.num_fields > 0 and all(parquet_writable(t.field(i).type) for i in range(t.num_fields))
+        return t.num_fields > 0 and all(
+            parquet_writable(t.field(i).type) for i in range(t.num_fields)
+        )
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return parquet_writable(t.value_type)
     if pa.types.is_map(t):
@@ -220,7 +234,9 @@ def merged_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
         return None if t is None else pa.list_(t)
     if a == b:
         return a
-    if (pa.types.is_integer(a) or pa.types.is_floating(a)) and (pa.types.is_integer(b) or pa.types.is_floating(b)):
+    if (pa.types.is_integer(a) or pa.types.is_floating(a)) and (
+        pa.types.is_integer(b) or pa.types.is_floating(b)
+    ):
         return pa.float64() if pa.types.is_floating(a) or pa.types.is_floating(b) else pa.int64()
     return None
 
@@ -272,5 +288,8 @@ def column_cells(column: pa.ChunkedArray | pa.Array, desc: dict[str, Any]) -> li
 def table_rows(table: pa.Table, descriptors: list[dict[str, Any]]) -> list[list[Any]]:
     """All rows of a (small) Arrow table as lists of W&B-form cells."""
     by_name = {d["name"]: d for d in descriptors}
-    cols = [column_cells(table.column(i), by_name.get(name, {})) for i, name in enumerate(table.column_names)]
+    cols = [
+        column_cells(table.column(i), by_name.get(name, {}))
+        for i, name in enumerate(table.column_names)
+    ]
     return [list(r) for r in zip(*cols, strict=True)] if cols else []

@@ -20,7 +20,9 @@ def max_image_pixels() -> int:
     return int(os.environ.get("DESKTOPVIZ_MAX_IMAGE_PIXELS", default))
 
 
-def check_image(path: Path | bytes, *, verify: bool = True, name: str | None = None) -> tuple[int, int, str]:
+def check_image(
+    path: Path | bytes, *, verify: bool = True, name: str | None = None
+) -> tuple[int, int, str]:
     """``(width, height, format)`` of an image file (or its bytes); refuse bombs, truncated and non-images."""
     label = name or ("<image bytes>" if isinstance(path, bytes) else str(path))
     source = io.BytesIO(path) if isinstance(path, bytes) else path

@@ -37,4 +37,6 @@ def load_json_file(path: Path, *, limit: int | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise FormatError(f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}", file=path) from e
+        raise FormatError(
+            f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}", file=path
+        ) from e

@@ -82,7 +82,9 @@ def manifest_entries(obj: Any, *, file: Path | str | None = None) -> dict[str, M
             digest=str(entry.get("digest", "")),
             size=int(entry.get("size") or 0),
             ref=entry.get("ref") or None,
-            birth_artifact_id=entry.get("birthArtifactID") or entry.get("birth_artifact_id") or None,
+            birth_artifact_id=entry.get("birthArtifactID")
+            or entry.get("birth_artifact_id")
+            or None,
             extra=extra,
         )
     return out

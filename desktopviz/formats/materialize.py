@@ -86,13 +86,18 @@ class MediaChecker:
             local = self.files(rel)
         except FormatError as e:
             raise FormatError(
-                f"{cell.get('_type')} cell points at {rel!r}: {e.message}", file=table_path, row=row, field=col
+                f"{cell.get('_type')} cell points at {rel!r}: {e.message}",
+                file=table_path,
+                row=row,
+                field=col,
             ) from e
         if cell.get("_type") == IMAGE_TYPE and not rel.endswith(".json"):
             try:
                 check_image(local, name=rel)
             except FormatError as e:
-                raise FormatError(e.message, file=f"{table_path} -> {rel}", row=row, field=col) from e
+                raise FormatError(
+                    e.message, file=f"{table_path} -> {rel}", row=row, field=col
+                ) from e
         self.seen.add(rel)
 
 
@@ -148,9 +153,13 @@ def materialize_rows(
     """Write rows of W&B-form cells to Parquet (the core every table kind goes through)."""
     checker = MediaChecker(files) if files else None
     conv = BatchConverter(
-        [str(c) for c in columns], classes=checker.classes if checker else None, file=file,
+        [str(c) for c in columns],
+        classes=checker.classes if checker else None,
+        file=file,
         forced={c: NDARRAY for c in (npz or {})},
-        on_media=(lambda cell, row, col: checker.check_cell(cell, file, row, col)) if checker else None,
+        on_media=(lambda cell, row, col: checker.check_cell(cell, file, row, col))
+        if checker
+        else None,
     )
     sink = ParquetSink(dest, tmp_dir)
     npz_cols = [(i, npz[c]) for i, c in enumerate(conv.columns) if npz and c in npz]
@@ -206,8 +215,13 @@ class RowBatch(list):
 
 
 def _table_json(
-    files: FileSource, parts: list[str], dest: Path, tmp_dir: Path,
-    progress: ProgressFn | None, cancel: CancelFn | None, kind: str,
+    files: FileSource,
+    parts: list[str],
+    dest: Path,
+    tmp_dir: Path,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+    kind: str,
 ) -> Materialized:
     first_header: dict[str, Any] = {}
     columns: list[str] = []
@@ -231,7 +245,9 @@ def _table_json(
             if not first_header:
                 first_header.update(header.keys)
             elif cols != columns:
-                raise FormatError(f"part's columns {cols} differ from the first part's {columns}", file=part)
+                raise FormatError(
+                    f"part's columns {cols} differ from the first part's {columns}", file=part
+                )
             for batch in batches:
                 for i in range(0, len(batch), BATCH_ROWS * 4):
                     yield RowBatch(batch[i : i + BATCH_ROWS * 4])
@@ -244,8 +260,18 @@ def _table_json(
     if len(parts) == 1:
         npz = _npz_columns(files, header.keys.get("column_types"), parts[0])
     m = materialize_rows(
-        columns, all_rows(), dest, tmp_dir, file=parts[0], files=files, kind=kind,
-        progress=progress, cancel=cancel, total_rows=header.keys.get("nrows"), npz=npz, position=position,
+        columns,
+        all_rows(),
+        dest,
+        tmp_dir,
+        file=parts[0],
+        files=files,
+        kind=kind,
+        progress=progress,
+        cancel=cancel,
+        total_rows=header.keys.get("nrows"),
+        npz=npz,
+        position=position,
     )
     m.wandb = {k: v for k, v in first_header.items() if k not in ("columns", "data")}
     return m
@@ -268,7 +294,9 @@ def _npz_columns(files: FileSource, column_types: Any, part: str) -> dict[str, n
                         with np.load(files(rel), allow_pickle=False) as data:
                             out[name] = data[ser.get("key", name)]
                     except (OSError, ValueError, KeyError) as e:
-                        raise FormatError(f"cannot read ndarray column {name!r}: {e}", file=rel) from e
+                        raise FormatError(
+                            f"cannot read ndarray column {name!r}: {e}", file=rel
+                        ) from e
     return out
 
 
@@ -281,8 +309,13 @@ def _type_members(t: Any) -> Iterator[dict[str, Any]]:
 
 
 def _joined(
-    files: FileSource, path: str, dest: Path, tmp_dir: Path,
-    progress: ProgressFn | None, cancel: CancelFn | None, listing: Iterable[str],
+    files: FileSource,
+    path: str,
+    dest: Path,
+    tmp_dir: Path,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+    listing: Iterable[str],
 ) -> Materialized:
     import duckdb
 
@@ -297,7 +330,9 @@ def _joined(
         for side in ("table1", "table2"):
             sub = safe_relpath(str(obj.get(side, "")), file=path)
             out = Path(td) / f"{side}.parquet"
-            m = materialize(files, sub, out, tmp_dir, progress=progress, cancel=cancel, listing=listing)
+            m = materialize(
+                files, sub, out, tmp_dir, progress=progress, cancel=cancel, listing=listing
+            )
             parts.append((sub, out, m))
         (p1, f1, m1), (p2, f2, m2) = parts
         names1 = [c["name"] for c in m1.columns]
@@ -344,7 +379,12 @@ def _q_lit(p: Path) -> str:
 
 
 def _csv(
-    local: Path, path: str, dest: Path, tmp_dir: Path, progress: ProgressFn | None, cancel: CancelFn | None
+    local: Path,
+    path: str,
+    dest: Path,
+    tmp_dir: Path,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
 ) -> Materialized:
     import pyarrow.csv as pacsv
 
@@ -384,18 +424,30 @@ def _check_utf8(local: Path, path: str) -> None:
 
 
 def _parquet(
-    local: Path, path: str, dest: Path, tmp_dir: Path, progress: ProgressFn | None, cancel: CancelFn | None
+    local: Path,
+    path: str,
+    dest: Path,
+    tmp_dir: Path,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
 ) -> Materialized:
     try:
         pf = pq.ParquetFile(local)
     except (pa.ArrowInvalid, OSError) as e:
         raise FormatError(f"not a readable Parquet file: {e}", file=path) from e
-    return _arrow_batches(pf.iter_batches(batch_size=BATCH_ROWS), path, dest, tmp_dir, progress, cancel, "parquet")
+    return _arrow_batches(
+        pf.iter_batches(batch_size=BATCH_ROWS), path, dest, tmp_dir, progress, cancel, "parquet"
+    )
 
 
 def _arrow_batches(
-    batches: Iterable[pa.RecordBatch], path: str, dest: Path, tmp_dir: Path,
-    progress: ProgressFn | None, cancel: CancelFn | None, kind: str,
+    batches: Iterable[pa.RecordBatch],
+    path: str,
+    dest: Path,
+    tmp_dir: Path,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+    kind: str,
 ) -> Materialized:
     from desktopviz.formats.cells import PLAIN, ColumnState
 
@@ -420,7 +472,12 @@ def _arrow_batches(
 
 
 def _jsonl(
-    local: Path, path: str, dest: Path, tmp_dir: Path, progress: ProgressFn | None, cancel: CancelFn | None
+    local: Path,
+    path: str,
+    dest: Path,
+    tmp_dir: Path,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
 ) -> Materialized:
     _check_utf8(local, path)
     columns: dict[str, None] = {}
@@ -438,14 +495,20 @@ def _jsonl(
                     obj = _json_line(line, path, lineno)
                     yield [obj.get(n) for n in names]
 
-    return materialize_rows(names, rows(), dest, tmp_dir, file=path, kind="jsonl", progress=progress, cancel=cancel)
+    return materialize_rows(
+        names, rows(), dest, tmp_dir, file=path, kind="jsonl", progress=progress, cancel=cancel
+    )
 
 
 def _json_line(line: str, path: str, lineno: int) -> dict[str, Any]:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
-        raise FormatError(f"line {lineno}: malformed JSON at column {e.colno}: {e.msg}", file=path) from e
+        raise FormatError(
+            f"line {lineno}: malformed JSON at column {e.colno}: {e.msg}", file=path
+        ) from e
     if not isinstance(obj, dict):
-        raise FormatError(f"line {lineno}: expected a JSON object, found {type(obj).__name__}", file=path)
+        raise FormatError(
+            f"line {lineno}: expected a JSON object, found {type(obj).__name__}", file=path
+        )
     return obj

@@ -16,9 +16,21 @@ import pyarrow as pa
 IMAGE_TYPE = "image-file"
 MEDIA_TYPES = frozenset(
     {
-        "image-file", "audio-file", "video-file", "html-file", "object3D-file", "molecule-file",
-        "bokeh-file", "plotly-file", "graph-file", "pytorch-model-file", "sklearn-model-file",
-        "tfkeras-model-file", "file", "table-file", "wb_trace_tree",
+        "image-file",
+        "audio-file",
+        "video-file",
+        "html-file",
+        "object3D-file",
+        "molecule-file",
+        "bokeh-file",
+        "plotly-file",
+        "graph-file",
+        "pytorch-model-file",
+        "sklearn-model-file",
+        "tfkeras-model-file",
+        "file",
+        "table-file",
+        "wb_trace_tree",
     }
 )
 
@@ -94,7 +106,9 @@ def media_record(cell: dict[str, Any], classes: ClassLookup | None = None) -> di
     if isinstance(cell.get("boxes"), dict):
         boxes = []
         for layer, items in cell["boxes"].items():
-            if isinstance(items, dict):  # run-logged form: {"box_data": [...], "class_labels": {...}}
+            if isinstance(
+                items, dict
+            ):  # run-logged form: {"box_data": [...], "class_labels": {...}}
                 extra = items.get("class_labels") or {}
                 names = {**names, **{int(k): v for k, v in extra.items()}}
                 items = items.get("box_data") or []

@@ -97,7 +97,9 @@ class ParquetSink:
             self.write(pa.RecordBatch.from_pylist([], schema=empty), [s.kind for s in states])
             self._writer.close()  # type: ignore[union-attr]
             self._writer = None
-        if len(self.parts) == 1 and all(k == s.kind for k, s in zip(self.kinds[0], states, strict=True)):
+        if len(self.parts) == 1 and all(
+            k == s.kind for k, s in zip(self.kinds[0], states, strict=True)
+        ):
             final, schema = self.parts[0], self.schemas[0]
         else:
             schema = self._unify(states)
@@ -115,9 +117,13 @@ class ParquetSink:
         for i, st in enumerate(states):
             types = [s.field(i).type for s in self.schemas]
             try:
-                unified = pa.unify_schemas(
-                    [pa.schema([(st.name, t)]) for t in types], promote_options="permissive"
-                ).field(0).type
+                unified = (
+                    pa.unify_schemas(
+                        [pa.schema([(st.name, t)]) for t in types], promote_options="permissive"
+                    )
+                    .field(0)
+                    .type
+                )
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 st.kind = JSON
                 unified = pa.string()

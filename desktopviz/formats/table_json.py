@@ -91,7 +91,9 @@ class _Reader:
         try:
             text = self.dec.decode(raw, final=not raw)
         except UnicodeDecodeError as e:
-            raise FormatError(f"not UTF-8 near byte {self.bytes_read - len(raw) + e.start}", file=self.path) from e
+            raise FormatError(
+                f"not UTF-8 near byte {self.bytes_read - len(raw) + e.start}", file=self.path
+            ) from e
         if not raw:
             self.eof = True
         if self.pos > len(self.buf) // 2:
@@ -116,7 +118,9 @@ class _Reader:
     def expect(self, chars: str, what: str) -> str:
         c = self.peek()
         if not c or c not in chars:
-            raise self.error(f"expected {what}, found {c!r}" if c else f"unexpected end of file, expected {what}")
+            raise self.error(
+                f"expected {what}, found {c!r}" if c else f"unexpected end of file, expected {what}"
+            )
         self.pos += 1
         return c
 
@@ -175,7 +179,9 @@ class _Reader:
         return FormatError(f"malformed JSON at line {line}, column {col}: {msg}", file=self.path)
 
 
-def read_table_json(path: Path, *, header_only: bool = False) -> tuple[TableHeader, Iterator[list[Any]]]:
+def read_table_json(
+    path: Path, *, header_only: bool = False
+) -> tuple[TableHeader, Iterator[list[Any]]]:
     """Open a table.json; return its header (keys before ``data``) and an iterator of rows.
 
     Keys after ``data`` (``log_mode``, ``ncols``, ``nrows`` in W&B files) are added to the
@@ -191,7 +197,9 @@ def read_table_json_batches(
     """Like :func:`read_table_json`, but the iterator yields lists of rows (cheaper per row)."""
     size = path.stat().st_size
     if size > max_table_bytes():
-        raise LimitError(f"table file is {size:,} bytes, over the {max_table_bytes():,}-byte limit", file=path)
+        raise LimitError(
+            f"table file is {size:,} bytes, over the {max_table_bytes():,}-byte limit", file=path
+        )
     r = _Reader(path)
     header = TableHeader(size=size)
     try:

@@ -3,4 +3,11 @@
 from desktopviz.importing.commit import StagedArtifact, StagedFile, commit_artifact
 from desktopviz.importing.detect import ImportResult, import_path, import_paths
 
-__all__ = ["ImportResult", "StagedArtifact", "StagedFile", "commit_artifact", "import_path", "import_paths"]
+__all__ = [
+    "ImportResult",
+    "StagedArtifact",
+    "StagedFile",
+    "commit_artifact",
+    "import_path",
+    "import_paths",
+]

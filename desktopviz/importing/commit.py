@@ -7,7 +7,6 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 from desktopviz.errors import DesktopvizError, FormatError
@@ -15,7 +14,7 @@ from desktopviz.formats.manifest import artifact_digest, file_digest, parse_refe
 from desktopviz.formats.materialize import materialize, table_kind
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.store.blobs import BlobInfo
-from desktopviz.store.cache import Cache, CommitResult, NewFile, NewTable, NewVersion
+from desktopviz.store.cache import Cache, CommitResult, NewFile, NewTable, NewVersion, VersionHeader
 from desktopviz.store.paths import safe_relpath
 
 MATERIALIZER_VERSION = "1"
@@ -32,22 +31,11 @@ class StagedFile:
     sha256: str | None = None
 
 
-@dataclass
-class StagedArtifact:
-    """An artifact version ready to commit."""
+@dataclass(frozen=True)
+class StagedArtifact(VersionHeader):
+    """An artifact version ready to commit: its header and its files."""
 
-    project: str
-    name: str
-    type: str
-    files: dict[str, StagedFile]
-    description: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
-    source: str | None = None
-    wandb_id: str | None = None
-    client_id: str | None = None
-    sequence_client_id: str | None = None
-    produced_by: str | None = None
+    files: dict[str, StagedFile] = field(default_factory=dict)
     digest_algorithm: str = "md5"
 
 
@@ -76,14 +64,16 @@ def commit_artifact(
             done_bytes += f.local.stat().st_size
         else:
             if f.sha256 is not None and not cache.blobs.has(f.sha256):
-                raise DesktopvizError(f"referenced file {path!r} has no bytes in the cache", file=f.ref)
+                raise DesktopvizError(
+                    f"referenced file {path!r} has no bytes in the cache", file=f.ref
+                )
             digests[path] = f.wandb_digest or ""
         if progress:
             progress(Progress("files", i + 1, len(paths), done_bytes, total_bytes, path))
     digest = artifact_digest(digests)
     if any(v.digest == digest for v in cache.versions(staged.project, staged.name)):
         files = [NewFile(p, f.size or 0, None, digests[p], f.ref) for p, f in paths.items()]
-        return cache.add_version(_new_version(staged, digest, files, []))
+        return cache.add_version(NewVersion(staged, digest, files))
 
     refs = {p: _resolve_ref(cache, p, f.ref, digests[p]) for p, f in paths.items() if f.ref}
     blobs: dict[str, BlobInfo] = {}
@@ -93,11 +83,18 @@ def commit_artifact(
         return failed.is_set() or bool(cancel and cancel())
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blobs") as pool:
-        copying = pool.submit(_put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, stop_copying)
+        copying = pool.submit(
+            _put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, stop_copying
+        )
         try:
             sources = _referenced_files(cache, refs)
             sources.update(
-                (p, f.local if f.local is not None else (cache.blobs.path(f.sha256) if f.sha256 else None))
+                (
+                    p,
+                    f.local
+                    if f.local is not None
+                    else (cache.blobs.path(f.sha256) if f.sha256 else None),
+                )
                 for p, f in paths.items()
             )
             tables = _materialize_tables(cache, sources, sorted(paths), digest, progress, cancel)
@@ -113,22 +110,16 @@ def commit_artifact(
         ref_version_id, ref_path = refs.get(path, (None, None))
         new_files.append(NewFile(path, size, sha, digests[path], f.ref, ref_version_id, ref_path))
     check_cancel(cancel)
-    return cache.add_version(_new_version(staged, digest, new_files, tables))
-
-
-def _new_version(staged: StagedArtifact, digest: str, files: list[NewFile], tables: list[NewTable]) -> NewVersion:
-    return NewVersion(
-        project=staged.project, name=staged.name, type=staged.type, digest=digest,
-        files=files, tables=tables, description=staged.description,
-        metadata=staged.metadata, aliases=staged.aliases, source=staged.source,
-        wandb_id=staged.wandb_id, client_id=staged.client_id,
-        sequence_client_id=staged.sequence_client_id, produced_by=staged.produced_by,
-    )
+    return cache.add_version(NewVersion(staged, digest, new_files, tables))
 
 
 def _put_blobs(
-    cache: Cache, paths: dict[str, StagedFile], digests: dict[str, str], algorithm: str,
-    out: dict[str, BlobInfo], cancel: CancelFn | None,
+    cache: Cache,
+    paths: dict[str, StagedFile],
+    digests: dict[str, str],
+    algorithm: str,
+    out: dict[str, BlobInfo],
+    cancel: CancelFn | None,
 ) -> None:
     for path, f in paths.items():
         if f.local is None:
@@ -153,7 +144,9 @@ def _stop(future: Future[None]) -> None:
         pass
 
 
-def _referenced_files(cache: Cache, refs: dict[str, tuple[int | None, str | None]]) -> dict[str, Path | None]:
+def _referenced_files(
+    cache: Cache, refs: dict[str, tuple[int | None, str | None]]
+) -> dict[str, Path | None]:
     """Files of the versions this artifact refers to: a referenced table finds its media there."""
     out: dict[str, Path | None] = {}
     for vid in sorted({vid for vid, _ in refs.values() if vid is not None}):
@@ -164,8 +157,12 @@ def _referenced_files(cache: Cache, refs: dict[str, tuple[int | None, str | None
 
 
 def _materialize_tables(
-    cache: Cache, sources: dict[str, Path | None], listing: list[str], digest: str,
-    progress: ProgressFn | None, cancel: CancelFn | None,
+    cache: Cache,
+    sources: dict[str, Path | None],
+    listing: list[str],
+    digest: str,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
 ) -> list[NewTable]:
     def local(rel: str) -> Path:
         if rel not in sources:
@@ -181,14 +178,24 @@ def _materialize_tables(
         key = hashlib.sha256(f"{MATERIALIZER_VERSION}\n{digest}\n{path}".encode()).hexdigest()
         rel = f"derived/tables/{key[:2]}/{key}.parquet"
         try:
-            m = materialize(local, path, cache.root / rel, cache.tmp_dir, progress=progress, cancel=cancel, listing=listing)
+            m = materialize(
+                local,
+                path,
+                cache.root / rel,
+                cache.tmp_dir,
+                progress=progress,
+                cancel=cancel,
+                listing=listing,
+            )
         except FormatError as e:
             raise e.located(file=path) from e
         out.append(NewTable(path, m.kind, rel, m.schema_json(), m.num_rows))
     return out
 
 
-def _resolve_ref(cache: Cache, path: str, uri: str, digest: str | None) -> tuple[int | None, str | None]:
+def _resolve_ref(
+    cache: Cache, path: str, uri: str, digest: str | None
+) -> tuple[int | None, str | None]:
     ref = parse_reference(uri)
     target = None
     if ref.scheme == "desktopviz-artifact":
@@ -209,12 +216,3 @@ def _resolve_ref(cache: Cache, path: str, uri: str, digest: str | None) -> tuple
 def _check_name(name: str) -> None:
     if not name or any(c in name for c in "/:\n\t") or name.strip() != name:
         raise DesktopvizError(f"bad artifact name {name!r}: no '/', ':' or surrounding spaces")
-
-
-def describe(result: CommitResult) -> dict[str, Any]:
-    """A JSON-able summary of a commit, for the CLI."""
-    v = result.version
-    return {"ref": v.ref, "created": result.created, "files": v.file_count, "size": v.size,
-            "aliases": list(v.aliases), "digest": v.digest}
-
-

@@ -60,7 +60,16 @@ def import_paths(
     """Import every path in order; stops at the first error (earlier imports stay)."""
     out: list[ImportResult] = []
     for p in paths:
-        out.extend(import_path(cache, p, project=project, artifact_type=artifact_type, progress=progress, cancel=cancel))
+        out.extend(
+            import_path(
+                cache,
+                p,
+                project=project,
+                artifact_type=artifact_type,
+                progress=progress,
+                cancel=cancel,
+            )
+        )
     return out
 
 
@@ -107,7 +116,9 @@ def import_path(
         results = []
         for sub in ("artifacts", "wandb"):
             if (path / sub).is_dir():
-                results.extend(import_path(cache, path / sub, project=proj, artifact_type=artifact_type, **kw))
+                results.extend(
+                    import_path(cache, path / sub, project=proj, artifact_type=artifact_type, **kw)
+                )
         return results
     files = list(walk_files(path))
     if files and all(Path(rel).suffix.lower() in IMAGE_SUFFIXES for rel, _ in files):
@@ -117,8 +128,11 @@ def import_path(
     if not files:
         raise DesktopvizError("folder is empty: nothing to import", file=path)
     staged = StagedArtifact(
-        proj, path.name, artifact_type or "dataset",
-        {rel: StagedFile(p) for rel, p in files}, source=str(path.resolve()),
+        proj,
+        path.name,
+        artifact_type or "dataset",
+        files={rel: StagedFile(p) for rel, p in files},
+        source=str(path.resolve()),
     )
     return [ImportResult(path, proj, commit_artifact(cache, staged, **kw))]
 
@@ -148,7 +162,13 @@ def stage_single_file(path: Path, project: str, artifact_type: str) -> StagedArt
         if media.is_dir():
             for rel, p in walk_files(media):
                 files[f"media/{rel}"] = StagedFile(p)
-    return StagedArtifact(project, artifact_name_for_file(path), artifact_type, files, source=str(path.resolve()))
+    return StagedArtifact(
+        project,
+        artifact_name_for_file(path),
+        artifact_type,
+        files=files,
+        source=str(path.resolve()),
+    )
 
 
 def stage_download_folder(path: Path, project: str, artifact_type: str | None) -> StagedArtifact:
@@ -166,7 +186,9 @@ def stage_download_folder(path: Path, project: str, artifact_type: str | None) -
                 if e.ref and not e.ref.startswith("wandb"):
                     files[rel] = StagedFile(None, e.digest, e.ref, e.size)
                     continue
-                raise FormatError(f"manifest entry {rel!r} has no file in the folder", file=manifest_path)
+                raise FormatError(
+                    f"manifest entry {rel!r} has no file in the folder", file=manifest_path
+                )
             files[rel] = StagedFile(local, e.digest, e.ref, e.size)
             if e.algorithm == "xxh128":
                 algorithm = "xxh128"
@@ -175,7 +197,12 @@ def stage_download_folder(path: Path, project: str, artifact_type: str | None) -
             files[rel] = StagedFile(p)
     meta_type = artifact_type or _guess_type(name, files)
     return StagedArtifact(
-        project, name, meta_type, files, source=str(path.resolve()), digest_algorithm=algorithm
+        project,
+        name,
+        meta_type,
+        files=files,
+        source=str(path.resolve()),
+        digest_algorithm=algorithm,
     )
 
 
@@ -198,11 +225,25 @@ def stage_image_folder(
         width, height, fmt = check_image(p, verify=False, name=rel)
         parts = rel.split("/")
         label = parts[-2] if len(parts) > 1 else None
-        cell = {"_type": "image-file", "path": rel, "width": width, "height": height, "format": fmt or Path(rel).suffix[1:]}
+        cell = {
+            "_type": "image-file",
+            "path": rel,
+            "width": width,
+            "height": height,
+            "format": fmt or Path(rel).suffix[1:],
+        }
         rows.append([cell, rel, label])
-    table = {"_type": "table", "columns": ["image", "path", "label"], "data": rows,
-             "ncols": 3, "nrows": len(rows), "log_mode": "IMMUTABLE"}
+    table = {
+        "_type": "table",
+        "columns": ["image", "path", "label"],
+        "data": rows,
+        "ncols": 3,
+        "nrows": len(rows),
+        "log_mode": "IMMUTABLE",
+    }
     table_file = work / f"{path.name}.table.json"
     table_file.write_text(json.dumps(table, sort_keys=True))
     staged[f"{path.name}.table.json"] = StagedFile(table_file)
-    return StagedArtifact(project, path.name, artifact_type, staged, source=str(path.resolve()))
+    return StagedArtifact(
+        project, path.name, artifact_type, files=staged, source=str(path.resolve())
+    )

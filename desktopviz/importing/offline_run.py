@@ -83,10 +83,17 @@ def import_offline_run(
         kind = record.WhichOneof("record_type")
         if kind == "run":
             r = record.run
-            run_info.update(id=r.run_id, project=r.project, name=r.display_name or r.run_id,
-                            job_type=r.job_type or None, host=r.host)
+            run_info.update(
+                id=r.run_id,
+                project=r.project,
+                name=r.display_name or r.run_id,
+                job_type=r.job_type or None,
+                host=r.host,
+            )
             if r.start_time.seconds:
-                run_info["created_at"] = datetime.fromtimestamp(r.start_time.seconds, UTC).isoformat()
+                run_info["created_at"] = datetime.fromtimestamp(
+                    r.start_time.seconds, UTC
+                ).isoformat()
             run_info["config"].update(_items(r.config.update))
             run_info["summary"].update(_items(r.summary.update))
         elif kind == "config":
@@ -106,12 +113,20 @@ def import_offline_run(
     proj = project or run_info.get("project") or "uncategorized"
     run_info["config"].pop("_wandb", None)
     exit_code = run_info.get("exit_code")
-    cache.upsert_run(Run(
-        id=run_info["id"], project=proj, name=run_info.get("name"), job_type=run_info.get("job_type"),
-        state="finished" if exit_code == 0 else ("failed" if exit_code else "unknown"),
-        config=run_info["config"], summary=run_info["summary"], environment=_environment(run_dir, run_info),
-        created_at=run_info.get("created_at", ""), source=str(run_dir.resolve()),
-    ))
+    cache.upsert_run(
+        Run(
+            id=run_info["id"],
+            project=proj,
+            name=run_info.get("name"),
+            job_type=run_info.get("job_type"),
+            state="finished" if exit_code == 0 else ("failed" if exit_code else "unknown"),
+            config=run_info["config"],
+            summary=run_info["summary"],
+            environment=_environment(run_dir, run_info),
+            created_at=run_info.get("created_at", ""),
+            source=str(run_dir.resolve()),
+        )
+    )
     if history:
         cache.log_history(run_info["id"], history)
     results = []
@@ -171,10 +186,17 @@ def _staging_dirs(run_dir: Path) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def _stage_artifact(cache: Cache, a: Any, run_dir: Path, project: str, run_id: str) -> StagedArtifact:
+def _stage_artifact(
+    cache: Cache, a: Any, run_dir: Path, project: str, run_id: str
+) -> StagedArtifact:
     contents = [
-        {"path": c.path, "digest": c.digest, "ref": c.ref, "size": c.size,
-         "extra": {e.key: _json(e.value_json) for e in c.extra}}
+        {
+            "path": c.path,
+            "digest": c.digest,
+            "ref": c.ref,
+            "size": c.size,
+            "extra": {e.key: _json(e.value_json) for e in c.extra},
+        }
         for c in a.manifest.contents
     ]
     locals_ = {c.path: c.local_path for c in a.manifest.contents}
@@ -191,7 +213,9 @@ def _stage_artifact(cache: Cache, a: Any, run_dir: Path, project: str, run_id: s
             if vid is not None and path is not None:
                 target = {f.path: f for f in cache.files(vid)}.get(path)
                 if target is not None and target.sha256:
-                    files[rel] = StagedFile(None, target.wandb_digest, e.ref, target.size, target.sha256)
+                    files[rel] = StagedFile(
+                        None, target.wandb_digest, e.ref, target.size, target.sha256
+                    )
                     continue
             if not parse_reference(e.ref).is_artifact:
                 files[rel] = StagedFile(None, e.digest, e.ref, e.size)
@@ -202,7 +226,8 @@ def _stage_artifact(cache: Cache, a: Any, run_dir: Path, project: str, run_id: s
                 file=run_dir,
             )
         raise FormatError(
-            f"artifact {a.name!r}: staged file of entry {rel!r} is missing ({locals_.get(rel)!r})", file=run_dir
+            f"artifact {a.name!r}: staged file of entry {rel!r} is missing ({locals_.get(rel)!r})",
+            file=run_dir,
         )
     try:
         metadata = json.loads(a.metadata) if a.metadata else {}
@@ -210,10 +235,18 @@ def _stage_artifact(cache: Cache, a: Any, run_dir: Path, project: str, run_id: s
         metadata = {"raw": a.metadata}
     algorithm = "xxh128" if any(e.algorithm == "xxh128" for e in entries.values()) else "md5"
     return StagedArtifact(
-        project, a.name, a.type or "dataset", files, description=a.description or None, metadata=metadata,
-        aliases=tuple(x for x in a.aliases if x != "latest"), source=str(run_dir.resolve()),
-        client_id=a.client_id or None, sequence_client_id=a.sequence_client_id or None,
-        produced_by=run_id, digest_algorithm=algorithm,
+        project,
+        a.name,
+        a.type or "dataset",
+        files=files,
+        description=a.description or None,
+        metadata=metadata,
+        aliases=tuple(x for x in a.aliases if x != "latest"),
+        source=str(run_dir.resolve()),
+        client_id=a.client_id or None,
+        sequence_client_id=a.sequence_client_id or None,
+        produced_by=run_id,
+        digest_algorithm=algorithm,
     )
 
 

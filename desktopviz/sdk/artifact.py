@@ -23,8 +23,11 @@ from desktopviz.store.paths import safe_join, safe_relpath, walk_files
 
 REF_SCHEME = "desktopviz-artifact"
 OBJECT_SUFFIXES = {
-    Table: ".table.json", JoinedTable: ".joined-table.json", PartitionedTable: ".partitioned-table.json",
-    Classes: ".classes.json", Image: ".image-file.json",
+    Table: ".table.json",
+    JoinedTable: ".joined-table.json",
+    PartitionedTable: ".partitioned-table.json",
+    Classes: ".classes.json",
+    Image: ".image-file.json",
 }
 
 
@@ -64,15 +67,20 @@ class ArtifactWriter:
         if existing is not None and existing.sha256 not in (None, stored.sha256):
             raise DesktopvizError(f"two different files would both be {stored.path!r}")
         self.files[stored.path] = StagedFile(
-            None, stored.wandb_digest, f"{REF_SCHEME}://{stored.version_digest}/{stored.path}",
-            stored.size, stored.sha256,
+            None,
+            stored.wandb_digest,
+            f"{REF_SCHEME}://{stored.version_digest}/{stored.path}",
+            stored.size,
+            stored.sha256,
         )
         return stored.path
 
     def add_classes(self, classes: Classes) -> dict[str, Any]:
         """Write a classes file under ``media/classes`` and return the image cell's pointer to it."""
         data = json.dumps(classes.to_json(), sort_keys=True).encode()
-        path = self.add_bytes(f"media/classes/{hashlib.md5(data).hexdigest()}_cls.classes.json", data)
+        path = self.add_bytes(
+            f"media/classes/{hashlib.md5(data).hexdigest()}_cls.classes.json", data
+        )
         return {"type": "classes-file", "path": path, "digest": md5_b64(data)}
 
 
@@ -80,7 +88,11 @@ class Artifact:
     """An artifact version being built (``add``, ``add_file``...) or read back (``get``)."""
 
     def __init__(
-        self, name: str, type: str, description: str | None = None, metadata: dict[str, Any] | None = None
+        self,
+        name: str,
+        type: str,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.type = type
@@ -102,7 +114,9 @@ class Artifact:
         w = self._staging()
         suffix = OBJECT_SUFFIXES.get(type(obj))
         if suffix is None:
-            raise DesktopvizError(f"cannot add a {type(obj).__name__}; add a Table, Image, Classes or JoinedTable")
+            raise DesktopvizError(
+                f"cannot add a {type(obj).__name__}; add a Table, Image, Classes or JoinedTable"
+            )
         path = name if name.endswith(suffix) else f"{name}{suffix}"
         if isinstance(obj, Table):
             w.add_json(path, obj.to_json(w))
@@ -117,7 +131,15 @@ class Artifact:
                     sides.append(known or self.add(t, f"{name}_table{i}"))
                 else:
                     sides.append(safe_relpath(t))
-            w.add_json(path, {"_type": "joined-table", "join_key": obj.join_key, "table1": sides[0], "table2": sides[1]})
+            w.add_json(
+                path,
+                {
+                    "_type": "joined-table",
+                    "join_key": obj.join_key,
+                    "table1": sides[0],
+                    "table2": sides[1],
+                },
+            )
         elif isinstance(obj, PartitionedTable):
             w.add_json(path, {"_type": "partitioned-table", "parts_path": obj.parts_path})
         elif isinstance(obj, Classes):
@@ -147,17 +169,26 @@ class Artifact:
         rel = safe_relpath(name or uri.rstrip("/").rsplit("/", 1)[-1])
         local = None
         if uri.startswith("file://"):
-            local = Path(uri[len("file://"):])
+            local = Path(uri[len("file://") :])
             if not local.is_file():
                 raise DesktopvizError("referenced file does not exist", file=local)
         self._staging().files[rel] = StagedFile(local, None, uri)
         return rel
 
-    def staged(self, project: str, aliases: tuple[str, ...] = (), produced_by: str | None = None) -> StagedArtifact:
+    def staged(
+        self, project: str, aliases: tuple[str, ...] = (), produced_by: str | None = None
+    ) -> StagedArtifact:
         """What :func:`desktopviz.importing.commit_artifact` needs to store this artifact."""
         return StagedArtifact(
-            project, self.name, self.type, dict(self._staging().files), description=self.description,
-            metadata=self.metadata, aliases=aliases, source="sdk", produced_by=produced_by,
+            project,
+            self.name,
+            self.type,
+            files=dict(self._staging().files),
+            description=self.description,
+            metadata=self.metadata,
+            aliases=aliases,
+            source="sdk",
+            produced_by=produced_by,
         )
 
     def _bind(self, cache: Cache, version: Version) -> None:
@@ -217,7 +248,9 @@ class Artifact:
         """Lay the files out as ``wandb``'s ``artifact.download()`` does, with ``wandb_manifest.json``."""
         if not self._cache or not self._version:
             raise DesktopvizError("log or use the artifact before downloading it")
-        return export_download_folder(self._cache, self._version, Path(root or f"./artifacts/{self.name}:{self.version}"))
+        return export_download_folder(
+            self._cache, self._version, Path(root or f"./artifacts/{self.name}:{self.version}")
+        )
 
     def __repr__(self) -> str:
         return f"Artifact({self.qualified_name!r}, type={self.type!r})"
@@ -234,7 +267,9 @@ def export_download_folder(cache: Cache, version: Version, root: Path) -> Path:
             shutil.copyfile(cache.blobs.path(f.sha256), target)
         ref = f.ref if f.ref and not f.ref.startswith(f"{REF_SCHEME}://") else None
         entries[f.path] = ManifestEntry(f.path, f.wandb_digest or "", 0 if ref else f.size, ref)
-    (root / "wandb_manifest.json").write_text(json.dumps(manifest_json(entries), indent=2, sort_keys=True))
+    (root / "wandb_manifest.json").write_text(
+        json.dumps(manifest_json(entries), indent=2, sort_keys=True)
+    )
     return root
 
 
@@ -246,7 +281,9 @@ def stored_file_resolver(cache: Cache, version: Version):  # noqa: ANN201
         f = by_path.get(path)
         if f is None or f.sha256 is None:
             raise NotFoundError(f"{version.ref} has no stored file {path!r}")
-        return StoredFile(cache.blobs.path(f.sha256), f.sha256, f.size, f.wandb_digest, version.digest, path)
+        return StoredFile(
+            cache.blobs.path(f.sha256), f.sha256, f.size, f.wandb_digest, version.digest, path
+        )
 
     return resolve
 
@@ -285,11 +322,12 @@ def _read_object(cache: Cache, version: Version, name: str) -> Any:
     obj = json.loads(resolve(path).local.read_text())
     if path.endswith(".joined-table.json"):
         return JoinedTable(
-            _read_object(cache, version, obj["table1"]), _read_object(cache, version, obj["table2"]), obj["join_key"]
+            _read_object(cache, version, obj["table1"]),
+            _read_object(cache, version, obj["table2"]),
+            obj["join_key"],
         )
     if path.endswith(".classes.json"):
         return Classes(obj.get("class_set") or [])
     if path.endswith(".image-file.json"):
         return Image.from_cell(obj, resolve)
     return obj
-

@@ -141,8 +141,10 @@ class Image:
     @property
     def masks(self) -> dict[str, dict[str, Any]]:
         """``{layer: {"mask_data": array, "class_labels": {...}}}``."""
-        return {k: {"mask_data": v["mask_data"], "class_labels": dict(v.get("class_labels") or {})}
-                for k, v in self._masks.items()}
+        return {
+            k: {"mask_data": v["mask_data"], "class_labels": dict(v.get("class_labels") or {})}
+            for k, v in self._masks.items()
+        }
 
     def image_bytes(self) -> bytes:
         """The encoded image file."""
@@ -178,7 +180,8 @@ class Image:
             and _comparable_boxes(self._boxes) == _comparable_boxes(other._boxes)
             and {k: _mask_digest(v["mask_data"]) for k, v in self._masks.items()}
             == {k: _mask_digest(v["mask_data"]) for k, v in other._masks.items()}
-            and (self.classes.names() if self.classes else {}) == (other.classes.names() if other.classes else {})
+            and (self.classes.names() if self.classes else {})
+            == (other.classes.names() if other.classes else {})
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -199,8 +202,12 @@ class Image:
             sha = hashlib.sha256(data).hexdigest()
             path = writer.add_bytes(f"media/images/{sha[:20]}.{self._format}", data)
         cell: dict[str, Any] = {
-            "_type": "image-file", "format": self._format, "height": self.height,
-            "path": path, "sha256": sha, "width": self.width,
+            "_type": "image-file",
+            "format": self._format,
+            "height": self.height,
+            "path": path,
+            "sha256": sha,
+            "width": self.width,
         }
         if self.caption is not None:
             cell["caption"] = self.caption
@@ -213,7 +220,9 @@ class Image:
                 if stored is not None:
                     mpath, msha = writer.add_stored(stored), stored.sha256
                 else:
-                    png = _png_bytes(PILImage.fromarray(np.asarray(m["mask_data"]).astype(np.uint8), mode="L"))
+                    png = _png_bytes(
+                        PILImage.fromarray(np.asarray(m["mask_data"]).astype(np.uint8), mode="L")
+                    )
                     msha = hashlib.sha256(png).hexdigest()
                     mpath = writer.add_bytes(f"media/images/mask/{msha[:20]}.mask.png", png)
                 cell["masks"][layer] = {"_type": "mask", "path": mpath, "sha256": msha}
@@ -245,7 +254,10 @@ class Image:
             if isinstance(items, dict):
                 items = items.get("box_data") or []
             used = {b.get("class_id") for b in items}
-            self._boxes[layer] = {"box_data": items, "class_labels": {k: v for k, v in names.items() if k in used}}
+            self._boxes[layer] = {
+                "box_data": items,
+                "class_labels": {k: v for k, v in names.items() if k in used},
+            }
         self._masks = {}
         for layer, m in (cell.get("masks") or {}).items():
             stored = resolve(m["path"])
@@ -265,7 +277,8 @@ def _normalise_boxes(boxes: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for i, box in enumerate(b["box_data"]):
             pos = box.get("position") if isinstance(box, dict) else None
             if not isinstance(pos, dict) or not (
-                {"minX", "maxX", "minY", "maxY"} <= set(pos) or {"middle", "width", "height"} <= set(pos)
+                {"minX", "maxX", "minY", "maxY"} <= set(pos)
+                or {"middle", "width", "height"} <= set(pos)
             ):
                 raise DesktopvizError(
                     f"box {i} of layer {layer!r} needs a position {{minX,maxX,minY,maxY}} or {{middle,width,height}}"

@@ -25,7 +25,11 @@ HISTORY_FLUSH_ROWS = 200
 
 
 class Run:
-    """A run in progress. Use ``dv.init(...)``; finish it with ``finish()`` or a ``with`` block."""
+    """A run in progress: ``dv.init(project=, job_type=, config=, dir=)``.
+
+    ``dir`` is the cache folder (default ``$DESKTOPVIZ_CACHE`` or the user cache dir). Finish it
+    with ``finish()`` or use it as a context manager.
+    """
 
     def __init__(
         self,
@@ -51,9 +55,17 @@ class Run:
 
     def _record(self, state: str) -> RunRecord:
         return RunRecord(
-            id=self.id, project=self.project, name=self.name, job_type=self.job_type, state=state,
-            config=self.config, summary=self.summary, environment=_environment(),
-            created_at=self.created_at, finished_at=now_iso() if state != "running" else None, source="sdk",
+            id=self.id,
+            project=self.project,
+            name=self.name,
+            job_type=self.job_type,
+            state=state,
+            config=self.config,
+            summary=self.summary,
+            environment=_environment(),
+            created_at=self.created_at,
+            finished_at=now_iso() if state != "running" else None,
+            source="sdk",
         )
 
     def _save(self, state: str) -> None:
@@ -142,16 +154,8 @@ class Run:
         return f"Run({self.project}/{self.name})"
 
 
-def init(
-    project: str | None = None,
-    job_type: str | None = None,
-    config: dict[str, Any] | None = None,
-    dir: str | os.PathLike[str] | None = None,
-    name: str | None = None,
-    id: str | None = None,
-) -> Run:
-    """Start a run (``dir``: the cache folder; default ``$DESKTOPVIZ_CACHE`` or the user cache)."""
-    return Run(project=project, job_type=job_type, config=config, dir=dir, name=name, id=id)
+init = Run
+"""``dv.init(project=, job_type=, config=, dir=)``: start a run (``dir`` is the cache folder)."""
 
 
 def _new_id() -> str:
@@ -177,8 +181,12 @@ def _environment() -> dict[str, Any]:
     global _ENV
     if _ENV is None:
         env: dict[str, Any] = {
-            "python": sys.version.split()[0], "platform": platform.platform(), "host": socket.gethostname(),
-            "executable": sys.executable, "argv": sys.argv, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "host": socket.gethostname(),
+            "executable": sys.executable,
+            "argv": sys.argv,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         try:
             env["user"] = getpass.getuser()

@@ -52,7 +52,8 @@ class Table:
         """Append one row (one value per column)."""
         if len(values) != len(self.columns):
             raise DesktopvizError(
-                f"row has {len(values)} values but the table has {len(self.columns)} columns", row=len(self.data)
+                f"row has {len(values)} values but the table has {len(self.columns)} columns",
+                row=len(self.data),
             )
         self.data.append([_plain(v) for v in values])
 
@@ -62,7 +63,9 @@ class Table:
             raise DesktopvizError(f"column {name!r} already exists")
         data = list(data)
         if self.data and len(data) != len(self.data):
-            raise DesktopvizError(f"column {name!r} has {len(data)} values but the table has {len(self.data)} rows")
+            raise DesktopvizError(
+                f"column {name!r} has {len(data)} values but the table has {len(self.data)} rows"
+            )
         if not self.data and not self.columns:
             self.data = [[] for _ in data]
         elif not self.data:
@@ -76,7 +79,9 @@ class Table:
         try:
             i = self.columns.index(name)
         except ValueError:
-            raise DesktopvizError(f"no column {name!r} (columns: {', '.join(self.columns)})") from None
+            raise DesktopvizError(
+                f"no column {name!r} (columns: {', '.join(self.columns)})"
+            ) from None
         values = [row[i] for row in self.data]
         return np.array(values) if convert_to == "numpy" else values
 
@@ -95,9 +100,17 @@ class Table:
 
     def fingerprint(self) -> str:
         """A digest of the columns and every cell (media by identity and overlays), to notice edits."""
+
         def media(o: Any) -> Any:
             if isinstance(o, Image):
-                return ["image", id(o), o.caption, o._boxes, sorted(o._masks), o.classes.names() if o.classes else None]
+                return [
+                    "image",
+                    id(o),
+                    o.caption,
+                    o._boxes,
+                    sorted(o._masks),
+                    o.classes.names() if o.classes else None,
+                ]
             if isinstance(o, MediaFile):
                 return ["media", id(o), o.cell]
             if isinstance(o, np.ndarray):
@@ -118,15 +131,25 @@ class Table:
         """The W&B ``table.json`` object; media files go into ``writer``."""
         rows = [[_cell(v, writer) for v in row] for row in self.data]
         return {
-            "_type": "table", "columns": list(self.columns), "data": rows,
-            "ncols": len(self.columns), "nrows": len(rows), "log_mode": self.log_mode,
+            "_type": "table",
+            "columns": list(self.columns),
+            "data": rows,
+            "ncols": len(self.columns),
+            "nrows": len(rows),
+            "log_mode": self.log_mode,
         }
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
             return NotImplemented
-        return self.columns == other.columns and len(self.data) == len(other.data) and all(
-            _cells_equal(a, b) for ra, rb in zip(self.data, other.data, strict=True) for a, b in zip(ra, rb, strict=True)
+        return (
+            self.columns == other.columns
+            and len(self.data) == len(other.data)
+            and all(
+                _cells_equal(a, b)
+                for ra, rb in zip(self.data, other.data, strict=True)
+                for a, b in zip(ra, rb, strict=True)
+            )
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -138,7 +161,9 @@ class Table:
 class JoinedTable:
     """Two tables joined on a key (``join_key`` a column name, or a pair of names)."""
 
-    def __init__(self, table1: Table | str, table2: Table | str, join_key: str | Sequence[str]) -> None:
+    def __init__(
+        self, table1: Table | str, table2: Table | str, join_key: str | Sequence[str]
+    ) -> None:
         self.table1, self.table2 = table1, table2
         self.join_key = join_key if isinstance(join_key, str) else list(join_key)
 
@@ -167,7 +192,9 @@ def _from_frame(frame: Any) -> tuple[list[str], list[list[Any]]]:
             else:  # a missing string, object or date is None, as in wandb
                 columns.append(series.astype(object).where(series.notna(), None).tolist())
         return cols, [list(r) for r in zip(*columns, strict=True)] if columns else []
-    raise DesktopvizError(f"dataframe must be a pandas DataFrame or an Arrow table, not {type(frame).__name__}")
+    raise DesktopvizError(
+        f"dataframe must be a pandas DataFrame or an Arrow table, not {type(frame).__name__}"
+    )
 
 
 def _plain(v: Any) -> Any:

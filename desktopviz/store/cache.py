@@ -35,17 +35,8 @@ def busy_timeout_seconds() -> float:
     return float(os.environ.get("DESKTOPVIZ_BUSY_TIMEOUT", "60"))
 
 
-@dataclass(frozen=True)
-class NewFile:
-    """A file to record in a new version (its bytes already in the blob store)."""
-
-    path: str
-    size: int
-    sha256: str | None
-    wandb_digest: str | None = None
-    ref: str | None = None
-    ref_version_id: int | None = None
-    ref_path: str | None = None
+NewFile = FileEntry
+"""A file to record in a new version (its bytes, if any, already in the blob store)."""
 
 
 @dataclass(frozen=True)
@@ -60,15 +51,12 @@ class NewTable:
 
 
 @dataclass(frozen=True)
-class NewVersion:
-    """Everything that makes a version; committed in one transaction."""
+class VersionHeader:
+    """What a new version says about itself, besides its files."""
 
     project: str
     name: str
     type: str
-    digest: str
-    files: list[NewFile]
-    tables: list[NewTable] = field(default_factory=list)
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
@@ -78,6 +66,16 @@ class NewVersion:
     sequence_client_id: str | None = None
     produced_by: str | None = None
     created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Everything that makes a version; committed in one transaction."""
+
+    header: VersionHeader
+    digest: str
+    files: list[FileEntry]
+    tables: list[NewTable] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,9 @@ class Cache:
         self.root = Path(root)
         index = self.root / "index.sqlite"
         if not create and not index.exists():
-            raise NotFoundError("no desktopviz cache here (index.sqlite is missing)", file=self.root)
+            raise NotFoundError(
+                "no desktopviz cache here (index.sqlite is missing)", file=self.root
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = self.root / "tmp"
         self.derived_dir = self.root / "derived"
@@ -190,7 +190,9 @@ class Cache:
 
     def projects(self) -> list[Project]:
         """All projects, by name."""
-        return [Project(**r) for r in self._q("SELECT id, name, created_at FROM projects ORDER BY name")]
+        return [
+            Project(**r) for r in self._q("SELECT id, name, created_at FROM projects ORDER BY name")
+        ]
 
     def collections(self, project: str | None = None) -> list[Collection]:
         """Artifact collections (optionally of one project), by project, type and name."""
@@ -253,7 +255,9 @@ class Cache:
         name, _, which = text.partition(":")
         which = which or "latest"
         if not name:
-            raise NotFoundError(f"bad artifact reference {ref!r}: expected [project/]name:v<N>|alias")
+            raise NotFoundError(
+                f"bad artifact reference {ref!r}: expected [project/]name:v<N>|alias"
+            )
         sql = self._VERSION_SQL + " WHERE c.name = ?"
         params: list[Any] = [name]
         if project:
@@ -282,6 +286,7 @@ class Cache:
 
     def add_version(self, new: NewVersion) -> CommitResult:
         """Make a version visible (or find the identical one); the one step that publishes."""
+        h = new.header
         for f in new.files:
             if f.sha256 is not None and not self.blobs.has(f.sha256):
                 raise DesktopvizError(
@@ -292,22 +297,22 @@ class Cache:
             if not (self.root / t.parquet).is_file():
                 raise DesktopvizError(f"table {t.path!r} was not materialised", file=self.root)
         with self.write() as conn:
-            pid = self._project_id(new.project, create=True)
+            pid = self._project_id(h.project, create=True)
             row = conn.execute(
                 "SELECT id, type FROM collections WHERE project_id = ? AND name = ?",
-                (pid, new.name),
+                (pid, h.name),
             ).fetchone()
             if row is None:
                 cid = conn.execute(
                     "INSERT INTO collections (project_id, name, type, created_at) VALUES (?,?,?,?)",
-                    (pid, new.name, new.type, now_iso()),
+                    (pid, h.name, h.type, now_iso()),
                 ).lastrowid
             else:
                 cid, existing_type = row
-                if existing_type != new.type:
+                if existing_type != h.type:
                     raise DesktopvizError(
-                        f"artifact {new.name!r} in project {new.project!r} has type "
-                        f"{existing_type!r}, not {new.type!r}"
+                        f"artifact {h.name!r} in project {h.project!r} has type "
+                        f"{existing_type!r}, not {h.type!r}"
                     )
             same = conn.execute(
                 "SELECT id FROM versions WHERE collection_id = ? AND digest = ? ORDER BY idx DESC",
@@ -323,19 +328,34 @@ class Cache:
                     "created_at, size, file_count, source, wandb_id, client_id, sequence_client_id) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        cid, idx, new.digest, new.description,
-                        json.dumps(new.metadata, sort_keys=True, allow_nan=True),
-                        new.created_at or now_iso(), sum(f.size for f in new.files),
-                        len(new.files), new.source, new.wandb_id, new.client_id,
-                        new.sequence_client_id,
+                        cid,
+                        idx,
+                        new.digest,
+                        h.description,
+                        json.dumps(h.metadata, sort_keys=True, allow_nan=True),
+                        h.created_at or now_iso(),
+                        sum(f.size for f in new.files),
+                        len(new.files),
+                        h.source,
+                        h.wandb_id,
+                        h.client_id,
+                        h.sequence_client_id,
                     ),
                 ).lastrowid
                 conn.executemany(
                     "INSERT INTO files (version_id, path, size, sha256, wandb_digest, ref, "
                     "ref_version_id, ref_path) VALUES (?,?,?,?,?,?,?,?)",
                     [
-                        (vid, f.path, f.size, f.sha256, f.wandb_digest, f.ref, f.ref_version_id,
-                         f.ref_path)
+                        (
+                            vid,
+                            f.path,
+                            f.size,
+                            f.sha256,
+                            f.wandb_digest,
+                            f.ref,
+                            f.ref_version_id,
+                            f.ref_path,
+                        )
                         for f in new.files
                     ],
                 )
@@ -347,18 +367,18 @@ class Cache:
                 self._set_alias_in_tx(cid, "latest", vid)
             else:
                 vid = same[0]
-                if new.client_id:
+                if h.client_id:
                     conn.execute(
                         "UPDATE versions SET client_id = COALESCE(client_id, ?), "
                         "sequence_client_id = COALESCE(sequence_client_id, ?), "
                         "wandb_id = COALESCE(wandb_id, ?) WHERE id = ?",
-                        (new.client_id, new.sequence_client_id, new.wandb_id, vid),
+                        (h.client_id, h.sequence_client_id, h.wandb_id, vid),
                     )
-            for alias in new.aliases:
+            for alias in h.aliases:
                 if alias not in RESERVED_ALIASES:
                     self._set_alias_in_tx(cid, _check_alias(alias), vid)
-            if new.produced_by:
-                self._add_lineage_in_tx(new.produced_by, vid, "output")
+            if h.produced_by:
+                self._add_lineage_in_tx(h.produced_by, vid, "output")
         return CommitResult(self.version_by_id(vid), created)
 
     def _set_alias_in_tx(self, collection_id: int, alias: str, version_id: int) -> None:
@@ -408,7 +428,9 @@ class Cache:
             raise NotFoundError(f"no file {path!r} in this version")
         sha, ref = row
         if sha is None:
-            raise NotFoundError(f"file {path!r} is a reference to {ref!r}, whose bytes are not here")
+            raise NotFoundError(
+                f"file {path!r} is a reference to {ref!r}, whose bytes are not here"
+            )
         return self.blobs.path(sha)
 
     def tables(self, version: Version | int) -> list[TableInfo]:
@@ -453,9 +475,17 @@ class Cache:
                 "state = excluded.state, config = excluded.config, summary = excluded.summary, "
                 "environment = excluded.environment, finished_at = excluded.finished_at",
                 (
-                    run.id, pid, run.name, run.job_type, run.state, _dumps(run.config),
-                    _dumps(run.summary), _dumps(run.environment), run.created_at or now_iso(),
-                    run.finished_at, run.source,
+                    run.id,
+                    pid,
+                    run.name,
+                    run.job_type,
+                    run.state,
+                    _dumps(run.config),
+                    _dumps(run.summary),
+                    _dumps(run.environment),
+                    run.created_at or now_iso(),
+                    run.finished_at,
+                    run.source,
                 ),
             )
 
@@ -524,7 +554,8 @@ class Cache:
     def producer(self, version: Version) -> str | None:
         """The id of the run that logged this version, if known."""
         row = self.conn.execute(
-            "SELECT run_id FROM lineage WHERE version_id = ? AND direction = 'output'", (version.id,)
+            "SELECT run_id FROM lineage WHERE version_id = ? AND direction = 'output'",
+            (version.id,),
         ).fetchone()
         return row[0] if row else None
 
@@ -547,12 +578,16 @@ class Cache:
 
     def find_version_by_wandb_id(self, wandb_id: str) -> Version | None:
         """The version that carries this W&B server artifact id."""
-        row = self.conn.execute("SELECT id FROM versions WHERE wandb_id = ?", (wandb_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM versions WHERE wandb_id = ?", (wandb_id,)
+        ).fetchone()
         return self.version_by_id(row[0]) if row else None
 
     def find_version_by_digest(self, digest: str) -> Version | None:
         """The oldest version with this content digest."""
-        row = self.conn.execute("SELECT id FROM versions WHERE digest = ? ORDER BY id LIMIT 1", (digest,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM versions WHERE digest = ? ORDER BY id LIMIT 1", (digest,)
+        ).fetchone()
         return self.version_by_id(row[0]) if row else None
 
     def find_file_by_digest(self, path: str, wandb_digest: str) -> tuple[Version, str] | None:
@@ -568,7 +603,10 @@ class Cache:
     def gc(self, *, tmp_min_age: float = 600.0) -> GcReport:
         """Remove blobs and derived files no version refers to, and stale temp files."""
         with self.write() as conn:
-            used = {r[0] for r in conn.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL")}
+            used = {
+                r[0]
+                for r in conn.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL")
+            }
             used_derived = {r[0] for r in conn.execute("SELECT parquet FROM tables")}
             freed = blobs = derived = 0
             for digest in self.blobs.all_digests() - used:
@@ -637,7 +675,12 @@ def table_name(path: str) -> str:
 
 def _check_alias(alias: str) -> str:
     alias = alias.strip()
-    if not alias or any(c in alias for c in "/:\n\t ") or alias.startswith("v") and alias[1:].isdigit():
+    if (
+        not alias
+        or any(c in alias for c in "/:\n\t ")
+        or alias.startswith("v")
+        and alias[1:].isdigit()
+    ):
         raise DesktopvizError(
             f"bad alias {alias!r}: use letters, digits, '-', '_' or '.', not a version like v3"
         )

@@ -53,9 +53,7 @@ def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
             if p.is_symlink():
                 _check_inside(root_real, p)
                 dirnames.remove(name)
-                yield from (
-                    (f"{_rel(root, p)}/{r}", q) for r, q in walk_files(p)
-                )
+                yield from ((f"{_rel(root, p)}/{r}", q) for r, q in walk_files(p))
         for name in sorted(filenames):
             p = here / name
             if p.is_symlink():

@@ -19,21 +19,34 @@ import desktopviz as dv
 
 
 def dv_cli(cache: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "desktopviz", "--cache", str(cache), *args],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "desktopviz", "--cache", str(cache), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def snapshot(cache: Path) -> dict:
     """Everything a user could see of the cache: every index row and the visible listing."""
     conn = sqlite3.connect(cache / "index.sqlite")
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    tables = [
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+    ]
     dump = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
     conn.close()
     return {"index": dump, "ls": dv_cli(cache, "ls").stdout}
 
 
 def stored_files(cache: Path) -> set[str]:
-    return {p.relative_to(cache).as_posix() for d in ("blobs", "derived") for p in (cache / d).rglob("*") if p.is_file()}
+    return {
+        p.relative_to(cache).as_posix()
+        for d in ("blobs", "derived")
+        for p in (cache / d).rglob("*")
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -65,25 +78,47 @@ def png_bytes(w: int = 8, h: int = 8) -> bytes:
     import io
 
     buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)).save(buf, "PNG")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)).save(
+        buf, "PNG"
+    )
     return buf.getvalue()
 
 
 def bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims a huge image (Pillow must refuse to open it)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
 
 
 def table_with_image(root: Path, image_bytes: bytes | None) -> Path:
     root.mkdir(parents=True)
-    cell = {"_type": "image-file", "path": "media/images/x.png", "width": 8, "height": 8, "format": "png"}
+    cell = {
+        "_type": "image-file",
+        "path": "media/images/x.png",
+        "width": 8,
+        "height": 8,
+        "format": "png",
+    }
     (root / "media/images").mkdir(parents=True)
     if image_bytes is not None:
         (root / "media/images/x.png").write_bytes(image_bytes)
-    (root / "t.table.json").write_text(json.dumps({"columns": ["id", "img"], "data": [[0, None], [1, cell]]}))
+    (root / "t.table.json").write_text(
+        json.dumps({"columns": ["id", "img"], "data": [[0, None], [1, cell]]})
+    )
     return root
 
 
@@ -107,8 +142,11 @@ def test_manifest_path_leaving_the_folder(primed, tmp_path, bad_path):
     root = tmp_path / "in" / "ds:v0"
     root.mkdir(parents=True)
     (root / "a.txt").write_text("a")
-    manifest = {"version": 1, "storagePolicy": "wandb-storage-policy-v1", "contents": {
-        "a.txt": {"digest": "x", "size": 1}, bad_path: {"digest": "y", "size": 1}}}
+    manifest = {
+        "version": 1,
+        "storagePolicy": "wandb-storage-policy-v1",
+        "contents": {"a.txt": {"digest": "x", "size": 1}, bad_path: {"digest": "y", "size": 1}},
+    }
     (root / "wandb_manifest.json").write_text(json.dumps(manifest))
     assert_refused(primed, root, "wandb_manifest.json", repr(bad_path))
 
@@ -137,7 +175,9 @@ def test_missing_media_file(primed, tmp_path):
     assert_refused(primed, root, "t.table.json", "row 1", "'img'", "media/images/x.png")
 
 
-@pytest.mark.parametrize("content,needle", [(png_bytes()[:60], "truncated"), (b"this is not a png", "not an image")])
+@pytest.mark.parametrize(
+    "content,needle", [(png_bytes()[:60], "truncated"), (b"this is not a png", "not an image")]
+)
 def test_broken_png(primed, tmp_path, content, needle):
     root = table_with_image(tmp_path / "in" / "ds:v0", content)
     assert_refused(primed, root, "media/images/x.png", "row 1", needle)
@@ -167,8 +207,12 @@ def test_oversized_manifest(primed, tmp_path):
     root = tmp_path / "in" / "ds:v0"
     root.mkdir(parents=True)
     (root / "a.txt").write_text("a")
-    (root / "wandb_manifest.json").write_text(json.dumps({"contents": {"a.txt": {"digest": "x" * 5000}}}))
-    assert_refused(primed, root, "wandb_manifest.json", "limit", env={"DESKTOPVIZ_MAX_JSON_BYTES": "1000"})
+    (root / "wandb_manifest.json").write_text(
+        json.dumps({"contents": {"a.txt": {"digest": "x" * 5000}}})
+    )
+    assert_refused(
+        primed, root, "wandb_manifest.json", "limit", env={"DESKTOPVIZ_MAX_JSON_BYTES": "1000"}
+    )
 
 
 def test_csv_not_utf8(primed, tmp_path):
@@ -179,10 +223,19 @@ def test_csv_not_utf8(primed, tmp_path):
 
 
 def test_bad_references_on_the_command_line(primed):
-    for args in (["table", "nope:v0"], ["table", "ok:v9"], ["table", "ok:v0", "other.table.json"], ["alias", "ok:v0", "v2"]):
+    for args in (
+        ["table", "nope:v0"],
+        ["table", "ok:v9"],
+        ["table", "ok:v0", "other.table.json"],
+        ["alias", "ok:v0", "v2"],
+    ):
         before = snapshot(primed)
         r = dv_cli(primed, *args)
-        assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("desktopviz: error:"), (args, r.stderr)
+        assert (
+            r.returncode == 2
+            and r.stderr.count("\n") == 1
+            and r.stderr.startswith("desktopviz: error:")
+        ), (args, r.stderr)
         assert snapshot(primed) == before
 
 

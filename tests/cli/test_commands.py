@@ -14,19 +14,38 @@ import pyarrow.parquet as pq
 import pytest
 
 
-def dv(*args: str, cache: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def dv(
+    *args: str, cache: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "desktopviz"]
     if cache is not None:
         cmd += ["--cache", str(cache)]
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        cmd + list(args),
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 @pytest.fixture
 def table_file(tmp_path) -> Path:
     p = tmp_path / "proj" / "preds.table.json"
     p.parent.mkdir()
-    p.write_text(json.dumps({"_type": "table", "columns": ["id", "score", "meta", "text"], "data": [
-        [0, 0.5, {"k": [1, 2]}, "naïve"], [1, None, {"k": []}, "日本"], [2, 0.75, {"k": [3]}, None]]}))
+    p.write_text(
+        json.dumps(
+            {
+                "_type": "table",
+                "columns": ["id", "score", "meta", "text"],
+                "data": [
+                    [0, 0.5, {"k": [1, 2]}, "naïve"],
+                    [1, None, {"k": []}, "日本"],
+                    [2, 0.75, {"k": [3]}, None],
+                ],
+            }
+        )
+    )
     return p
 
 
@@ -40,16 +59,27 @@ def test_import_ls_table_alias_gc(tmp_path, table_file):
     line = dv("ls", "proj/preds", cache=cache).stdout
     assert line.startswith("v0\tlatest\t1 files\t")
 
-    rows = [json.loads(x) for x in dv("table", "proj/preds:latest", cache=cache).stdout.splitlines()]
+    rows = [
+        json.loads(x) for x in dv("table", "proj/preds:latest", cache=cache).stdout.splitlines()
+    ]
     assert rows[0] == {"id": 0, "score": 0.5, "meta": {"k": [1, 2]}, "text": "naïve"}
     assert rows[1]["score"] is None and rows[1]["text"] == "日本"
 
-    out = dv("table", "preds:v0", "preds.table.json", "--format", "csv", "--limit", "2", cache=cache).stdout
+    out = dv(
+        "table", "preds:v0", "preds.table.json", "--format", "csv", "--limit", "2", cache=cache
+    ).stdout
     got = list(csv.reader(io.StringIO(out)))
-    assert got[0] == ["id", "score", "meta", "text"] and len(got) == 3 and got[1][2] == '{"k": [1, 2]}'
+    assert (
+        got[0] == ["id", "score", "meta", "text"] and len(got) == 3 and got[1][2] == '{"k": [1, 2]}'
+    )
 
     target = tmp_path / "out.parquet"
-    assert dv("table", "preds:v0", "--format", "parquet", "--output", str(target), cache=cache).returncode == 0
+    assert (
+        dv(
+            "table", "preds:v0", "--format", "parquet", "--output", str(target), cache=cache
+        ).returncode
+        == 0
+    )
     assert pq.read_table(target).num_rows == 3
 
     r = dv("alias", "proj/preds:v0", "production", cache=cache)
@@ -70,10 +100,18 @@ def test_cache_location_from_environment(tmp_path, table_file):
 def test_bad_ref_is_one_line_exit_2(tmp_path, table_file):
     cache = tmp_path / "cache"
     dv("import", str(table_file), cache=cache)
-    for args in (["table", "nope:v0"], ["table", "preds:v9"], ["table", "preds:v0", "other.table.json"],
-                 ["alias", "preds:v0", "latest"]):
+    for args in (
+        ["table", "nope:v0"],
+        ["table", "preds:v9"],
+        ["table", "preds:v0", "other.table.json"],
+        ["alias", "preds:v0", "latest"],
+    ):
         r = dv(*args, cache=cache)
-        assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("desktopviz: error:"), (args, r.stderr)
+        assert (
+            r.returncode == 2
+            and r.stderr.count("\n") == 1
+            and r.stderr.startswith("desktopviz: error:")
+        ), (args, r.stderr)
 
 
 def test_unknown_option_exits_2(tmp_path):
@@ -85,9 +123,23 @@ def test_demo_builds_and_prints_summary(tmp_path):
     cache = tmp_path / "cache"
     r = dv("demo", "--images", "40", cache=cache)
     assert r.returncode == 0, r.stderr
-    assert "street-scenes-dataset" in r.stdout and "[latest, staging]" in r.stdout and "production" in r.stdout
+    assert (
+        "street-scenes-dataset" in r.stdout
+        and "[latest, staging]" in r.stdout
+        and "production" in r.stdout
+    )
     again = dv("demo", "--images", "40", cache=cache)
     assert again.returncode == 0
     assert dv("ls", "street-scenes/scene-predictions", cache=cache).stdout.count("\n") == 2
-    rows = [json.loads(x) for x in dv("table", "scene-predictions:production", "predictions.table.json", "--limit", "3", cache=cache).stdout.splitlines()]
+    rows = [
+        json.loads(x)
+        for x in dv(
+            "table",
+            "scene-predictions:production",
+            "predictions.table.json",
+            "--limit",
+            "3",
+            cache=cache,
+        ).stdout.splitlines()
+    ]
     assert rows[0]["image"]["_type"] == "image-file" and rows[0]["image"]["boxes"]["predictions"]

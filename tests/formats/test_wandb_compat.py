@@ -65,8 +65,11 @@ def test_npz_column_matches_the_serialised_array(wb, cache):
     root = wb["base"] / "artifacts" / "demo-dataset:v0"
     import_path(cache, root, project="compat")
     written = json.loads((root / "dataset_table.table.json").read_text())
-    ser = next(t for t in written["column_types"]["params"]["type_map"]["matrix"]["params"]["allowed_types"]
-               if t["wb_type"] == "ndarray")["params"]["serialization_path"]
+    ser = next(
+        t
+        for t in written["column_types"]["params"]["type_map"]["matrix"]["params"]["allowed_types"]
+        if t["wb_type"] == "ndarray"
+    )["params"]["serialization_path"]
     expected = np.load(root / ser["path"])[ser["key"]]
     columns, rows = our_rows(cache, "compat/demo-dataset:v0", "dataset_table.table.json")
     got = np.array([row[columns.index("matrix")] for row in rows])
@@ -77,7 +80,7 @@ def test_media_structs_expose_boxes_masks_and_labels(wb, cache):
     import_path(cache, wb["base"] / "artifacts" / "demo-dataset:v0", project="compat")
     info = cache.table_info(cache.resolve("compat/demo-dataset:v0"), "dataset_table")
     img = pq.read_table(cache.parquet_path(info)).column("image")[0].as_py()
-    (layer, boxes), = img["boxes"]
+    ((layer, boxes),) = img["boxes"]
     assert layer == "ground_truth" and [b["label"] for b in boxes] == ["car", "building"]
     assert boxes[0]["min_x"] == 5 and boxes[0]["domain"] == "pixel"
     assert boxes[1]["min_x"] == pytest.approx(0.3) and boxes[1]["domain"] is None
@@ -156,13 +159,38 @@ def test_table_written_by_desktopviz_loads_in_wandb_with_equal_cells(tmp_path):
     for i in range(5):
         mask = rng.integers(0, 3, (16, 20)).astype(np.uint8)
         masks.append(mask)
-        table.add_data(i, dv.Image(rng.integers(0, 255, (16, 20, 3), dtype=np.uint8), caption=f"c{i}", boxes={
-            "gt": {"box_data": [
-                {"position": {"minX": 1, "maxX": 5, "minY": 2, "maxY": 6}, "domain": "pixel", "class_id": 1,
-                 "box_caption": "car", "scores": {"acc": 0.5}},
-                {"position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.3}, "class_id": 2}],
-                "class_labels": labels}}, masks={"gt": {"mask_data": mask, "class_labels": labels}}),
-            i / 3, {"geo": {"lat": 1.5, "lon": -2.0}, "n": i}, ["a", str(i)], i % 2 == 0, "naïve 日本 🎉", None)
+        table.add_data(
+            i,
+            dv.Image(
+                rng.integers(0, 255, (16, 20, 3), dtype=np.uint8),
+                caption=f"c{i}",
+                boxes={
+                    "gt": {
+                        "box_data": [
+                            {
+                                "position": {"minX": 1, "maxX": 5, "minY": 2, "maxY": 6},
+                                "domain": "pixel",
+                                "class_id": 1,
+                                "box_caption": "car",
+                                "scores": {"acc": 0.5},
+                            },
+                            {
+                                "position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.3},
+                                "class_id": 2,
+                            },
+                        ],
+                        "class_labels": labels,
+                    }
+                },
+                masks={"gt": {"mask_data": mask, "class_labels": labels}},
+            ),
+            i / 3,
+            {"geo": {"lat": 1.5, "lon": -2.0}, "n": i},
+            ["a", str(i)],
+            i % 2 == 0,
+            "naïve 日本 🎉",
+            None,
+        )
     with dv.init(project="p", dir=tmp_path / "cache") as run:
         art = dv.Artifact("ds", "dataset")
         art.add(table, "samples")
@@ -191,7 +219,10 @@ def test_wandb_table_rewritten_by_the_sdk_loads_in_wandb_equal(wb, cache, tmp_pa
         run.log_artifact(copy)
         out = copy.download(tmp_path / "out" / "dataset-copy:v0")
         assert not [f for f in copy.files() if f.startswith("media/images/")] or all(
-            f.ref for f in cache.files(cache.resolve("compat/dataset-copy:v0")) if f.path.startswith("media/images/"))
+            f.ref
+            for f in cache.files(cache.resolve("compat/dataset-copy:v0"))
+            if f.path.startswith("media/images/")
+        )
     original = load_with_wandb(root, "dataset_table.table.json", tmp_path / "a")
     again = load_with_wandb(out, "dataset_table.table.json", tmp_path / "b")
     assert again["columns"] == original["columns"]

@@ -15,7 +15,11 @@ def test_table_from_pandas_and_arrow():
 
     df = pd.DataFrame({"id": [1, 2], "score": [0.5, np.nan], "label": ["a", None]})
     t = dv.Table(dataframe=df)
-    assert t.columns == ["id", "score", "label"] and t.data[0] == [1, 0.5, "a"] and t.data[1][2] is None
+    assert (
+        t.columns == ["id", "score", "label"]
+        and t.data[0] == [1, 0.5, "a"]
+        and t.data[1][2] is None
+    )
     arrow = pa.table({"id": [1, 2], "tags": [["x"], []]})
     assert dv.Table(dataframe=arrow).data == [[1, ["x"]], [2, []]]
 
@@ -23,7 +27,10 @@ def test_table_from_pandas_and_arrow():
 def test_add_column_and_get_column():
     t = dv.Table(columns=["a"], data=[[1], [2]])
     t.add_column("b", ["x", "y"])
-    assert t.get_column("b") == ["x", "y"] and t.get_column("a", convert_to="numpy").tolist() == [1, 2]
+    assert t.get_column("b") == ["x", "y"] and t.get_column("a", convert_to="numpy").tolist() == [
+        1,
+        2,
+    ]
     with pytest.raises(dv.DesktopvizError, match="3 values"):
         t.add_column("c", [1, 2, 3])
     with pytest.raises(dv.DesktopvizError, match="no column"):
@@ -34,11 +41,24 @@ def test_image_inputs_are_equal_when_pixels_are(tmp_path):
     pixels = np.random.default_rng(1).integers(0, 255, (10, 12, 3), dtype=np.uint8)
     path = tmp_path / "x.png"
     PILImage.fromarray(pixels).save(path)
-    from_array, from_pil, from_path = dv.Image(pixels), dv.Image(PILImage.fromarray(pixels)), dv.Image(path)
+    from_array, from_pil, from_path = (
+        dv.Image(pixels),
+        dv.Image(PILImage.fromarray(pixels)),
+        dv.Image(path),
+    )
     assert (from_array.width, from_array.height) == (12, 10)
     assert from_array == from_pil
     assert np.array_equal(from_path.to_numpy(), pixels)
-    boxed = dv.Image(from_array, boxes={"p": {"box_data": [{"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 0}]}})
+    boxed = dv.Image(
+        from_array,
+        boxes={
+            "p": {
+                "box_data": [
+                    {"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 0}
+                ]
+            }
+        },
+    )
     assert boxed.sha256 == from_array.sha256 and boxed != from_array
     floats = dv.Image(np.zeros((4, 4), dtype=np.float32) + 0.5)
     assert floats.to_numpy().max() == 127

@@ -16,23 +16,47 @@ def sample_image(seed: int) -> dv.Image:
     rng = np.random.default_rng(seed)
     labels = {0: "background", 1: "car", 2: "road"}
     return dv.Image(
-        rng.integers(0, 255, (20, 24, 3), dtype=np.uint8), caption=f"sample {seed}",
+        rng.integers(0, 255, (20, 24, 3), dtype=np.uint8),
+        caption=f"sample {seed}",
         boxes={
-            "ground_truth": {"box_data": [
-                {"position": {"minX": 2, "maxX": 9, "minY": 3, "maxY": 8}, "domain": "pixel", "class_id": 1,
-                 "box_caption": "car", "scores": {"iou": 0.75}},
-                {"position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.3}, "class_id": 2},
-            ], "class_labels": labels},
+            "ground_truth": {
+                "box_data": [
+                    {
+                        "position": {"minX": 2, "maxX": 9, "minY": 3, "maxY": 8},
+                        "domain": "pixel",
+                        "class_id": 1,
+                        "box_caption": "car",
+                        "scores": {"iou": 0.75},
+                    },
+                    {
+                        "position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.3},
+                        "class_id": 2,
+                    },
+                ],
+                "class_labels": labels,
+            },
         },
-        masks={"ground_truth": {"mask_data": rng.integers(0, 3, (20, 24)).astype(np.uint8), "class_labels": labels}},
+        masks={
+            "ground_truth": {
+                "mask_data": rng.integers(0, 3, (20, 24)).astype(np.uint8),
+                "class_labels": labels,
+            }
+        },
     )
 
 
 def test_artifact_get_returns_equal_objects(cache_dir):
     table = dv.Table(columns=["id", "image", "score", "meta", "tags", "flag", "text"])
     for i in range(6):
-        table.add_data(i, sample_image(i), i / 7, {"geo": {"lat": 1.5 * i, "lon": -2.0}, "n": i}, ["t", str(i)],
-                       i % 2 == 0, "naïve café 日本語")
+        table.add_data(
+            i,
+            sample_image(i),
+            i / 7,
+            {"geo": {"lat": 1.5 * i, "lon": -2.0}, "n": i},
+            ["t", str(i)],
+            i % 2 == 0,
+            "naïve café 日本語",
+        )
     with dv.init(project="p", job_type="build", dir=cache_dir) as run:
         art = dv.Artifact("ds", "dataset", description="d", metadata={"k": 1})
         art.add(table, "samples")
@@ -60,9 +84,25 @@ def test_predictions_from_dataset_images_store_references(cache_dir):
         samples = ds.get("samples")
         preds = dv.Table(columns=["id", "image", "score"])
         for _, row in samples.iterrows():
-            preds.add_data(row[0], dv.Image(row[1], boxes={"pred": {"box_data": [
-                {"position": {"minX": 1, "maxX": 4, "minY": 1, "maxY": 4}, "domain": "pixel", "class_id": 1,
-                 "scores": {"score": 0.5}}]}}), 0.5)
+            preds.add_data(
+                row[0],
+                dv.Image(
+                    row[1],
+                    boxes={
+                        "pred": {
+                            "box_data": [
+                                {
+                                    "position": {"minX": 1, "maxX": 4, "minY": 1, "maxY": 4},
+                                    "domain": "pixel",
+                                    "class_id": 1,
+                                    "scores": {"score": 0.5},
+                                }
+                            ]
+                        }
+                    },
+                ),
+                0.5,
+            )
         p = dv.Artifact("preds", "predictions")
         p.add(preds, "predictions")
         p.add(dv.JoinedTable(preds, samples, "id"), "joined")
@@ -71,8 +111,14 @@ def test_predictions_from_dataset_images_store_references(cache_dir):
     with dv.open_cache(cache_dir) as c:
         files = {f.path: f for f in c.files("preds:latest")}
         ds_files = {f.path: f for f in c.files("ds:latest")}
-        images = [p for p in files if p.startswith("media/images/") and p.endswith(".png") and "/mask/" not in p]
-        assert images and all(files[p].ref and files[p].ref_version_id == c.version("ds:latest").id for p in images)
+        images = [
+            p
+            for p in files
+            if p.startswith("media/images/") and p.endswith(".png") and "/mask/" not in p
+        ]
+        assert images and all(
+            files[p].ref and files[p].ref_version_id == c.version("ds:latest").id for p in images
+        )
         assert all(files[p].sha256 == ds_files[p].sha256 for p in images)
         joined = c.read_table("preds:latest", "joined")
         assert joined.num_rows == 3 and "image_2" in joined.column_names
@@ -87,7 +133,11 @@ def test_run_history_summary_and_config(cache_dir):
     run.finish()
     with dv.open_cache(cache_dir) as c:
         r = c.runs("p")[0]
-        assert r.state == "finished" and r.config == {"lr": 0.1} and r.summary["loss"] == pytest.approx(0.2)
+        assert (
+            r.state == "finished"
+            and r.config == {"lr": 0.1}
+            and r.summary["loss"] == pytest.approx(0.2)
+        )
         assert [s for s, _ in c.history(r.id)] == [0, 1, 2, 3, 4]
 
 
@@ -99,9 +149,15 @@ def test_failed_run_is_marked_failed(cache_dir):
 
 
 cells = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=True, allow_infinity=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=4)
+    ),
     max_leaves=8,
 )
 
@@ -109,7 +165,12 @@ cells = st.recursive(
 def _same(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return (math.isnan(a) and math.isnan(b)) or a == b
-    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, int | float)
+        and isinstance(b, int | float)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return float(a) == float(b)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
@@ -118,7 +179,9 @@ def _same(a, b) -> bool:
     return a == b and type(a) is type(b)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.tuples(cells, cells, st.integers(0, 10**6)), min_size=1, max_size=6))
 def test_property_write_import_read_equals_input(tmp_path_factory, rows):
     cache_dir = tmp_path_factory.mktemp("c")
@@ -153,6 +216,9 @@ def test_joined_table_refers_to_an_unchanged_source_table_and_copies_an_edited_o
         run.log_artifact(b)
     with dv.open_cache(cache_dir) as c:
         files = {f.path: f for f in c.files("preds:latest")}
-        assert files["samples.table.json"].ref and files["samples.table.json"].ref_version_id == c.version("ds:v0").id
+        assert (
+            files["samples.table.json"].ref
+            and files["samples.table.json"].ref_version_id == c.version("ds:v0").id
+        )
         assert c.artifact("preds2:latest").get("joined").table2.data[1][1] == {"n": 99}
         assert c.artifact("preds:latest").get("joined").table2.data[1][1] == {"n": 1}

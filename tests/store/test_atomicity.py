@@ -41,8 +41,13 @@ KILL_DRIVER = textwrap.dedent("""
 def make_input(root: Path, seed: int = 0, rows: int = ROWS) -> Path:
     rnd = random.Random(seed)
     root.mkdir(parents=True)
-    data = [[i, rnd.random(), f"label {rnd.randint(0, 9)}", {"n": i, "xs": [rnd.random(), 1.5]}] for i in range(rows)]
-    (root / "data.table.json").write_text(json.dumps({"_type": "table", "columns": ["id", "x", "s", "d"], "data": data}))
+    data = [
+        [i, rnd.random(), f"label {rnd.randint(0, 9)}", {"n": i, "xs": [rnd.random(), 1.5]}]
+        for i in range(rows)
+    ]
+    (root / "data.table.json").write_text(
+        json.dumps({"_type": "table", "columns": ["id", "x", "s", "d"], "data": data})
+    )
     for i in range(FILES):
         (root / "files" / f"{i % 10}").mkdir(parents=True, exist_ok=True)
         (root / "files" / f"{i % 10}" / f"f{i}.txt").write_text(f"file {i} {seed} " * 50)
@@ -50,8 +55,20 @@ def make_input(root: Path, seed: int = 0, rows: int = ROWS) -> Path:
 
 
 def cli(cache: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "desktopviz", "--cache", str(cache), *args, ],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "desktopviz",
+            "--cache",
+            str(cache),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def assert_consistent(cache_dir: Path, rows: int = ROWS) -> list:
@@ -84,12 +101,18 @@ def source(tmp_path_factory) -> Path:
     return make_input(tmp_path_factory.mktemp("src") / "ds:v0")
 
 
-@pytest.mark.parametrize("stage,after", [("files", 1), ("files", FILES // 2), ("table", 1), ("table", 3)])
+@pytest.mark.parametrize(
+    "stage,after", [("files", 1), ("files", FILES // 2), ("table", 1), ("table", 3)]
+)
 def test_killed_at_a_known_point(tmp_path, source, stage, after):
     cache_dir = tmp_path / "cache"
     Cache(cache_dir).close()
-    r = subprocess.run([sys.executable, "-c", KILL_DRIVER, str(cache_dir), str(source), stage, str(after)],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", KILL_DRIVER, str(cache_dir), str(source), stage, str(after)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == -signal.SIGKILL, r.stderr
     assert assert_consistent(cache_dir) == []
     reimport_and_check(cache_dir, source)
@@ -116,15 +139,21 @@ def test_two_processes_import_at_once(tmp_path, source):
     other = make_input(tmp_path / "other" / "other:v0", seed=1, rows=20_000)
     for round_ in range(3):
         cache_dir = tmp_path / f"cache{round_}"
-        procs = [cli(cache_dir, "import", str(source), "--quiet"), cli(cache_dir, "import", str(other), "--quiet"),
-                 cli(cache_dir, "import", str(source), "--quiet")]
+        procs = [
+            cli(cache_dir, "import", str(source), "--quiet"),
+            cli(cache_dir, "import", str(other), "--quiet"),
+            cli(cache_dir, "import", str(source), "--quiet"),
+        ]
         results = [(p.wait(timeout=180), p.stderr.read()) for p in procs]
         for code, err in results:
             assert code == 0 or (code == 2 and "cache is busy" in err), err
         with Cache(cache_dir) as cache:
             assert cache.check() == []
             names = sorted({(v.name, v.tag) for v in cache.versions()})
-        assert ("ds", "v0") in names and ("ds", "v1") not in names  # the same content twice is one version
+        assert ("ds", "v0") in names and (
+            "ds",
+            "v1",
+        ) not in names  # the same content twice is one version
         if results[1][0] == 0:
             assert ("other", "v0") in names
 
@@ -132,11 +161,19 @@ def test_two_processes_import_at_once(tmp_path, source):
 def test_a_held_write_lock_gives_cache_is_busy(tmp_path, source):
     cache_dir = tmp_path / "cache"
     Cache(cache_dir).close()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sqlite3, sys, time
         c = sqlite3.connect({str(cache_dir / "index.sqlite")!r}, isolation_level=None)
         c.execute("BEGIN IMMEDIATE"); print("locked", flush=True); time.sleep(20)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         r = cli(cache_dir, "import", str(source), "--quiet", env={"DESKTOPVIZ_BUSY_TIMEOUT": "0.2"})

@@ -8,16 +8,21 @@ import pytest
 
 from desktopviz.errors import DesktopvizError, NotFoundError
 from desktopviz.model import Run
-from desktopviz.store.cache import Cache, NewFile, NewVersion
+from desktopviz.store.cache import Cache, NewFile, NewVersion, VersionHeader
 from desktopviz.store.schema import SCHEMA_VERSION
 
 
-def new_version(cache: Cache, name: str, content: bytes, *, digest: str | None = None, aliases=(), project="p"):
+def new_version(
+    cache: Cache, name: str, content: bytes, *, digest: str | None = None, aliases=(), project="p"
+):
     info = cache.blobs.put_bytes(content)
-    return cache.add_version(NewVersion(
-        project=project, name=name, type="dataset", digest=digest or info.sha256,
-        files=[NewFile("a.txt", info.size, info.sha256, info.md5_b64)], aliases=aliases,
-    ))
+    return cache.add_version(
+        NewVersion(
+            VersionHeader(project, name, "dataset", aliases=aliases),
+            digest or info.sha256,
+            [NewFile("a.txt", info.size, info.sha256, info.md5_b64)],
+        )
+    )
 
 
 def test_index_is_wal_with_schema_version(cache):
@@ -75,12 +80,23 @@ def test_type_of_a_collection_is_fixed(cache):
     new_version(cache, "ds", b"one")
     info = cache.blobs.put_bytes(b"m")
     with pytest.raises(DesktopvizError, match="has type 'dataset'"):
-        cache.add_version(NewVersion("p", "ds", "model", "d", [NewFile("m", 1, info.sha256)]))
+        cache.add_version(
+            NewVersion(VersionHeader("p", "ds", "model"), "d", [NewFile("m", 1, info.sha256)])
+        )
 
 
 def test_runs_history_and_lineage(cache):
     v = new_version(cache, "ds", b"one").version
-    cache.upsert_run(Run(id="r1", project="p", name="train", job_type="train", config={"lr": 0.1}, created_at="2026"))
+    cache.upsert_run(
+        Run(
+            id="r1",
+            project="p",
+            name="train",
+            job_type="train",
+            config={"lr": 0.1},
+            created_at="2026",
+        )
+    )
     cache.log_history("r1", [(0, {"loss": 1.0}), (1, {"loss": 0.5})])
     cache.add_lineage("r1", v.id, "input")
     assert cache.run("r1").config == {"lr": 0.1}
@@ -98,5 +114,7 @@ def test_gc_removes_only_unreferenced_blobs(cache):
 
 def test_missing_blob_is_refused_before_commit(cache):
     with pytest.raises(DesktopvizError, match="missing"):
-        cache.add_version(NewVersion("p", "ds", "dataset", "d", [NewFile("a", 1, "0" * 64)]))
+        cache.add_version(
+            NewVersion(VersionHeader("p", "ds", "dataset"), "d", [NewFile("a", 1, "0" * 64)])
+        )
     assert cache.versions() == []

@@ -67,14 +67,28 @@ def image(i: int) -> wandb.Image:
     mask[12:, :] = 2
     mask[4:10, 5:15] = 1
     return wandb.Image(
-        pixels, caption=f"sample {i}", classes=wandb.Classes([{"id": k, "name": v} for k, v in LABELS.items()]),
+        pixels,
+        caption=f"sample {i}",
+        classes=wandb.Classes([{"id": k, "name": v} for k, v in LABELS.items()]),
         boxes={
-            "ground_truth": {"box_data": [
-                {"position": {"minX": 5, "maxX": 15, "minY": 4, "maxY": 10}, "domain": "pixel", "class_id": 1,
-                 "box_caption": "car", "scores": {"iou": 1.0}},
-                {"position": {"middle": [0.5, 0.25], "width": 0.4, "height": 0.3}, "class_id": 3,
-                 "box_caption": "building", "scores": {"acc": 0.9}},
-            ], "class_labels": LABELS},
+            "ground_truth": {
+                "box_data": [
+                    {
+                        "position": {"minX": 5, "maxX": 15, "minY": 4, "maxY": 10},
+                        "domain": "pixel",
+                        "class_id": 1,
+                        "box_caption": "car",
+                        "scores": {"iou": 1.0},
+                    },
+                    {
+                        "position": {"middle": [0.5, 0.25], "width": 0.4, "height": 0.3},
+                        "class_id": 3,
+                        "box_caption": "building",
+                        "scores": {"acc": 0.9},
+                    },
+                ],
+                "class_labels": LABELS,
+            },
         },
         masks={"ground_truth": {"mask_data": mask, "class_labels": LABELS}},
     )
@@ -93,7 +107,9 @@ def media_cells(tmp: Path) -> dict[str, object]:
     frames = [PILImage.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)) for _ in range(3)]
     frames[0].save(gif, save_all=True, append_images=frames[1:])
     pdb = tmp / "water.pdb"
-    pdb.write_text("ATOM      1  O   HOH A   1       0.000   0.000   0.000  1.00  0.00           O\nEND\n")
+    pdb.write_text(
+        "ATOM      1  O   HOH A   1       0.000   0.000   0.000  1.00  0.00           O\nEND\n"
+    )
     makers = {
         "audio": lambda: wandb.Audio(str(wav), caption="tone"),
         "video": lambda: wandb.Video(str(gif), format="gif"),
@@ -113,26 +129,53 @@ def media_cells(tmp: Path) -> dict[str, object]:
 def main() -> None:
     tmp = OUT / "inputs"
     tmp.mkdir(parents=True, exist_ok=True)
-    run = wandb.init(project="compat", mode="offline", config={"lr": 0.01, "layers": [64, 32]}, job_type="build")
+    run = wandb.init(
+        project="compat", mode="offline", config={"lr": 0.01, "layers": [64, 32]}, job_type="build"
+    )
     media = media_cells(tmp)
     media_names = [k for k, v in media.items() if v is not None]
-    columns = ["id", "image", "label", "score", "flag", "text", "none", "nan", "meta", "tags", "embedding",
-               "matrix", *media_names]
+    columns = [
+        "id",
+        "image",
+        "label",
+        "score",
+        "flag",
+        "text",
+        "none",
+        "nan",
+        "meta",
+        "tags",
+        "embedding",
+        "matrix",
+        *media_names,
+    ]
     table = wandb.Table(columns=columns)
     for i in range(12):
         table.add_data(
-            i, image(i), random.choice(["car", "road"]), round(random.random(), 6), i % 2 == 0,
-            ["naïve café", "日本語テキスト", "emoji 🎉", 'quote " and \\ backslash'][i % 4], None, float("nan"),
-            {"geo": {"lat": 48.1 + i, "lon": 11.5}, "n": i, "source": "synthetic"}, [f"t{i}", "common"],
-            np.round(rng.random(8), 4), rng.random((2, 3)).round(4),
+            i,
+            image(i),
+            random.choice(["car", "road"]),
+            round(random.random(), 6),
+            i % 2 == 0,
+            ["naïve café", "日本語テキスト", "emoji 🎉", 'quote " and \\ backslash'][i % 4],
+            None,
+            float("nan"),
+            {"geo": {"lat": 48.1 + i, "lon": 11.5}, "n": i, "source": "synthetic"},
+            [f"t{i}", "common"],
+            np.round(rng.random(8), 4),
+            rng.random((2, 3)).round(4),
             *[media[k] for k in media_names],
         )
-    dataset = wandb.Artifact("demo-dataset", type="dataset", description="every cell type", metadata={"rows": 12})
+    dataset = wandb.Artifact(
+        "demo-dataset", type="dataset", description="every cell type", metadata={"rows": 12}
+    )
     dataset.add(table, "dataset_table")
     dataset.add(wandb.Classes([{"id": k, "name": v} for k, v in LABELS.items()]), "classes")
     parts = []
     for p in range(3):
-        part = wandb.Table(columns=["id", "value"], data=[[p * 10 + j, float(j) / 3] for j in range(4)])
+        part = wandb.Table(
+            columns=["id", "value"], data=[[p * 10 + j, float(j) / 3] for j in range(4)]
+        )
         dataset.add(part, f"parts/part_{p}")
         parts.append(part)
     dataset.add(wandb.data_types.PartitionedTable(parts_path="parts"), "partitioned")
@@ -157,7 +200,9 @@ def main() -> None:
     run.log({"loss": 0.25, "acc": 0.875})
     run.summary["best_acc"] = 0.875
     run.finish()
-    (OUT / "built.json").write_text(json.dumps({"media": media_names, "run_dir": str(Path(run.dir).parent)}))
+    (OUT / "built.json").write_text(
+        json.dumps({"media": media_names, "run_dir": str(Path(run.dir).parent)})
+    )
 
 
 if __name__ == "__main__":

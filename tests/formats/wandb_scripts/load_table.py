@@ -29,11 +29,16 @@ def plain(v: object) -> object:
     """Cells as comparable plain values."""
     if isinstance(v, wandb.Image):
         return {
-            "_type": "image-file", "width": v.image.width, "height": v.image.height, "sha256": sha256(v._path),
+            "_type": "image-file",
+            "width": v.image.width,
+            "height": v.image.height,
+            "sha256": sha256(v._path),
             "caption": v._caption,
             "boxes": {k: b._val for k, b in (v._boxes or {}).items()},
             "masks": {k: sha256(m._path) for k, m in (v._masks or {}).items()},
-            "classes": sorted((c["id"], c["name"]) for c in v._classes._class_set) if v._classes else None,
+            "classes": sorted((c["id"], c["name"]) for c in v._classes._class_set)
+            if v._classes
+            else None,
         }
     if isinstance(v, wandb.data_types.Media):
         return {"_type": v._log_type, "sha256": sha256(v._path)}
@@ -53,4 +58,6 @@ art._version = version
 art._source_name = art._name = f"{name}:{version}"
 art._state = ArtifactState.COMMITTED
 table = wandb.Table.from_json(json.loads((root / sys.argv[2]).read_text()), art)
-print(json.dumps({"columns": table.columns, "data": [[plain(c) for c in row] for row in table.data]}))
+print(
+    json.dumps({"columns": table.columns, "data": [[plain(c) for c in row] for row in table.data]})
+)
