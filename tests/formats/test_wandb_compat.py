@@ -229,3 +229,20 @@ def test_wandb_table_rewritten_by_the_sdk_loads_in_wandb_equal(wb, cache, tmp_pa
     for want, got in zip(original["data"], again["data"], strict=True):
         for c, (w, g) in enumerate(zip(want, got, strict=True)):
             assert same(w, g), (original["columns"][c], w, g)
+
+
+def test_offline_run_without_wandb_installed_says_what_to_install(wb, tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'wandb' or name.startswith('wandb.'): raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "from desktopviz.cli.main import main\n"
+        f"raise SystemExit(main(['--cache', {str(tmp_path / 'c')!r}, 'import', {wb['run_dir']!r}]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "pip install wandb" in r.stderr and r.stderr.count("\n") == 1
