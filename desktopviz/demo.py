@@ -80,7 +80,6 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
     """Build (or rebuild, unchanged) the demo project into ``cache``."""
     report = progress or (lambda p: None)
     classes = Classes([{"id": cid, "name": name} for cid, name, _ in CLASSES])
-    class_labels = {cid: name for cid, name, _ in CLASSES}
     scenes: list[Scene] = []
     for i, scene in enumerate(make_scenes(n_images, seed=SEED)):
         scenes.append(scene)
@@ -106,17 +105,8 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
     )
     rng = np.random.default_rng(SEED)
     for i, s in enumerate(scenes):
-        img = Image(
-            s.image,
-            caption=f"{s.label} · {s.weather}",
-            classes=classes,
-            boxes={
-                "ground_truth": {
-                    "box_data": [_box(b) for b in s.boxes],
-                    "class_labels": class_labels,
-                }
-            },
-            masks={"ground_truth": {"mask_data": s.mask, "class_labels": class_labels}},
+        img = _overlaid(
+            s.image, f"{s.label} · {s.weather}", "ground_truth", s.boxes, s.mask, classes
         )
         split = "val" if rng.random() < 0.2 else "train"
         meta = {
@@ -205,18 +195,8 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
         ious = []
         for i, (_, row) in enumerate(samples.iterrows()):
             p: Prediction = predict(scenes[i], prng, skill)
-            img = Image(
-                row[1],
-                caption=f"pred: {p.label} {p.confidence:.2f}",
-                classes=classes,
-                boxes={
-                    "predictions": {
-                        "box_data": [_box(b) for b in p.boxes],
-                        "class_labels": class_labels,
-                    }
-                },
-                masks={"predictions": {"mask_data": p.mask, "class_labels": class_labels}},
-            )
+            caption = f"pred: {p.label} {p.confidence:.2f}"
+            img = _overlaid(row[1], caption, "predictions", p.boxes, p.mask, classes)
             ious.append(p.mean_iou)
             preds.add_data(
                 row[0],
@@ -248,6 +228,20 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
         )
         evaluate.log(art, (alias,))
         evaluate.finish()
+
+
+def _overlaid(
+    pixels: Any, caption: str, layer: str, boxes: list[Any], mask: np.ndarray, classes: Classes
+) -> Image:
+    """An image (array or another Image) with one layer of boxes and a mask."""
+    labels = classes.names()
+    return Image(
+        pixels,
+        caption=caption,
+        classes=classes,
+        boxes={layer: {"box_data": [_box(b) for b in boxes], "class_labels": labels}},
+        masks={layer: {"mask_data": mask, "class_labels": labels}},
+    )
 
 
 def _box(b: Any) -> dict[str, Any]:
