@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson as _orjson
 import pyarrow as pa
 
 IMAGE_TYPE = "image-file"
@@ -132,8 +133,19 @@ def media_record(cell: dict[str, Any], classes: ClassLookup | None = None) -> di
         "boxes": boxes,
         "masks": masks,
         "classes": class_path,
-        "json": json.dumps(cell, sort_keys=True, allow_nan=True),
+        "json": cell_json(cell),
     }
+
+
+def cell_json(cell: dict[str, Any]) -> str:
+    """The cell as JSON text with sorted keys (orjson; the stdlib where orjson cannot say it).
+
+    A NaN inside a media cell (a box score, say) becomes null, as the wandb SDK writes it.
+    """
+    try:
+        return _orjson.dumps(cell, option=_orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, _orjson.JSONEncodeError):
+        return json.dumps(cell, sort_keys=True, allow_nan=True)
 
 
 def _box_record(box: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
