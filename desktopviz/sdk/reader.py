@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,6 +20,7 @@ class LocalCache:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.cache = Cache(cache_dir(path))
+        self._query_engine: Any = None
 
     @property
     def root(self) -> Path:
@@ -76,6 +78,21 @@ class LocalCache:
         info = self.cache.table_info(self.version(ref), table)
         return pq.read_table(self.cache.parquet_path(info))
 
+    def table(self, ref: str, table: str | None = None) -> Any:
+        """A lazy :class:`~desktopviz.query.api.Query` over a table (path or added name)."""
+        from desktopviz.query.api import Query
+
+        version = self.version(ref)
+        self.cache.table_info(version, table)  # name the problem now, not at first use
+        return Query(self._engine(), version, table)
+
+    def _engine(self) -> Any:
+        if self._query_engine is None:
+            from desktopviz.query.engine import QueryEngine
+
+            self._query_engine = QueryEngine(self.cache)
+        return self._query_engine
+
     def artifact(self, ref: str) -> Artifact:
         """A version as an :class:`Artifact` whose ``get(name)`` returns the objects logged."""
         v = self.version(ref)
@@ -84,7 +101,9 @@ class LocalCache:
         return art
 
     def close(self) -> None:
-        """Close the cache."""
+        """Close the cache (and the query engine)."""
+        if self._query_engine is not None:
+            self._query_engine.close()
         self.cache.close()
 
     def __enter__(self) -> LocalCache:

@@ -1,0 +1,73 @@
+"""The lazy query object of the Python API: ``dv.open_cache().table(ref, name).filter(...)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from desktopviz.model import Version
+from desktopviz.query.engine import QueryEngine, Result
+from desktopviz.query.spec import QuerySpec, SortKey, parse_filter
+
+
+class Query:
+    """A table with a filter, sort, selection and limit applied lazily; nothing runs until asked."""
+
+    def __init__(self, engine: QueryEngine, version: Version, table: str | None, spec: QuerySpec | None = None) -> None:
+        self._engine, self._version, self._table = engine, version, table
+        self.spec = spec or QuerySpec()
+
+    def _with(self, **changes: Any) -> Query:
+        return Query(self._engine, self._version, self._table, self.spec.with_(**changes))
+
+    def filter(self, expr: str) -> Query:
+        """Keep rows where ``expr`` holds (Mongo ``{$gt: [...]}`` or ``row["x"] > 1``)."""
+        parse_filter(expr)  # fail here, where the user wrote it
+        return self._with(filters=(*self.spec.filters, expr))
+
+    def sort(self, column: str, descending: bool = False) -> Query:
+        """Sort by ``column`` (added after earlier keys), nulls last."""
+        return self._with(sort=(*self.spec.sort, SortKey(column, descending)))
+
+    def select(self, columns: list[str] | tuple[str, ...]) -> Query:
+        """Only these columns."""
+        return self._with(select=tuple(columns))
+
+    def limit(self, n: int) -> Query:
+        """At most ``n`` rows."""
+        return self._with(limit=int(n))
+
+    @property
+    def result(self) -> Result:
+        """The executed (and cached) result."""
+        return self._engine.result(self._version, self._table, self.spec)
+
+    @property
+    def num_rows(self) -> int:
+        """How many rows the query selects."""
+        return self.result.num_rows
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the query returns."""
+        return self.result.columns
+
+    def rows(self, offset: int = 0, count: int = 100) -> pa.Table:
+        """A window of the result as Arrow."""
+        return self.result.rows(offset, count)
+
+    def to_arrow(self) -> pa.Table:
+        """The whole result as Arrow."""
+        return self.result.to_arrow()
+
+    def to_pandas(self) -> Any:
+        """The whole result as a pandas DataFrame."""
+        return self.to_arrow().to_pandas()
+
+    def explain(self) -> str:
+        """The SQL this query runs."""
+        return self.result.explain()
+
+    def __repr__(self) -> str:
+        return f"Query({self._version.ref!r}, {self._table!r}, {self.spec})"
