@@ -76,59 +76,63 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    import pyarrow.parquet as pq
-
-    from desktopviz.formats.cells import column_cells
+    from desktopviz.query.engine import QueryEngine
+    from desktopviz.query.spec import QuerySpec, SortKey
 
     if args.limit is not None and args.limit < 0:
         raise DesktopvizError(f"--limit must be 0 or more, not {args.limit}")
     cache = open_cache(args, create=False)
+    engine = QueryEngine(cache)
     try:
         version = cache.resolve(args.ref)
-        info = cache.table_info(version, args.table)
-        descs = {d["name"]: d for d in json.loads(info.schema)["columns"]}
-        pf = pq.ParquetFile(cache.parquet_path(info))
-        remaining = info.num_rows if args.limit is None else min(args.limit, info.num_rows)
-        if args.format == "parquet":
-            out_path = args.output
-            sink = out_path or sys.stdout.buffer
-            with pq.ParquetWriter(sink, pf.schema_arrow, compression="zstd") as w:
-                for batch in pf.iter_batches(batch_size=65536):
-                    if remaining <= 0:
-                        break
-                    batch = batch.slice(0, remaining)
-                    remaining -= batch.num_rows
-                    w.write_batch(batch)
-            return EXIT_OK
-        out: IO[str] = (
-            open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-        )  # noqa: SIM115
-        try:
-            names = pf.schema_arrow.names
-            writer = None
-            if args.format == "csv":
-                writer = csv.writer(out)
-                writer.writerow(names)
-            for batch in pf.iter_batches(batch_size=8192):
-                if remaining <= 0:
-                    break
-                batch = batch.slice(0, remaining)
-                remaining -= batch.num_rows
-                cols = [
-                    column_cells(batch.column(i), descs.get(n, {})) for i, n in enumerate(names)
-                ]
-                for row in zip(*cols, strict=True):
-                    if writer is not None:
-                        writer.writerow([_csv_cell(v) for v in row])
-                    else:
-                        out.write(_json_line(dict(zip(names, row, strict=True))))
-                        out.write("\n")
-        finally:
-            if args.output:
-                out.close()
+        spec = QuerySpec(
+            filters=tuple(args.filter or ()),
+            sort=tuple(SortKey.parse(s) for s in args.sort or ()),
+            limit=args.limit,
+        )
+        result = engine.result(version, args.table, spec)
+        descs = {d["name"]: d for d in json.loads(result.source.info.schema)["columns"]}
+        batches = (result.rows(o, PAGE_ROWS) for o in range(0, result.num_rows, PAGE_ROWS))
+        _write_table(batches, result.rows(0, 0).schema, descs, args.format, args.output)
     finally:
+        engine.close()
         cache.close()
     return EXIT_OK
+
+
+PAGE_ROWS = 65536
+
+
+def _write_table(
+    batches: Any, schema: Any, descs: dict[str, Any], fmt: str, output: str | None
+) -> None:
+    """Write Arrow pages as Parquet, CSV or JSON Lines (W&B cell encoding) to a file or stdout."""
+    import pyarrow.parquet as pq
+
+    from desktopviz.formats.cells import column_cells
+
+    if fmt == "parquet":
+        with pq.ParquetWriter(output or sys.stdout.buffer, schema, compression="zstd") as w:
+            for table in batches:
+                w.write_table(table)
+        return
+    out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    try:
+        names = schema.names
+        writer = csv.writer(out) if fmt == "csv" else None
+        if writer is not None:
+            writer.writerow(names)
+        for table in batches:
+            cols = [column_cells(table.column(i), descs.get(n, {})) for i, n in enumerate(names)]
+            for row in zip(*cols, strict=True):
+                if writer is not None:
+                    writer.writerow([_csv_cell(v) for v in row])
+                else:
+                    out.write(_json_line(dict(zip(names, row, strict=True))))
+                    out.write("\n")
+    finally:
+        if output:
+            out.close()
 
 
 def _json_line(obj: dict[str, Any]) -> str:

@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("table", help="print or export a table of an artifact version")
     s.add_argument("ref", metavar="REF", help="[project/]name:v<N>|latest|<alias>")
     s.add_argument("table", nargs="?", metavar="TABLE", help="the table's path in the artifact")
+    s.add_argument(
+        "--filter",
+        action="append",
+        metavar="EXPR",
+        help="keep rows where EXPR holds: {$gt: ['$0.score', 0.5]} or row[\"score\"] > 0.5 (repeatable)",
+    )
+    s.add_argument(
+        "--sort", action="append", metavar="COL[:desc]", help="sort key, nulls last (repeatable)"
+    )
     s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
     s.add_argument("--limit", type=int, metavar="N")
     s.add_argument("--output", "-o", metavar="FILE")

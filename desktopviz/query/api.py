@@ -14,7 +14,13 @@ from desktopviz.query.spec import QuerySpec, SortKey, parse_filter
 class Query:
     """A table with a filter, sort, selection and limit applied lazily; nothing runs until asked."""
 
-    def __init__(self, engine: QueryEngine, version: Version, table: str | None, spec: QuerySpec | None = None) -> None:
+    def __init__(
+        self,
+        engine: QueryEngine,
+        version: Version,
+        table: str | None,
+        spec: QuerySpec | None = None,
+    ) -> None:
         self._engine, self._version, self._table = engine, version, table
         self.spec = spec or QuerySpec()
 

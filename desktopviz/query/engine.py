@@ -38,7 +38,10 @@ class TableSource:
 
     def columns(self) -> dict[str, Column]:
         """Columns a filter can name."""
-        return {f.name: Column(quote(f.name), f.type, self.kinds.get(f.name, "plain")) for f in self.schema}
+        return {
+            f.name: Column(quote(f.name), f.type, self.kinds.get(f.name, "plain"))
+            for f in self.schema
+        }
 
 
 def open_source(cache: Cache, version: Version, table: str | None) -> TableSource:
@@ -96,7 +99,9 @@ class Result:
         if self._where is None and not self._order:
             n = self.source.info.num_rows
         elif not self._order:
-            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params)
+            n = self.engine.fetch_one(
+                f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params
+            )
         else:
             self._materialize()
             n = self.engine.fetch_one(f"SELECT count(*) FROM {self._table}", [])
@@ -125,16 +130,21 @@ class Result:
         if self._where is None and not self._order:
             return self.engine.arrow(
                 f"SELECT {cols} FROM {self._scan} t WHERE file_row_number >= ? AND file_row_number < ? "
-                "ORDER BY file_row_number", [offset, offset + count])
+                "ORDER BY file_row_number",
+                [offset, offset + count],
+            )
         if not self._order:
             return self.engine.arrow(
                 f"SELECT {cols} FROM {self._scan} t WHERE {self._where} ORDER BY file_row_number "
-                f"LIMIT {int(count)} OFFSET {int(offset)}", self._params)
+                f"LIMIT {int(count)} OFFSET {int(offset)}",
+                self._params,
+            )
         self._materialize()
         return self.engine.arrow(
             f"WITH page AS (SELECT rn, pos FROM {self._table} WHERE pos >= ? AND pos < ?) "
             f"SELECT {cols} FROM {self._scan} t JOIN page ON t.file_row_number = page.rn ORDER BY page.pos",
-            [offset, offset + count])
+            [offset, offset + count],
+        )
 
     def to_arrow(self) -> pa.Table:
         """The whole result (mind its size)."""
@@ -169,11 +179,11 @@ class QueryEngine:
 
     def execute(self, sql: str, params: list[Any]) -> None:
         with self._lock:
-            self._run(sql, params)
+            self._run(sql, params).fetchall()
 
     def fetch_one(self, sql: str, params: list[Any]) -> Any:
         with self._lock:
-            return self._run(sql, params).fetchone()[0]
+            return self._run(sql, params).fetchall()[0][0]
 
     def arrow(self, sql: str, params: list[Any]) -> pa.Table:
         with self._lock:

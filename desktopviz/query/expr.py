@@ -88,12 +88,58 @@ class Switch(Node):
 
 COMPARISON = ("eq", "ne", "gt", "gte", "lt", "lte", "cmp")
 LOGIC = ("and", "or", "not")
-ARITHMETIC = ("add", "subtract", "multiply", "divide", "mod", "abs", "round", "floor", "ceil", "sqrt", "pow",
-              "exp", "ln", "log10")
-STRINGS = ("concat", "toLower", "toUpper", "substrCP", "strLenCP", "regexMatch", "split", "trim", "contains")
-ARRAYS = ("size", "in", "nin", "arrayElemAt", "first", "last", "slice", "sum", "avg", "min", "max",
-          "anyElementTrue", "allElementsTrue", "isArray")
+ARITHMETIC = (
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "mod",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "sqrt",
+    "pow",
+    "exp",
+    "ln",
+    "log10",
+)
+STRINGS = (
+    "concat",
+    "toLower",
+    "toUpper",
+    "substrCP",
+    "strLenCP",
+    "regexMatch",
+    "split",
+    "trim",
+    "contains",
+)
+ARRAYS = (
+    "size",
+    "in",
+    "nin",
+    "arrayElemAt",
+    "first",
+    "last",
+    "slice",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "anyElementTrue",
+    "allElementsTrue",
+    "isArray",
+)
 CONDITIONALS = ("cond", "ifNull")
 TYPES = ("type", "isNumber", "toDouble", "toString")
-OPERATORS = frozenset(COMPARISON + LOGIC + ARITHMETIC + STRINGS + ARRAYS + CONDITIONALS + TYPES
-                      + ("filter", "map", "reduce", "let", "switch", "literal"))
+OPERATORS = frozenset(
+    COMPARISON
+    + LOGIC
+    + ARITHMETIC
+    + STRINGS
+    + ARRAYS
+    + CONDITIONALS
+    + TYPES
+    + ("filter", "map", "reduce", "let", "switch", "literal")
+)

@@ -203,8 +203,14 @@ def _convert(v: Any, variables: set[str]) -> Node:
     if op == "reduce":
         spec = _named(arg, key, ("input", "initialValue", "in"), ())
         body = _convert(spec["in"], variables | {"this", "value"})
-        return Lambda("reduce", _convert(spec["input"], variables), "this", body,
-                      _convert(spec["initialValue"], variables), pos=key_pos)
+        return Lambda(
+            "reduce",
+            _convert(spec["input"], variables),
+            "this",
+            body,
+            _convert(spec["initialValue"], variables),
+            pos=key_pos,
+        )
     if op == "let":
         spec = _named(arg, key, ("vars", "in"), ())
         if not isinstance(spec["vars"], _Obj):
@@ -222,11 +228,24 @@ def _convert(v: Any, variables: set[str]) -> Node:
             branches.append((_convert(bs["case"], variables), _convert(bs["then"], variables)))
         default = _convert(spec["default"], variables) if "default" in spec else None
         return Switch(tuple(branches), default, key_pos)
+    if op == "regexMatch" and isinstance(arg, _Obj):
+        spec = _named(arg, key, ("input", "regex", "options"), ("options",))
+        args = [_convert(spec["input"], variables), _convert(spec["regex"], variables)]
+        if "options" in spec:
+            args.append(_convert(spec["options"], variables))
+        return Call("regexMatch", tuple(args), key_pos)
+    if op == "trim" and isinstance(arg, _Obj):
+        spec = _named(arg, key, ("input", "chars"), ("chars",))
+        return Call("trim", (_convert(spec["input"], variables),), key_pos)
     if op == "cond" and isinstance(arg, _Obj):
         spec = _named(arg, key, ("if", "then", "else"), ())
         args = tuple(_convert(spec[k], variables) for k in ("if", "then", "else"))
         return Call("cond", args, key_pos)
-    args = tuple(_convert(x, variables) for x in arg.items) if isinstance(arg, _Arr) else (_convert(arg, variables),)
+    args = (
+        tuple(_convert(x, variables) for x in arg.items)
+        if isinstance(arg, _Arr)
+        else (_convert(arg, variables),)
+    )
     return Call(op, args, key_pos)
 
 

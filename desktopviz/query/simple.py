@@ -12,15 +12,51 @@ from typing import Any
 
 from desktopviz.query.expr import Call, ExprError, ListLit, Literal, Node, Path
 
-_CMP = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "gte", ast.Lt: "lt", ast.LtE: "lte",
-        ast.In: "in", ast.NotIn: "nin"}
-_BIN = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Mod: "mod",
-        ast.Pow: "pow"}
-_FUNCS = {"len": "size", "contains": "contains", "abs": "abs", "round": "round", "floor": "floor",
-          "ceil": "ceil", "sqrt": "sqrt", "exp": "exp", "log": "ln", "log10": "log10", "lower": "toLower",
-          "upper": "toUpper", "str": "toString", "float": "toDouble", "min": "min", "max": "max",
-          "sum": "sum", "avg": "avg", "mean": "avg", "matches": "regexMatch", "isnumber": "isNumber",
-          "type": "type", "strip": "trim", "concat": "concat", "if_null": "ifNull"}
+_CMP = {
+    ast.Eq: "eq",
+    ast.NotEq: "ne",
+    ast.Gt: "gt",
+    ast.GtE: "gte",
+    ast.Lt: "lt",
+    ast.LtE: "lte",
+    ast.In: "in",
+    ast.NotIn: "nin",
+}
+_BIN = {
+    ast.Add: "add",
+    ast.Sub: "subtract",
+    ast.Mult: "multiply",
+    ast.Div: "divide",
+    ast.Mod: "mod",
+    ast.Pow: "pow",
+}
+_FUNCS = {
+    "len": "size",
+    "contains": "contains",
+    "abs": "abs",
+    "round": "round",
+    "floor": "floor",
+    "ceil": "ceil",
+    "sqrt": "sqrt",
+    "exp": "exp",
+    "log": "ln",
+    "log10": "log10",
+    "lower": "toLower",
+    "upper": "toUpper",
+    "str": "toString",
+    "float": "toDouble",
+    "min": "min",
+    "max": "max",
+    "sum": "sum",
+    "avg": "avg",
+    "mean": "avg",
+    "matches": "regexMatch",
+    "isnumber": "isNumber",
+    "type": "type",
+    "strip": "trim",
+    "concat": "concat",
+    "if_null": "ifNull",
+}
 _ROWS = {"row": 0, "row0": 0, "row1": 1}
 
 
@@ -47,7 +83,11 @@ class _Converter:
     def node(self, n: ast.AST) -> Node:
         p = self.pos(n)
         if isinstance(n, ast.BoolOp):
-            return Call("and" if isinstance(n.op, ast.And) else "or", tuple(self.node(v) for v in n.values), p)
+            return Call(
+                "and" if isinstance(n.op, ast.And) else "or",
+                tuple(self.node(v) for v in n.values),
+                p,
+            )
         if isinstance(n, ast.UnaryOp):
             if isinstance(n.op, ast.Not):
                 return Call("not", (self.node(n.operand),), p)
@@ -97,7 +137,7 @@ class _Converter:
         if isinstance(n, ast.Name):
             if n.id in ("true", "false", "null", "none"):
                 return Literal({"true": True, "false": False}.get(n.id), p)
-            raise ExprError(f"unknown name {n.id!r}; write row[\"{n.id}\"] for a column", p)
+            raise ExprError(f'unknown name {n.id!r}; write row["{n.id}"] for a column', p)
         raise ExprError(f"unsupported syntax: {ast.unparse(n)}", p)
 
     def path(self, n: ast.AST) -> Path:
@@ -109,7 +149,9 @@ class _Converter:
             else:
                 key = n.slice
                 if not isinstance(key, ast.Constant) or not isinstance(key.value, str | int):
-                    raise ExprError("a path step is a string or an integer: row[\"col\"][0]", self.pos(n))
+                    raise ExprError(
+                        'a path step is a string or an integer: row["col"][0]', self.pos(n)
+                    )
                 parts.append(key.value)
             n = n.value
         if not isinstance(n, ast.Name) or n.id not in _ROWS:
@@ -119,7 +161,7 @@ class _Converter:
         if n.id == "row" and parts and parts[0] in (0, 1) and len(parts) > 1:
             side, parts = int(parts[0]), parts[1:]
         if not parts:
-            raise ExprError("name a column: row[\"col\"]", self.pos(start))
+            raise ExprError('name a column: row["col"]', self.pos(start))
         return Path(tuple(_any(p) for p in parts), side=side, pos=self.pos(start))
 
 

@@ -19,7 +19,9 @@ class SortKey:
     @classmethod
     def parse(cls, text: str) -> SortKey:
         """``score`` or ``score:desc`` / ``score:asc``."""
-        name, _, direction = text.rpartition(":") if text.endswith((":desc", ":asc")) else (text, "", "")
+        name, _, direction = (
+            text.rpartition(":") if text.endswith((":desc", ":asc")) else (text, "", "")
+        )
         if direction not in ("", "asc", "desc"):
             raise ExprError(f"sort direction must be asc or desc, not {direction!r}")
         return cls(name, direction == "desc")

@@ -1,7 +1,7 @@
 """Compile the expression tree to DuckDB SQL with bound parameters (values never pasted in).
 
-Semantics: ``$eq``/``$ne`` are null-safe; other comparisons with null, or between values of
-different kinds (a number and a string), are false; ``and``/``or``/``not`` treat null as false;
+Semantics: ``$eq``/``$ne`` are null-safe (NaN equals NaN); other comparisons with null or NaN,
+or between values of different kinds (a number and a string), are false; ``and``/``or``/``not`` treat null as false;
 paths reach into structs (``.field``), maps (``['key']``), lists (``.0`` is the first element; a
 name maps over the list's elements) and JSON-text columns.
 """
@@ -58,7 +58,12 @@ class Compiler:
             return Typed(f"{self.param(node.value)}", _literal_type(node.value))
         if isinstance(node, ListLit):
             items = [self.compile(i, env) for i in node.items]
-            return Typed(f"[{', '.join(i.sql for i in items)}]", pa.list_(items[0].type) if items and isinstance(items[0].type, pa.DataType) else None)
+            return Typed(
+                f"[{', '.join(i.sql for i in items)}]",
+                pa.list_(items[0].type)
+                if items and isinstance(items[0].type, pa.DataType)
+                else None,
+            )
         if isinstance(node, Path):
             return self.path(node, env)
         if isinstance(node, Let):
@@ -67,7 +72,10 @@ class Compiler:
                 inner[name] = self.compile(value, env)
             return self.compile(node.body, inner)
         if isinstance(node, Switch):
-            parts = [f"WHEN {self.truth(c, env)} THEN {self.compile(t, env).sql}" for c, t in node.branches]
+            parts = [
+                f"WHEN {self.truth(c, env)} THEN {self.compile(t, env).sql}"
+                for c, t in node.branches
+            ]
             default = self.compile(node.default, env).sql if node.default else "NULL"
             return Typed(f"(CASE {' '.join(parts)} ELSE {default} END)")
         if isinstance(node, Lambda):
@@ -93,7 +101,9 @@ class Compiler:
             name = str(parts.pop(0))
             if name not in side:
                 close = difflib.get_close_matches(name, list(side), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f" (columns: {', '.join(side)})"
+                hint = (
+                    f"; did you mean {close[0]!r}?" if close else f" (columns: {', '.join(side)})"
+                )
                 raise ExprError(f"unknown column {name!r}{hint}", node.pos)
             col = side[name]
             cur = Typed(col.sql, JSON if col.kind == JSON else col.type)
@@ -113,7 +123,9 @@ class Compiler:
             names = [t.field(i).name for i in range(t.num_fields)]
             if name not in names:
                 close = difflib.get_close_matches(name, names, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f" (fields: {', '.join(names)})"
+                hint = (
+                    f"; did you mean {close[0]!r}?" if close else f" (fields: {', '.join(names)})"
+                )
                 raise ExprError(f"no field {name!r}{hint}", pos)
             return Typed(f'({cur.sql})."{_ident(name)}"', t.field(names.index(name)).type)
         if pa.types.is_map(t):
@@ -123,19 +135,30 @@ class Compiler:
                 return Typed(f"({cur.sql})[{self.param(part + 1)}]", t.value_type)
             var = f"__e{next(self._names)}"
             inner = self.step(Typed(var, t.value_type), part, pos)
-            return Typed(f"list_transform({cur.sql}, lambda {var}: {inner.sql})", pa.list_(inner.type) if isinstance(inner.type, pa.DataType) else None)
+            return Typed(
+                f"list_transform({cur.sql}, lambda {var}: {inner.sql})",
+                pa.list_(inner.type) if isinstance(inner.type, pa.DataType) else None,
+            )
         raise ExprError(f"cannot take {part!r} of a {t} value", pos)
 
     # -- lambdas ----------------------------------------------------------------------------
     def lam(self, node: Lambda, env: dict[str, Typed]) -> Typed:
         source = self.compile(node.input, env)
-        elem = source.type.value_type if isinstance(source.type, pa.DataType) and pa.types.is_list(source.type) else None
+        elem = (
+            source.type.value_type
+            if isinstance(source.type, pa.DataType) and pa.types.is_list(source.type)
+            else None
+        )
         var = f"__v{next(self._names)}"
         if node.op == "reduce":
             acc = f"__a{next(self._names)}"
             init = self.compile(node.init, env) if node.init is not None else Typed("NULL")
-            body = self.compile(node.body, {**env, "this": Typed(var, elem), "value": Typed(acc, init.type)})
-            return Typed(f"list_reduce({source.sql}, lambda {acc}, {var}: {body.sql}, {init.sql})", init.type)
+            body = self.compile(
+                node.body, {**env, "this": Typed(var, elem), "value": Typed(acc, init.type)}
+            )
+            return Typed(
+                f"list_reduce({source.sql}, lambda {acc}, {var}: {body.sql}, {init.sql})", init.type
+            )
         body_env = {**env, node.var: Typed(var, elem)}
         if node.op == "filter":
             body = self.truth(node.body, body_env)
@@ -155,20 +178,44 @@ class Compiler:
         if op == "not":
             self.arity(node, 1)
             return Typed(f"(NOT {self.truth(node.args[0], env)})", pa.bool_())
+        if op == "cond":
+            self.arity(node, 3)
+            test = self.truth(node.args[0], env)
+            then, other = self.compile(node.args[1], env), self.compile(node.args[2], env)
+            return Typed(f"(CASE WHEN {test} THEN {then.sql} ELSE {other.sql} END)", then.type)
+        if op in ("arrayElemAt", "slice"):
+            return self.positional(node, env)
+        mark = len(self.params)
         args = [self.compile(a, env) for a in node.args]
         if op in ("eq", "ne", "gt", "gte", "lt", "lte", "cmp"):
             self.arity(node, 2)
             a, b = _coerce(*args)
-            if _kind(a.type) and _kind(b.type) and _kind(a.type) != _kind(b.type) and "null" not in (_kind(a.type), _kind(b.type)):
+            if (
+                _kind(a.type)
+                and _kind(b.type)
+                and _kind(a.type) != _kind(b.type)
+                and "null" not in (_kind(a.type), _kind(b.type))
+            ):
+                del self.params[mark:]  # the arguments' SQL is dropped, so are their parameters
                 return Typed({"ne": "TRUE", "cmp": "NULL"}.get(op, "FALSE"), pa.bool_())
             if op == "eq":
                 return Typed(f"(({a.sql}) IS NOT DISTINCT FROM ({b.sql}))", pa.bool_())
             if op == "ne":
                 return Typed(f"(({a.sql}) IS DISTINCT FROM ({b.sql}))", pa.bool_())
             if op == "cmp":
-                return Typed(f"(CASE WHEN ({a.sql}) < ({b.sql}) THEN -1 WHEN ({a.sql}) > ({b.sql}) THEN 1 ELSE 0 END)", pa.int64())
+                return Typed(
+                    f"(CASE WHEN ({a.sql}) < ({b.sql}) THEN -1 WHEN ({a.sql}) > ({b.sql}) THEN 1 ELSE 0 END)",
+                    pa.int64(),
+                )
             sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
-            return Typed(f"(({a.sql}) {sym} ({b.sql}))", pa.bool_())
+            nan_guard = "".join(
+                f" AND NOT isnan({self.compile(n, env).sql})"  # NaN orders with nothing (IEEE)
+                for n, t in zip(node.args, (a, b), strict=True)
+                if isinstance(t.type, pa.DataType)
+                and pa.types.is_floating(t.type)
+                and not isinstance(n, Literal)
+            )
+            return Typed(f"(({a.sql}) {sym} ({b.sql}){nan_guard})", pa.bool_())
         if op in ("in", "nin"):
             self.arity(node, 2)
             value, array = args
@@ -186,12 +233,27 @@ class Compiler:
                 raise ExprError(f"${op} needs at least two arguments", p)
             if op in ("subtract", "divide", "mod"):
                 self.arity(node, 2)
-            return Typed("(" + f" {binary[op]} ".join(f"({a.sql})" for a in args) + ")", pa.float64())
-        unary = {"abs": "abs", "floor": "floor", "ceil": "ceil", "sqrt": "sqrt", "exp": "exp", "ln": "ln",
-                 "log10": "log10", "toLower": "lower", "toUpper": "upper", "strLenCP": "length"}
+            return Typed(
+                "(" + f" {binary[op]} ".join(f"({a.sql})" for a in args) + ")", pa.float64()
+            )
+        unary = {
+            "abs": "abs",
+            "floor": "floor",
+            "ceil": "ceil",
+            "sqrt": "sqrt",
+            "exp": "exp",
+            "ln": "ln",
+            "log10": "log10",
+            "toLower": "lower",
+            "toUpper": "upper",
+            "strLenCP": "length",
+        }
         if op in unary:
             self.arity(node, 1)
-            return Typed(f"{unary[op]}({args[0].sql})", pa.string() if op in ("toLower", "toUpper") else pa.float64())
+            return Typed(
+                f"{unary[op]}({args[0].sql})",
+                pa.string() if op in ("toLower", "toUpper") else pa.float64(),
+            )
         if op == "round":
             digits = args[1].sql if len(args) > 1 else "0"
             return Typed(f"round({args[0].sql}, {digits})", pa.float64())
@@ -202,7 +264,9 @@ class Compiler:
             return Typed("(" + " || ".join(f"({a.sql})" for a in args) + ")", pa.string())
         if op == "substrCP":
             self.arity(node, 3)
-            return Typed(f"substring({args[0].sql}, ({args[1].sql}) + 1, {args[2].sql})", pa.string())
+            return Typed(
+                f"substring({args[0].sql}, ({args[1].sql}) + 1, {args[2].sql})", pa.string()
+            )
         if op == "split":
             self.arity(node, 2)
             return Typed(f"string_split({args[0].sql}, {args[1].sql})", pa.list_(pa.string()))
@@ -210,56 +274,70 @@ class Compiler:
             return Typed(f"trim({args[0].sql})", pa.string())
         if op == "regexMatch":
             opts = args[2].sql if len(args) > 2 else None
-            return Typed(f"regexp_matches({args[0].sql}, {args[1].sql}{', ' + opts if opts else ''})", pa.bool_())
+            return Typed(
+                f"regexp_matches({args[0].sql}, {args[1].sql}{', ' + opts if opts else ''})",
+                pa.bool_(),
+            )
         if op == "size":
             self.arity(node, 1)
             a = args[0]
-            fn = "length" if _kind(a.type) == "string" else ("json_array_length" if a.type == JSON else "len")
+            fn = (
+                "length"
+                if _kind(a.type) == "string"
+                else ("json_array_length" if a.type == JSON else "len")
+            )
             return Typed(f"{fn}({a.sql})", pa.int64())
-        if op == "arrayElemAt":
-            self.arity(node, 2)
-            a, i = args
-            elem = a.type.value_type if isinstance(a.type, pa.DataType) and pa.types.is_list(a.type) else None
-            return Typed(f"list_extract({a.sql}, CASE WHEN ({i.sql}) >= 0 THEN ({i.sql}) + 1 ELSE ({i.sql}) END)", elem)
         if op in ("first", "last"):
             self.arity(node, 1)
             a = args[0]
-            elem = a.type.value_type if isinstance(a.type, pa.DataType) and pa.types.is_list(a.type) else None
+            elem = (
+                a.type.value_type
+                if isinstance(a.type, pa.DataType) and pa.types.is_list(a.type)
+                else None
+            )
             return Typed(f"list_extract({a.sql}, {1 if op == 'first' else -1})", elem)
-        if op == "slice":
-            a = args[0]
-            if len(args) == 2:
-                n = args[1].sql
-                return Typed(f"(CASE WHEN ({n}) >= 0 THEN list_slice({a.sql}, 1, {n}) ELSE list_slice({a.sql}, len({a.sql}) + ({n}) + 1, len({a.sql})) END)", a.type)
-            self.arity(node, 3)
-            return Typed(f"list_slice({a.sql}, ({args[1].sql}) + 1, ({args[1].sql}) + ({args[2].sql}))", a.type)
         if op in ("sum", "avg", "min", "max"):
             if len(args) == 1:
                 return Typed(f"list_{op}({args[0].sql})", pa.float64())
             if op == "sum":
-                return Typed("(" + " + ".join(f"COALESCE({a.sql}, 0)" for a in args) + ")", pa.float64())
+                return Typed(
+                    "(" + " + ".join(f"COALESCE({a.sql}, 0)" for a in args) + ")", pa.float64()
+                )
             if op == "avg":
-                return Typed("(" + " + ".join(a.sql for a in args) + f") / {len(args)}", pa.float64())
-            return Typed(f"{'least' if op == 'min' else 'greatest'}({', '.join(a.sql for a in args)})", None)
+                return Typed(
+                    "(" + " + ".join(a.sql for a in args) + f") / {len(args)}", pa.float64()
+                )
+            return Typed(
+                f"{'least' if op == 'min' else 'greatest'}({', '.join(a.sql for a in args)})", None
+            )
         if op in ("anyElementTrue", "allElementsTrue"):
             self.arity(node, 1)
             fn = "bool_or" if op == "anyElementTrue" else "bool_and"
-            return Typed(f"COALESCE(list_aggregate({args[0].sql}, '{fn}'), {'FALSE' if fn == 'bool_or' else 'TRUE'})", pa.bool_())
+            return Typed(
+                f"COALESCE(list_aggregate({args[0].sql}, '{fn}'), {'FALSE' if fn == 'bool_or' else 'TRUE'})",
+                pa.bool_(),
+            )
         if op == "isArray":
             self.arity(node, 1)
             t = args[0].type
             known = isinstance(t, pa.DataType) and pa.types.is_list(t)
+            del self.params[mark:]
             return Typed("TRUE" if known else "FALSE", pa.bool_())
         if op == "cond":
             self.arity(node, 3)
-            return Typed(f"(CASE WHEN {self.truth(node.args[0], env)} THEN {args[1].sql} ELSE {args[2].sql} END)", args[1].type)
+            return Typed(
+                f"(CASE WHEN {self.truth(node.args[0], env)} THEN {args[1].sql} ELSE {args[2].sql} END)",
+                args[1].type,
+            )
         if op == "ifNull":
             return Typed(f"COALESCE({', '.join(a.sql for a in args)})", args[0].type)
         if op == "isNumber":
             self.arity(node, 1)
+            del self.params[mark:]
             return Typed("TRUE" if _kind(args[0].type) == "number" else "FALSE", pa.bool_())
         if op == "type":
             self.arity(node, 1)
+            del self.params[mark:]
             return Typed(self.param(_type_name(args[0].type)), pa.string())
         if op == "toDouble":
             self.arity(node, 1)
@@ -269,9 +347,49 @@ class Compiler:
             return Typed(f"CAST({args[0].sql} AS VARCHAR)", pa.string())
         raise ExprError(f"operator ${op} is not supported here", p)
 
+    def positional(self, node: Call, env: dict[str, Typed]) -> Typed:
+        """``$arrayElemAt`` and ``$slice``: positions are whole-number literals (0-based, negative from the end)."""
+        if node.op == "arrayElemAt":
+            self.arity(node, 2)
+        elif len(node.args) not in (2, 3):
+            raise ExprError("$slice takes [array, n] or [array, position, n]", node.pos)
+        nums = []
+        for a in node.args[1:]:
+            if (
+                not isinstance(a, Literal)
+                or not isinstance(a.value, int)
+                or isinstance(a.value, bool)
+            ):
+                raise ExprError(
+                    f"${node.op} positions must be whole numbers", getattr(a, "pos", node.pos)
+                )
+            nums.append(a.value)
+        arr = self.compile(node.args[0], env)
+        elem = (
+            arr.type.value_type
+            if isinstance(arr.type, pa.DataType) and pa.types.is_list(arr.type)
+            else None
+        )
+        if node.op == "arrayElemAt":
+            i = nums[0]
+            return Typed(f"list_extract({arr.sql}, {self.param(i + 1 if i >= 0 else i)})", elem)
+        if len(nums) == 1:
+            n = nums[0]
+            if n >= 0:
+                return Typed(f"list_slice({arr.sql}, 1, {self.param(n)})", arr.type)
+            return Typed(f"list_slice({arr.sql}, {self.param(n)}, -1)", arr.type)
+        start, n = nums
+        first = start + 1 if start >= 0 else start
+        return Typed(
+            f"list_slice({arr.sql}, {self.param(first)}, {self.param(first + n - 1)})", arr.type
+        )
+
     def arity(self, node: Call, n: int) -> None:
         if len(node.args) != n:
-            raise ExprError(f"${node.op} takes {n} argument{'s' if n != 1 else ''}, not {len(node.args)}", node.pos)
+            raise ExprError(
+                f"${node.op} takes {n} argument{'s' if n != 1 else ''}, not {len(node.args)}",
+                node.pos,
+            )
 
 
 def _ident(name: str) -> str:
@@ -319,6 +437,7 @@ def _kind(t: Any) -> str | None:
 
 def _coerce(a: Typed, b: Typed) -> tuple[Typed, Typed]:
     """JSON values compared with a typed value are read as that type."""
+
     def as_(x: Typed, other: Typed) -> Typed:
         if x.type != JSON:
             return x
@@ -330,9 +449,16 @@ def _coerce(a: Typed, b: Typed) -> tuple[Typed, Typed]:
         if k == "string":
             return Typed(f"json_extract_string({x.sql}, '$')", pa.string())
         return x
+
     return as_(a, b), as_(b, a)
 
 
 def _type_name(t: Any) -> str:
-    return {"null": "null", "bool": "bool", "number": "double", "string": "string", "list": "array",
-            "object": "object"}.get(_kind(t) or "", "missing" if t is None else "object")
+    return {
+        "null": "null",
+        "bool": "bool",
+        "number": "double",
+        "string": "string",
+        "list": "array",
+        "object": "object",
+    }.get(_kind(t) or "", "missing" if t is None else "object")
