@@ -77,7 +77,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_table(args: argparse.Namespace) -> int:
     from desktopviz.query.engine import QueryEngine
-    from desktopviz.query.spec import QuerySpec, SortKey
+    from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey
 
     if args.limit is not None and args.limit < 0:
         raise DesktopvizError(f"--limit must be 0 or more, not {args.limit}")
@@ -85,13 +85,21 @@ def cmd_table(args: argparse.Namespace) -> int:
     engine = QueryEngine(cache)
     try:
         version = cache.resolve(args.ref)
+        if args.only and not args.compare:
+            raise DesktopvizError("--only applies to a comparison: add --compare REF2")
+        compare = None
+        if args.compare:
+            compare = CompareSpec(args.compare, args.compare_table, _key(args.key),
+                                  "concat" if args.concat else "join", args.only)
         spec = QuerySpec(
             filters=tuple(args.filter or ()),
             sort=tuple(SortKey.parse(s) for s in args.sort or ()),
             limit=args.limit,
+            group=GroupSpec(tuple(args.group_by)) if args.group_by else None,
+            compare=compare,
         )
         result = engine.result(version, args.table, spec)
-        descs = {d["name"]: d for d in json.loads(result.source.info.schema)["columns"]}
+        descs = {n: {"kind": k} for n, k in result.kinds.items()}
         batches = (result.rows(o, PAGE_ROWS) for o in range(0, result.num_rows, PAGE_ROWS))
         _write_table(batches, result.rows(0, 0).schema, descs, args.format, args.output)
     finally:
@@ -101,6 +109,35 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 PAGE_ROWS = 65536
+
+
+def _key(text: str | None) -> tuple[str, str] | None:
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (1, 2) or not all(parts):
+        raise DesktopvizError(f"--key takes COL or COL0,COL1, not {text!r}")
+    return (parts[0], parts[-1])
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from desktopviz.query.compare import diff_summary
+    from desktopviz.query.engine import QueryEngine
+    from desktopviz.query.spec import CompareSpec, QuerySpec
+
+    cache = open_cache(args, create=False)
+    engine = QueryEngine(cache)
+    try:
+        v1 = cache.resolve(args.ref1)
+        spec = QuerySpec(compare=CompareSpec(args.ref2, None, _key(args.key)))
+        result = engine.result(v1, args.table, spec)
+        print(f"{v1.ref} -> {cache.resolve(args.ref2).ref} ({result.relation.num_rows} rows compared)")
+        for line in diff_summary(engine, result.relation).lines():
+            print(line)
+    finally:
+        engine.close()
+        cache.close()
+    return EXIT_OK
 
 
 def _write_table(

@@ -280,6 +280,8 @@ def column_cells(column: pa.ChunkedArray | pa.Array, desc: dict[str, Any]) -> li
     values = column.to_pylist()
     if kind == MEDIA:
         return [media_cell(v) for v in values]
+    if kind == "media_list":  # a gallery: the first media items of a group
+        return [None if v is None else [media_cell(x) for x in v] for v in values]
     if kind == JSON:
         return [None if v is None else json.loads(v) for v in values]
     return values

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
 
+from desktopviz.errors import DesktopvizError
 from desktopviz.model import Version
+from desktopviz.query.compare import DiffSummary, diff_summary
 from desktopviz.query.engine import QueryEngine, Result
-from desktopviz.query.spec import QuerySpec, SortKey, parse_filter
+from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey, parse_filter
 
 
 class Query:
@@ -39,6 +42,38 @@ class Query:
     def select(self, columns: list[str] | tuple[str, ...]) -> Query:
         """Only these columns."""
         return self._with(select=tuple(columns))
+
+    def group_by(self, columns: str | list[str] | tuple[str, ...], bins: int = 20) -> Query:
+        """One row per group: count, numeric min/mean/max/histogram (shared bins), top values, media."""
+        by = (columns,) if isinstance(columns, str) else tuple(columns)
+        return self._with(group=GroupSpec(by, bins=bins))
+
+    def compare(
+        self, other: str | Query, key: str | tuple[str, str] | None = None, mode: str = "join",
+        only: str | None = None,
+    ) -> Query:
+        """Compare with another table (a reference like ``"preds:v2"`` or another query's table)."""
+        if isinstance(other, Query):
+            ref, table = other._version.ref, other._table
+        else:
+            ref, table = other, None
+        pair = (key, key) if isinstance(key, str) else (tuple(key) if key else None)
+        return self._with(compare=CompareSpec(ref, table, pair, mode, only))  # type: ignore[arg-type]
+
+    def only(self, which: str) -> Query:
+        """Quick filter of a comparison: ``both``, ``only_0``, ``only_1`` or ``changed``."""
+        if self.spec.compare is None:
+            raise DesktopvizError("only() applies to a comparison: call compare() first")
+        if which not in ("both", "only_0", "only_1", "changed"):
+            raise DesktopvizError(f"only must be both, only_0, only_1 or changed, not {which!r}")
+        return self._with(compare=replace(self.spec.compare, only=which))
+
+    def diff(self) -> DiffSummary:
+        """Rows added, removed and changed, and changed cells per column, of a comparison."""
+        if self.spec.compare is None:
+            raise DesktopvizError("diff() applies to a comparison: call compare() first")
+        result = self._engine.result(self._version, self._table, self.spec.with_(filters=(), group=None))
+        return diff_summary(self._engine, result.relation)
 
     def limit(self, n: int) -> Query:
         """At most ``n`` rows."""

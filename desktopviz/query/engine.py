@@ -71,37 +71,62 @@ def _memory_limit(text: str) -> str:
     return text
 
 
+@dataclass
+class Relation:
+    """What a result reads from: a Parquet scan or a temp table, with a row-position column."""
+
+    sql: str
+    row_col: str
+    columns: dict[int, dict[str, Column]]
+    names: list[str]
+    num_rows: int
+    kinds: dict[str, str]
+    schema_json: str = ""
+
+
+def parquet_relation(source: TableSource) -> Relation:
+    """A table's Parquet file, rows numbered by their position in the file."""
+    return Relation(
+        f"read_parquet({_lit(source.parquet)}, file_row_number = true)", "file_row_number",
+        {0: source.columns()}, [f.name for f in source.schema], source.info.num_rows, dict(source.kinds),
+        source.info.schema,
+    )
+
+
 class Result:
     """The rows a spec selects, addressable by position."""
 
-    def __init__(self, engine: QueryEngine, source: TableSource, spec: QuerySpec) -> None:
-        self.engine, self.source, self.spec = engine, source, spec
-        self._scan = f"read_parquet({_lit(source.parquet)}, file_row_number = true)"
-        columns = source.columns()
-        self.columns = list(spec.select) if spec.select else [f.name for f in source.schema]
+    def __init__(self, engine: QueryEngine, relation: Relation, spec: QuerySpec) -> None:
+        self.engine, self.relation, self.spec = engine, relation, spec
+        self._scan, self._row = relation.sql, relation.row_col
+        self.columns = list(spec.select) if spec.select else list(relation.names)
         for name in self.columns:
-            if name not in columns:
+            if name not in relation.names:
                 raise ExprError(f"unknown column {name!r} in the selection")
-        comp = Compiler({0: columns})
-        where = " AND ".join(comp.predicate(parse_filter(f)) for f in spec.filters) or None
+        comp = Compiler(relation.columns)
+        where = [comp.predicate(parse_filter(f)) for f in spec.filters]
+        only = spec.compare.only if spec.compare else None
+        if only:
+            where.append(_ONLY[only])
         order = []
         for key in spec.sort:
-            parts = key.column.split(".") if key.column not in columns else [key.column]
-            expr = comp.compile(PathNode(tuple(parts)), {}).sql
+            if key.column in relation.names:
+                expr = quote(key.column)
+            else:
+                expr = comp.compile(PathNode(tuple(key.column.split("."))), {}).sql
             order.append(f"{expr} {'DESC' if key.descending else 'ASC'} NULLS LAST")
+        self.kinds = dict(relation.kinds)
         self._params = comp.params
-        self._where = where
+        self._where = " AND ".join(where) or None
         self._order = order
         self._table: str | None = None
         self.num_rows = self._count()
 
     def _count(self) -> int:
         if self._where is None and not self._order:
-            n = self.source.info.num_rows
+            n = self.relation.num_rows
         elif not self._order:
-            n = self.engine.fetch_one(
-                f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params
-            )
+            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params)
         else:
             self._materialize()
             n = self.engine.fetch_one(f"SELECT count(*) FROM {self._table}", [])
@@ -112,9 +137,9 @@ class Result:
             return
         name = self.engine.temp_name()
         where = f"WHERE {self._where}" if self._where else ""
-        order = ", ".join(self._order + ["file_row_number"])
+        order = ", ".join(self._order + [self._row])
         self.engine.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT file_row_number AS rn, "
+            f"CREATE TEMP TABLE {name} AS SELECT {self._row} AS rn, "
             f"row_number() OVER (ORDER BY {order}) - 1 AS pos FROM {self._scan} {where}",
             self._params,
         )
@@ -125,24 +150,24 @@ class Result:
         offset = max(0, offset)
         count = max(0, min(count, self.num_rows - offset))
         cols = ", ".join(f"t.{quote(c)}" for c in (columns or self.columns))
+        row = self._row
         if count == 0:
             return self.engine.arrow(f"SELECT {cols} FROM {self._scan} t LIMIT 0", [])
         if self._where is None and not self._order:
             return self.engine.arrow(
-                f"SELECT {cols} FROM {self._scan} t WHERE file_row_number >= ? AND file_row_number < ? "
-                "ORDER BY file_row_number",
+                f"SELECT {cols} FROM {self._scan} t WHERE {row} >= ? AND {row} < ? ORDER BY {row}",
                 [offset, offset + count],
             )
         if not self._order:
             return self.engine.arrow(
-                f"SELECT {cols} FROM {self._scan} t WHERE {self._where} ORDER BY file_row_number "
+                f"SELECT {cols} FROM {self._scan} t WHERE {self._where} ORDER BY {row} "
                 f"LIMIT {int(count)} OFFSET {int(offset)}",
                 self._params,
             )
         self._materialize()
         return self.engine.arrow(
             f"WITH page AS (SELECT rn, pos FROM {self._table} WHERE pos >= ? AND pos < ?) "
-            f"SELECT {cols} FROM {self._scan} t JOIN page ON t.file_row_number = page.rn ORDER BY page.pos",
+            f"SELECT {cols} FROM {self._scan} t JOIN page ON t.{row} = page.rn ORDER BY page.pos",
             [offset, offset + count],
         )
 
@@ -163,6 +188,114 @@ class Result:
             self._table = None
 
 
+_ONLY = {
+    "both": "__status = 'both'",
+    "only_0": "__status = 'only_0'",
+    "only_1": "__status = 'only_1'",
+    "changed": "__changed",
+}
+
+
+def _numeric(t: pa.DataType) -> bool:
+    return (pa.types.is_integer(t) or pa.types.is_floating(t)) and not pa.types.is_boolean(t)
+
+
+class GroupResult(Result):
+    """One row per group: count, per numeric column min/mean/max and a histogram whose bins are
+    shared by every group (and by both sides when comparing), top values of strings, the first
+    media items of media columns."""
+
+    def __init__(self, engine: QueryEngine, relation: Relation, spec: QuerySpec) -> None:
+        assert spec.group is not None
+        g = spec.group
+        wcomp, kcomp = Compiler(relation.columns), Compiler(relation.columns)
+        where = [wcomp.predicate(parse_filter(f)) for f in spec.filters]
+        if spec.compare and spec.compare.only:
+            where.append(_ONLY[spec.compare.only])
+        where_sql = f"WHERE {' AND '.join(where)}" if where else ""
+        keys = []
+        for by in g.by:
+            sql = quote(by) if by in relation.names else kcomp.compile(parse_filter(by), {}).sql
+            keys.append((by, sql))
+        types = _sql_types(relation)
+        by_names = {b for b, _ in keys}
+        self.bins: dict[str, tuple[float, float, int]] = {}
+        numeric = [n for n in relation.names if n not in by_names and n in types
+                   and _numeric(types[n]) and not n.startswith(("changed.", "__"))]
+        if numeric:
+            ranges = engine.arrow(
+                "SELECT " + ", ".join(
+                    f"min(CASE WHEN isnan(CAST({quote(n)} AS DOUBLE)) THEN NULL ELSE {quote(n)} END) AS {quote('lo:' + n)}, "
+                    f"max(CASE WHEN isnan(CAST({quote(n)} AS DOUBLE)) THEN NULL ELSE {quote(n)} END) AS {quote('hi:' + n)}"
+                    for n in numeric
+                ) + f" FROM {relation.sql} {where_sql}",
+                wcomp.params,
+            ).to_pylist()[0]
+            shared: dict[str, tuple[float, float]] = {}
+            for n in numeric:
+                base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
+                lo, hi = ranges[f"lo:{n}"], ranges[f"hi:{n}"]
+                if lo is None:
+                    continue
+                old = shared.get(base)
+                shared[base] = (min(lo, old[0]), max(hi, old[1])) if old else (float(lo), float(hi))
+            for n in numeric:
+                base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
+                if base in shared:
+                    self.bins[n] = (*shared[base], g.bins)
+        aggs = ["count(*) AS count"]
+        for n in numeric:
+            q = quote(n)
+            parts = [f"min({q}) AS min", f"avg(CASE WHEN isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE {q} END) AS mean", f"max({q}) AS max"]
+            if n in self.bins:
+                lo, hi, b = self.bins[n]
+                width = (hi - lo) / b if hi > lo else 1.0
+                bucket = (f"CASE WHEN {q} IS NULL OR isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE "
+                          f"least(greatest(CAST(floor((CAST({q} AS DOUBLE) - {lo!r}) / {width!r}) AS INTEGER), 0), {b - 1}) END")
+                parts.append(f"list_transform(range({b}), lambda __i: coalesce(histogram({bucket})[__i], 0)) AS histogram")
+            aggs.append(f"struct_pack({', '.join(_kv(p) for p in parts)}) AS {q}")
+        for n in relation.names:
+            if n in by_names or n in numeric or n.startswith(("changed.", "__")):
+                continue
+            t = types.get(n)
+            kind = relation.kinds.get(n, "plain")
+            if kind == "media":
+                aggs.append(f"min_by({quote(n)}, {relation.row_col}, {int(g.media_items)}) AS {quote(n)}")
+            elif kind == "plain" and t is not None and (pa.types.is_string(t) or pa.types.is_boolean(t)):
+                aggs.append(f"approx_top_k({quote(n)}, {int(g.top_values)}) AS {quote(n)}")
+        key_sql = ", ".join(f"{sql} AS {quote(by)}" for by, sql in keys)
+        order = ", ".join(f"{quote(by)} NULLS LAST" for by, _ in keys)
+        self.table = engine.arrow(
+            f"SELECT {key_sql}, {', '.join(aggs)} FROM {relation.sql} {where_sql} GROUP BY ALL ORDER BY {order}",
+            kcomp.params + wcomp.params,
+        )
+        self.engine, self.relation, self.spec = engine, relation, spec
+        self.kinds = {n: "media_list" for n in self.table.column_names if relation.kinds.get(n) == "media"}
+        self.columns = self.table.column_names
+        self.num_rows = self.table.num_rows
+        self._table = None
+
+    def rows(self, offset: int, count: int, columns: list[str] | None = None) -> pa.Table:
+        page = self.table.slice(max(0, offset), max(0, count))
+        return page.select(columns) if columns else page
+
+    def explain(self) -> str:
+        return f"group by {', '.join(self.spec.group.by)} over {self.relation.sql}"  # type: ignore[union-attr]
+
+
+def _kv(part: str) -> str:
+    expr, _, name = part.rpartition(" AS ")
+    return f"{name} := {expr}"
+
+
+def _sql_types(relation: Relation) -> dict[str, pa.DataType]:
+    out = {}
+    for side in relation.columns.values():
+        for col in side.values():
+            out[col.sql.strip('"').replace('""', '"')] = col.type
+    return out
+
+
 class QueryEngine:
     """Executes specs on one cache; results are cached per (table, spec)."""
 
@@ -171,6 +304,7 @@ class QueryEngine:
         self.con = connect(cache)
         self._lock = threading.RLock()
         self._results: dict[tuple[int, str, QuerySpec], Result] = {}
+        self._relations: dict[tuple[Any, ...], Relation] = {}
         self._n = 0
 
     def temp_name(self) -> str:
@@ -204,12 +338,38 @@ class QueryEngine:
         key = (version.id, source.info.path, spec)
         with self._lock:
             if key not in self._results:
-                self._results[key] = Result(self, source, spec)
+                relation = self.relation(source, spec)
+                kind = GroupResult if spec.group else Result
+                self._results[key] = kind(self, relation, spec)
             return self._results[key]
+
+    def relation(self, source: TableSource, spec: QuerySpec) -> Relation:
+        """What ``spec`` reads: the table itself, or its comparison with another table."""
+        if spec.compare is None:
+            return parquet_relation(source)
+        from desktopviz.query.compare import compare_relation
+
+        other_version = self.cache.resolve(spec.compare.ref)
+        name = spec.compare.table
+        if name is None and _has_table(self.cache, other_version, source.info.path):
+            name = source.info.path  # the same table in the other version
+        other = open_source(self.cache, other_version, name)
+        key = (source.version.id, source.info.path, other_version.id, other.info.path, spec.compare.key, spec.compare.mode)
+        if key not in self._relations:
+            self._relations[key] = compare_relation(self, source, other, spec.compare)
+        return self._relations[key]
 
     def close(self) -> None:
         """Close the DuckDB connection."""
         self.con.close()
+
+
+def _has_table(cache: Cache, version: Version, table: str | None) -> bool:
+    try:
+        cache.table_info(version, table)
+    except DesktopvizError:
+        return False
+    return True
 
 
 def _lit(p: Path) -> str:

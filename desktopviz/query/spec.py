@@ -28,6 +28,30 @@ class SortKey:
 
 
 @dataclass(frozen=True)
+class GroupSpec:
+    """Group rows by columns (or expressions); numeric columns get shared-bin histograms."""
+
+    by: tuple[str, ...]
+    bins: int = 20
+    media_items: int = 4
+    top_values: int = 3
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """Compare with another table: join on ``key`` (default ``id``, else row position) or concatenate.
+
+    ``only`` keeps ``both``, ``only_0``, ``only_1`` or ``changed`` rows.
+    """
+
+    ref: str
+    table: str | None = None
+    key: tuple[str, str] | None = None
+    mode: str = "join"
+    only: str | None = None
+
+
+@dataclass(frozen=True)
 class QuerySpec:
     """What to show of one table: filters (either language, all must hold), sort keys, columns,
     row limit."""
@@ -36,6 +60,8 @@ class QuerySpec:
     sort: tuple[SortKey, ...] = ()
     select: tuple[str, ...] | None = None
     limit: int | None = None
+    group: GroupSpec | None = None
+    compare: CompareSpec | None = None
 
     def with_(self, **changes: object) -> QuerySpec:
         """A copy with some fields changed."""
