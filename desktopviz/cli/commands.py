@@ -89,8 +89,13 @@ def cmd_table(args: argparse.Namespace) -> int:
             raise DesktopvizError("--only applies to a comparison: add --compare REF2")
         compare = None
         if args.compare:
-            compare = CompareSpec(args.compare, args.compare_table, _key(args.key),
-                                  "concat" if args.concat else "join", args.only)
+            compare = CompareSpec(
+                args.compare,
+                args.compare_table,
+                _key(args.key),
+                "concat" if args.concat else "join",
+                args.only,
+            )
         spec = QuerySpec(
             filters=tuple(args.filter or ()),
             sort=tuple(SortKey.parse(s) for s in args.sort or ()),
@@ -131,7 +136,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         v1 = cache.resolve(args.ref1)
         spec = QuerySpec(compare=CompareSpec(args.ref2, None, _key(args.key)))
         result = engine.result(v1, args.table, spec)
-        print(f"{v1.ref} -> {cache.resolve(args.ref2).ref} ({result.relation.num_rows} rows compared)")
+        print(
+            f"{v1.ref} -> {cache.resolve(args.ref2).ref} ({result.relation.num_rows} rows compared)"
+        )
         for line in diff_summary(engine, result.relation).lines():
             print(line)
     finally:

@@ -60,13 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--sort", action="append", metavar="COL[:desc]", help="sort key, nulls last (repeatable)"
     )
-    s.add_argument("--group-by", action="append", metavar="COL", help="one row per group (repeatable)")
-    s.add_argument("--compare", metavar="REF2", help="compare with another version or table")
-    s.add_argument("--compare-table", metavar="T", help="the table of REF2 (default: the same path)")
-    s.add_argument("--key", metavar="COL[,COL2]", help="join key (default id, else row position)")
-    s.add_argument("--concat", action="store_true", help="concatenate the two tables instead of joining")
     s.add_argument(
-        "--only", choices=["both", "only_0", "only_1", "changed"], help="quick filter of a comparison"
+        "--group-by", action="append", metavar="COL", help="one row per group (repeatable)"
+    )
+    s.add_argument("--compare", metavar="REF2", help="compare with another version or table")
+    s.add_argument(
+        "--compare-table", metavar="T", help="the table of REF2 (default: the same path)"
+    )
+    s.add_argument("--key", metavar="COL[,COL2]", help="join key (default id, else row position)")
+    s.add_argument(
+        "--concat", action="store_true", help="concatenate the two tables instead of joining"
+    )
+    s.add_argument(
+        "--only",
+        choices=["both", "only_0", "only_1", "changed"],
+        help="quick filter of a comparison",
     )
     s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
     s.add_argument("--limit", type=int, metavar="N")
@@ -77,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", metavar="NAME")
     s.add_argument("--remove", action="store_true", help="remove the alias instead")
 
-    s = sub.add_parser("diff", help="how two versions of a table differ: rows added, removed, changed")
+    s = sub.add_parser(
+        "diff", help="how two versions of a table differ: rows added, removed, changed"
+    )
     s.add_argument("ref1", metavar="REF1")
     s.add_argument("ref2", metavar="REF2")
     s.add_argument("table", nargs="?", metavar="TABLE")

@@ -49,7 +49,10 @@ class Query:
         return self._with(group=GroupSpec(by, bins=bins))
 
     def compare(
-        self, other: str | Query, key: str | tuple[str, str] | None = None, mode: str = "join",
+        self,
+        other: str | Query,
+        key: str | tuple[str, str] | None = None,
+        mode: str = "join",
         only: str | None = None,
     ) -> Query:
         """Compare with another table (a reference like ``"preds:v2"`` or another query's table)."""
@@ -72,7 +75,9 @@ class Query:
         """Rows added, removed and changed, and changed cells per column, of a comparison."""
         if self.spec.compare is None:
             raise DesktopvizError("diff() applies to a comparison: call compare() first")
-        result = self._engine.result(self._version, self._table, self.spec.with_(filters=(), group=None))
+        result = self._engine.result(
+            self._version, self._table, self.spec.with_(filters=(), group=None)
+        )
         return diff_summary(self._engine, result.relation)
 
     def limit(self, n: int) -> Query:

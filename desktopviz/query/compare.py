@@ -24,7 +24,9 @@ def _numeric(t: pa.DataType) -> bool:
     return (pa.types.is_integer(t) or pa.types.is_floating(t)) and not pa.types.is_boolean(t)
 
 
-def compare_relation(engine: QueryEngine, left: TableSource, right: TableSource, spec: CompareSpec) -> Relation:
+def compare_relation(
+    engine: QueryEngine, left: TableSource, right: TableSource, spec: CompareSpec
+) -> Relation:
     """Build the comparison of ``left`` (side 0) and ``right`` (side 1) as a temp table."""
     from desktopviz.query.engine import Relation, _lit
 
@@ -36,7 +38,9 @@ def compare_relation(engine: QueryEngine, left: TableSource, right: TableSource,
     if spec.mode == "concat":
         engine.execute(
             f"CREATE TEMP TABLE {name} AS SELECT row_number() OVER (ORDER BY __side, file_row_number) - 1 AS __row, * "
-            f"FROM (SELECT 0 AS __side, * FROM {scan0} UNION ALL BY NAME SELECT 1 AS __side, * FROM {scan1})", [])
+            f"FROM (SELECT 0 AS __side, * FROM {scan0} UNION ALL BY NAME SELECT 1 AS __side, * FROM {scan1})",
+            [],
+        )
         names = ["__side", *t0, *[n for n in t1 if n not in t0]]
         types = {**t1, **t0, "__side": pa.int32()}
         kinds = {**right.kinds, **left.kinds}
@@ -46,15 +50,21 @@ def compare_relation(engine: QueryEngine, left: TableSource, right: TableSource,
     if spec.mode != "join":
         raise DesktopvizError(f"compare mode must be join or concat, not {spec.mode!r}")
     key = spec.key
-    if key is None and "id" in t0 and "id" in t1:
+    if key == ("#", "#"):  # explicitly by row position
+        key = None
+    elif key is None and "id" in t0 and "id" in t1:
         key = ("id", "id")
     for side, k, types in ((0, key[0] if key else None, t0), (1, key[1] if key else None, t1)):
         if k is not None and k not in types:
-            raise DesktopvizError(f"key column {k!r} is not in table {side} (columns: {', '.join(types)})")
+            raise DesktopvizError(
+                f"key column {k!r} is not in table {side} (columns: {', '.join(types)})"
+            )
     k0 = quote(key[0]) if key else "file_row_number"
     k1 = quote(key[1]) if key else "file_row_number"
     common = [n for n in t0 if n in t1 and (key is None or n != key[0] or key[0] != key[1])]
-    select = ["CASE WHEN a.__pos IS NULL THEN 'only_1' WHEN b.__pos IS NULL THEN 'only_0' ELSE 'both' END AS __status"]
+    select = [
+        "CASE WHEN a.__pos IS NULL THEN 'only_1' WHEN b.__pos IS NULL THEN 'only_0' ELSE 'both' END AS __status"
+    ]
     names = ["__status"]
     if key is not None and key[0] == key[1]:
         select.append(f"COALESCE(a.{k0}, b.{k1}) AS {quote(key[0])}")
@@ -95,13 +105,27 @@ def compare_relation(engine: QueryEngine, left: TableSource, right: TableSource,
     for n in names:
         if n.startswith(("0.", "1.", "delta.", "changed.")):
             prefix, base = n.split(".", 1)
-            src_types, src_kinds = (t0, left.kinds) if prefix in ("0", "delta") else (t1, right.kinds)
-            types[n] = pa.bool_() if prefix == "changed" else (pa.float64() if prefix == "delta" else src_types[base])
+            src_types, src_kinds = (
+                (t0, left.kinds) if prefix in ("0", "delta") else (t1, right.kinds)
+            )
+            types[n] = (
+                pa.bool_()
+                if prefix == "changed"
+                else (pa.float64() if prefix == "delta" else src_types[base])
+            )
             kinds[n] = "plain" if prefix in ("changed", "delta") else src_kinds.get(base, "plain")
         elif n not in types:
             types[n] = t0.get(n, t1.get(n))
-    side0 = {n[2:]: Column(quote(n), types[n], kinds.get(n, "plain")) for n in names if n.startswith("0.")}
-    side1 = {n[2:]: Column(quote(n), types[n], kinds.get(n, "plain")) for n in names if n.startswith("1.")}
+    side0 = {
+        n[2:]: Column(quote(n), types[n], kinds.get(n, "plain"))
+        for n in names
+        if n.startswith("0.")
+    }
+    side1 = {
+        n[2:]: Column(quote(n), types[n], kinds.get(n, "plain"))
+        for n in names
+        if n.startswith("1.")
+    }
     for n in names:
         if not n.startswith(("0.", "1.")):
             side0.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
@@ -148,6 +172,11 @@ def diff_summary(engine: QueryEngine, relation: Relation) -> DiffSummary:
         [],
     ).to_pylist()[0]
     return DiffSummary(
-        row["rows_0"], row["rows_1"], row["added"], row["removed"], row["changed"], row["unchanged"],
-        {c[len("changed."):]: int(row[c] or 0) for c in changed_cols},
+        row["rows_0"],
+        row["rows_1"],
+        row["added"],
+        row["removed"],
+        row["changed"],
+        row["unchanged"],
+        {c[len("changed.") :]: int(row[c] or 0) for c in changed_cols},
     )

@@ -87,8 +87,12 @@ class Relation:
 def parquet_relation(source: TableSource) -> Relation:
     """A table's Parquet file, rows numbered by their position in the file."""
     return Relation(
-        f"read_parquet({_lit(source.parquet)}, file_row_number = true)", "file_row_number",
-        {0: source.columns()}, [f.name for f in source.schema], source.info.num_rows, dict(source.kinds),
+        f"read_parquet({_lit(source.parquet)}, file_row_number = true)",
+        "file_row_number",
+        {0: source.columns()},
+        [f.name for f in source.schema],
+        source.info.num_rows,
+        dict(source.kinds),
         source.info.schema,
     )
 
@@ -126,7 +130,9 @@ class Result:
         if self._where is None and not self._order:
             n = self.relation.num_rows
         elif not self._order:
-            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params)
+            n = self.engine.fetch_one(
+                f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params
+            )
         else:
             self._materialize()
             n = self.engine.fetch_one(f"SELECT count(*) FROM {self._table}", [])
@@ -220,15 +226,23 @@ class GroupResult(Result):
         types = _sql_types(relation)
         by_names = {b for b, _ in keys}
         self.bins: dict[str, tuple[float, float, int]] = {}
-        numeric = [n for n in relation.names if n not in by_names and n in types
-                   and _numeric(types[n]) and not n.startswith(("changed.", "__"))]
+        numeric = [
+            n
+            for n in relation.names
+            if n not in by_names
+            and n in types
+            and _numeric(types[n])
+            and not n.startswith(("changed.", "__"))
+        ]
         if numeric:
             ranges = engine.arrow(
-                "SELECT " + ", ".join(
+                "SELECT "
+                + ", ".join(
                     f"min(CASE WHEN isnan(CAST({quote(n)} AS DOUBLE)) THEN NULL ELSE {quote(n)} END) AS {quote('lo:' + n)}, "
                     f"max(CASE WHEN isnan(CAST({quote(n)} AS DOUBLE)) THEN NULL ELSE {quote(n)} END) AS {quote('hi:' + n)}"
                     for n in numeric
-                ) + f" FROM {relation.sql} {where_sql}",
+                )
+                + f" FROM {relation.sql} {where_sql}",
                 wcomp.params,
             ).to_pylist()[0]
             shared: dict[str, tuple[float, float]] = {}
@@ -246,13 +260,21 @@ class GroupResult(Result):
         aggs = ["count(*) AS count"]
         for n in numeric:
             q = quote(n)
-            parts = [f"min({q}) AS min", f"avg(CASE WHEN isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE {q} END) AS mean", f"max({q}) AS max"]
+            parts = [
+                f"min({q}) AS min",
+                f"avg(CASE WHEN isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE {q} END) AS mean",
+                f"max({q}) AS max",
+            ]
             if n in self.bins:
                 lo, hi, b = self.bins[n]
                 width = (hi - lo) / b if hi > lo else 1.0
-                bucket = (f"CASE WHEN {q} IS NULL OR isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE "
-                          f"least(greatest(CAST(floor((CAST({q} AS DOUBLE) - {lo!r}) / {width!r}) AS INTEGER), 0), {b - 1}) END")
-                parts.append(f"list_transform(range({b}), lambda __i: coalesce(histogram({bucket})[__i], 0)) AS histogram")
+                bucket = (
+                    f"CASE WHEN {q} IS NULL OR isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE "
+                    f"least(greatest(CAST(floor((CAST({q} AS DOUBLE) - {lo!r}) / {width!r}) AS INTEGER), 0), {b - 1}) END"
+                )
+                parts.append(
+                    f"list_transform(range({b}), lambda __i: coalesce(histogram({bucket})[__i], 0)) AS histogram"
+                )
             aggs.append(f"struct_pack({', '.join(_kv(p) for p in parts)}) AS {q}")
         for n in relation.names:
             if n in by_names or n in numeric or n.startswith(("changed.", "__")):
@@ -260,8 +282,14 @@ class GroupResult(Result):
             t = types.get(n)
             kind = relation.kinds.get(n, "plain")
             if kind == "media":
-                aggs.append(f"min_by({quote(n)}, {relation.row_col}, {int(g.media_items)}) AS {quote(n)}")
-            elif kind == "plain" and t is not None and (pa.types.is_string(t) or pa.types.is_boolean(t)):
+                aggs.append(
+                    f"min_by({quote(n)}, {relation.row_col}, {int(g.media_items)}) AS {quote(n)}"
+                )
+            elif (
+                kind == "plain"
+                and t is not None
+                and (pa.types.is_string(t) or pa.types.is_boolean(t))
+            ):
                 aggs.append(f"approx_top_k({quote(n)}, {int(g.top_values)}) AS {quote(n)}")
         key_sql = ", ".join(f"{sql} AS {quote(by)}" for by, sql in keys)
         order = ", ".join(f"{quote(by)} NULLS LAST" for by, _ in keys)
@@ -270,7 +298,21 @@ class GroupResult(Result):
             kcomp.params + wcomp.params,
         )
         self.engine, self.relation, self.spec = engine, relation, spec
-        self.kinds = {n: "media_list" for n in self.table.column_names if relation.kinds.get(n) == "media"}
+        if spec.sort:
+            for key in spec.sort:
+                if key.column not in self.table.column_names:
+                    raise ExprError(
+                        f"cannot sort groups by {key.column!r} (columns: {', '.join(self.table.column_names)})"
+                    )
+            self.table = self.table.sort_by(
+                [(k.column, "descending" if k.descending else "ascending") for k in spec.sort],
+                null_placement="at_end",
+            )
+        if spec.limit is not None:
+            self.table = self.table.slice(0, spec.limit)
+        self.kinds = {
+            n: "media_list" for n in self.table.column_names if relation.kinds.get(n) == "media"
+        }
         self.columns = self.table.column_names
         self.num_rows = self.table.num_rows
         self._table = None
@@ -354,7 +396,14 @@ class QueryEngine:
         if name is None and _has_table(self.cache, other_version, source.info.path):
             name = source.info.path  # the same table in the other version
         other = open_source(self.cache, other_version, name)
-        key = (source.version.id, source.info.path, other_version.id, other.info.path, spec.compare.key, spec.compare.mode)
+        key = (
+            source.version.id,
+            source.info.path,
+            other_version.id,
+            other.info.path,
+            spec.compare.key,
+            spec.compare.mode,
+        )
         if key not in self._relations:
             self._relations[key] = compare_relation(self, source, other, spec.compare)
         return self._relations[key]

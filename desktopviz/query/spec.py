@@ -39,7 +39,8 @@ class GroupSpec:
 
 @dataclass(frozen=True)
 class CompareSpec:
-    """Compare with another table: join on ``key`` (default ``id``, else row position) or concatenate.
+    """Compare with another table: join on ``key`` (default ``id``, else row position; ``#`` means
+    row position) or concatenate.
 
     ``only`` keeps ``both``, ``only_0``, ``only_1`` or ``changed`` rows.
     """

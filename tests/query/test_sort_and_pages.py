@@ -16,12 +16,16 @@ from desktopviz.importing import import_path
 def query(tmp_path_factory):
     base = tmp_path_factory.mktemp("s")
     n = 5000
-    table = pa.table({
-        "id": list(range(n)),
-        "group": [["b", "a", "c", None][i % 4] for i in range(n)],
-        "score": [None if i % 13 == 0 else round((i * 7919) % 1000 / 1000, 3) for i in range(n)],
-        "tie": [i % 3 for i in range(n)],
-    })
+    table = pa.table(
+        {
+            "id": list(range(n)),
+            "group": [["b", "a", "c", None][i % 4] for i in range(n)],
+            "score": [
+                None if i % 13 == 0 else round((i * 7919) % 1000 / 1000, 3) for i in range(n)
+            ],
+            "tie": [i % 3 for i in range(n)],
+        }
+    )
     src = base / "proj" / "data.parquet"
     src.parent.mkdir()
     pq.write_table(table, src, row_group_size=700)
@@ -60,13 +64,18 @@ def test_descending_keeps_nulls_last(query):
     q, _ = query
     scores = q.sort("score", descending=True).to_arrow().column("score").to_pylist()
     assert scores[-1] is None and scores[0] == max(s for s in scores if s is not None)
-    assert all(s is None for s in scores[scores.index(None):])
+    assert all(s is None for s in scores[scores.index(None) :])
 
 
 @pytest.mark.parametrize("offset,count", [(0, 10), (4990, 50), (1234, 1), (2500, 700)])
 def test_pages_are_windows_of_the_result(query, offset, count):
     q, rows = query
-    for view in (q, q.sort("score"), q.filter('row["tie"] == 1'), q.filter('row["tie"] == 1').sort("group", True)):
+    for view in (
+        q,
+        q.sort("score"),
+        q.filter('row["tie"] == 1'),
+        q.filter('row["tie"] == 1').sort("group", True),
+    ):
         whole = view.to_arrow().to_pylist()
         page = view.rows(offset, count).to_pylist()
         assert page == whole[offset : offset + count]

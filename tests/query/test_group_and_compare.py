@@ -1,0 +1,153 @@
+"""Group (counts, shared-bin histograms, top values, galleries) and compare (hand-built versions
+with known added, removed and changed rows)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import desktopviz as dv
+from desktopviz.importing import import_path
+from desktopviz.store.cache import Cache
+
+
+def write(base, name, table):
+    path = base / "proj" / f"{name}.parquet"
+    path.parent.mkdir(exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory):
+    """preds v0 and v1: v1 drops ids 3 and 7, adds 100 and 101, changes the score of 1 and 5 and the label of 2."""
+    base = tmp_path_factory.mktemp("cmp")
+    ids = list(range(10))
+    v0 = pa.table(
+        {
+            "id": ids,
+            "label": ["cat", "dog"] * 5,
+            "score": [i / 10 for i in ids],
+            "tags": [["a"]] * 10,
+        }
+    )
+    rows = {r["id"]: r for r in v0.to_pylist()}
+    del rows[3], rows[7]
+    rows[1] = {**rows[1], "score": 0.95}
+    rows[5] = {**rows[5], "score": 0.05}
+    rows[2] = {**rows[2], "label": "bird"}
+    rows[100] = {"id": 100, "label": "cat", "score": 0.5, "tags": []}
+    rows[101] = {"id": 101, "label": "dog", "score": None, "tags": ["b"]}
+    v1 = pa.Table.from_pylist(list(rows.values()), schema=v0.schema)
+    cache_dir = base / "cache"
+    with Cache(cache_dir) as cache:
+        import_path(cache, write(base, "preds", v0))
+        import_path(cache, write(base, "preds", v1))
+    c = dv.open_cache(cache_dir)
+    yield c, cache_dir
+    c.close()
+
+
+def test_diff_summary_counts_added_removed_changed(versions):
+    c, _ = versions
+    d = c.table("preds:v0").compare("preds:v1").diff()
+    assert (d.rows_0, d.rows_1, d.added, d.removed, d.changed, d.unchanged) == (10, 10, 2, 2, 3, 5)
+    assert d.columns == {"label": 1, "score": 2, "tags": 0}
+
+
+def test_quick_filters_and_statuses(versions):
+    c, _ = versions
+    cmp = c.table("preds:v0").compare("preds:v1")
+    status = dict(
+        zip(*[cmp.to_arrow().column(n).to_pylist() for n in ("id", "__status")], strict=True)
+    )
+    assert (
+        status[3] == status[7] == "only_0"
+        and status[100] == status[101] == "only_1"
+        and status[1] == "both"
+    )
+    assert sorted(cmp.only("changed").to_arrow().column("id").to_pylist()) == [1, 2, 5]
+    assert sorted(cmp.only("only_1").to_arrow().column("id").to_pylist()) == [100, 101]
+    assert cmp.only("both").num_rows == 8
+    row = cmp.filter('row["id"] == 1').to_arrow().to_pylist()[0]
+    assert (
+        row["0.score"] == 0.1
+        and row["1.score"] == 0.95
+        and row["delta.score"] == pytest.approx(0.85)
+    )
+    assert row["changed.score"] and not row["changed.label"]
+
+
+def test_filters_reach_both_sides(versions):
+    c, _ = versions
+    cmp = c.table("preds:v0").compare("preds:v1")
+    up = cmp.filter("{$gt: ['$1.score', '$0.score']}").to_arrow().column("id").to_pylist()
+    assert up == [1]
+    assert cmp.filter('row0["label"] != row1["label"]').only("both").to_arrow().column(
+        "id"
+    ).to_pylist() == [2]
+
+
+def test_row_position_key_and_concat(versions):
+    c, _ = versions
+    by_pos = c.table("preds:v0").compare("preds:v1", key="#").to_arrow()
+    assert by_pos.num_rows == 10 and by_pos.column("0.id").to_pylist() == list(range(10))
+    assert by_pos.column("1.id").to_pylist()[:4] == [0, 1, 2, 4]
+    concat = c.table("preds:v0").compare("preds:v1", mode="concat")
+    t = concat.to_arrow()
+    assert t.num_rows == 20 and t.column("__side").to_pylist() == [0] * 10 + [1] * 10
+
+
+def test_group_counts_histograms_and_top_values(versions):
+    c, _ = versions
+    g = c.table("preds:v0").group_by("label", bins=4).to_arrow().to_pylist()
+    assert [(r["label"], r["count"]) for r in g] == [("cat", 5), ("dog", 5)]
+    cat, dog = g
+    assert cat["score"]["min"] == 0.0 and dog["score"]["max"] == 0.9
+    # bins are shared: 0.0..0.9 in 4 bins of 0.225; cats are 0,.2,.4,.6,.8 and dogs .1,.3,.5,.7,.9
+    assert cat["score"]["histogram"] == [2, 1, 1, 1] and dog["score"]["histogram"] == [1, 1, 1, 2]
+    assert sum(cat["score"]["histogram"]) + sum(dog["score"]["histogram"]) == 10
+
+
+def test_group_by_an_expression_and_compare_groups_per_side(versions):
+    c, _ = versions
+    g = c.table("preds:v0").group_by('row["score"] > 0.45').to_arrow().to_pylist()
+    assert [r["count"] for r in g] == [5, 5]
+    cmp = (
+        c.table("preds:v0")
+        .compare("preds:v1")
+        .only("both")
+        .group_by("0.label")
+        .to_arrow()
+        .to_pylist()
+    )
+    cat = next(r for r in cmp if r["0.label"] == "cat")
+    assert sum(cat["0.score"]["histogram"]) == sum(cat["1.score"]["histogram"]) == cat["count"]
+
+
+def test_cli_compare_and_diff(versions):
+    _, cache_dir = versions
+    base = [sys.executable, "-m", "desktopviz", "--cache", str(cache_dir)]
+    r = subprocess.run(
+        base + ["diff", "preds:v0", "preds:v1"], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0 and "added: 2  removed: 2  changed: 3  unchanged: 5" in r.stdout
+    r = subprocess.run(
+        base
+        + ["table", "preds:v0", "--compare", "preds:v1", "--only", "changed", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 4
+    r = subprocess.run(
+        base + ["table", "preds:v0", "--filter", "{$gtt: [1, 2]}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "position 1: unknown operator $gtt; did you mean $gt?" in r.stderr
