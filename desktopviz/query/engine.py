@@ -71,6 +71,10 @@ def _memory_limit(text: str) -> str:
     return text
 
 
+TOP_ROWS = 10_000
+"""Pages within the first TOP_ROWS rows of a sorted or filtered result use a top-N query."""
+
+
 @dataclass
 class Relation:
     """What a result reads from: a Parquet scan or a temp table, with a row-position column."""
@@ -127,32 +131,34 @@ class Result:
         self.num_rows = self._count()
 
     def _count(self) -> int:
-        if self._where is None and not self._order:
+        if self._where is None:
             n = self.relation.num_rows
-        elif not self._order:
-            n = self.engine.fetch_one(
-                f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params
-            )
-        else:
-            self._materialize()
-            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._table}", [])
+        else:  # a count needs no sort
+            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params)
         return n if self.spec.limit is None else min(n, self.spec.limit)
 
     def _materialize(self) -> None:
+        """Keep the result's order as (position, source row) pairs, for pages far from the top."""
         if self._table is not None:
             return
         name = self.engine.temp_name()
         where = f"WHERE {self._where}" if self._where else ""
         order = ", ".join(self._order + [self._row])
+        limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
         self.engine.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {self._row} AS rn, "
-            f"row_number() OVER (ORDER BY {order}) - 1 AS pos FROM {self._scan} {where}",
+            f"CREATE TEMP TABLE {name} AS SELECT rn, row_number() OVER (ORDER BY pos0) - 1 AS pos FROM "
+            f"(SELECT {self._row} AS rn, row_number() OVER (ORDER BY {order}) AS pos0 FROM {self._scan} {where} "
+            f"ORDER BY {order} {limit})",
             self._params,
         )
         self._table = name
 
     def rows(self, offset: int, count: int, columns: list[str] | None = None) -> pa.Table:
-        """Rows ``offset .. offset+count`` of the result as Arrow."""
+        """Rows ``offset .. offset+count`` of the result as Arrow.
+
+        The first screens of a sorted or filtered result come from a top-N query; pages further
+        down use the materialised order, so row 9,999,000 costs what row 0 does.
+        """
         offset = max(0, offset)
         count = max(0, min(count, self.num_rows - offset))
         cols = ", ".join(f"t.{quote(c)}" for c in (columns or self.columns))
@@ -164,9 +170,11 @@ class Result:
                 f"SELECT {cols} FROM {self._scan} t WHERE {row} >= ? AND {row} < ? ORDER BY {row}",
                 [offset, offset + count],
             )
-        if not self._order:
+        if self._table is None and offset + count <= TOP_ROWS:
+            where = f"WHERE {self._where}" if self._where else ""
+            order = ", ".join(self._order + [row])
             return self.engine.arrow(
-                f"SELECT {cols} FROM {self._scan} t WHERE {self._where} ORDER BY {row} "
+                f"SELECT {cols} FROM {self._scan} t {where} ORDER BY {order} "
                 f"LIMIT {int(count)} OFFSET {int(offset)}",
                 self._params,
             )

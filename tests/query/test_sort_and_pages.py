@@ -67,8 +67,12 @@ def test_descending_keeps_nulls_last(query):
     assert all(s is None for s in scores[scores.index(None) :])
 
 
+@pytest.mark.parametrize("top_rows", [10_000, 100])
 @pytest.mark.parametrize("offset,count", [(0, 10), (4990, 50), (1234, 1), (2500, 700)])
-def test_pages_are_windows_of_the_result(query, offset, count):
+def test_pages_are_windows_of_the_result(query, offset, count, top_rows, monkeypatch):
+    from desktopviz.query import engine
+
+    monkeypatch.setattr(engine, "TOP_ROWS", top_rows)  # 100: pages come from the materialised order
     q, rows = query
     for view in (
         q,
