@@ -2,7 +2,7 @@
 
 The joined result keeps both sides' columns (``0.col`` and ``1.col``), tags each row ``both``,
 ``only_0`` or ``only_1`` (``__status``), marks changed cells (``changed.col``, ``__changed``) and adds
-numeric deltas (``delta.col`` = side 1 - side 0). It is materialised once as a DuckDB temp table.
+numeric deltas (``delta.col`` = side 1 - side 0). Joins stay lazy: DuckDB runs them per query and spills when they outgrow memory.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _numeric(t: pa.DataType) -> bool:
 def compare_relation(
     engine: QueryEngine, left: TableSource, right: TableSource, spec: CompareSpec
 ) -> Relation:
-    """Build the comparison of ``left`` (side 0) and ``right`` (side 1) as a temp table."""
+    """The comparison of ``left`` (side 0) and ``right`` (side 1) as a relation to query."""
     from desktopviz.query.engine import Relation, _lit
 
     t0 = {f.name: f.type for f in left.schema}
@@ -91,14 +91,16 @@ def compare_relation(
         names.append(f"changed.{n}")
         changed.append(quote("changed." + n))
     any_changed = " OR ".join(f"c.{c}" for c in changed) or "FALSE"
-    engine.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT row_number() OVER (ORDER BY c.__o0 NULLS LAST, c.__o1) - 1 AS __row, "
-        f"c.* EXCLUDE (__o0, __o1), ({any_changed}) AS __changed FROM ("
-        f"SELECT {', '.join(select)}, a.__pos AS __o0, b.__pos AS __o1 FROM "
+    n0, n1 = left.info.num_rows, right.info.num_rows
+    # a lazy join: nothing is materialised until a page far from the top asks for the order.
+    # __o orders rows by side 0, then side-1-only rows by side 1, and is unique per pair of rows.
+    sql = (
+        f"(SELECT c.*, ({any_changed}) AS __changed FROM ("
+        f"SELECT {', '.join(select)}, COALESCE(a.__pos, {n0}) * {n1 + 1} + COALESCE(b.__pos, {n1}) AS __o FROM "
         f"(SELECT *, file_row_number AS __pos FROM {scan0}) a FULL OUTER JOIN "
-        f"(SELECT *, file_row_number AS __pos FROM {scan1}) b ON a.{k0} = b.{k1}) c",
-        [],
+        f"(SELECT *, file_row_number AS __pos FROM {scan1}) b ON a.{k0} = b.{k1}) c)"
     )
+    del name
     names.append("__changed")
     types: dict[str, Any] = {"__status": pa.string(), "__changed": pa.bool_()}
     kinds: dict[str, str] = {}
@@ -130,8 +132,7 @@ def compare_relation(
         if not n.startswith(("0.", "1.")):
             side0.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
             side1.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
-    count = engine.fetch_one(f"SELECT count(*) FROM {name}", [])
-    return Relation(name, "__row", {0: side0, 1: side1}, names, count, kinds)
+    return Relation(sql, "__o", {0: side0, 1: side1}, names, -1, kinds, contiguous=False)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ class Relation:
     num_rows: int
     kinds: dict[str, str]
     schema_json: str = ""
+    contiguous: bool = True
+    """True when ``row_col`` numbers the rows 0..n-1 in order (a page is a range of it)."""
 
 
 def parquet_relation(source: TableSource) -> Relation:
@@ -131,10 +133,11 @@ class Result:
         self.num_rows = self._count()
 
     def _count(self) -> int:
-        if self._where is None:
+        if self._where is None and self.relation.num_rows >= 0:
             n = self.relation.num_rows
         else:  # a count needs no sort
-            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._scan} WHERE {self._where}", self._params)
+            where = f"WHERE {self._where}" if self._where else ""
+            n = self.engine.fetch_one(f"SELECT count(*) FROM {self._scan} {where}", self._params)
         return n if self.spec.limit is None else min(n, self.spec.limit)
 
     def _materialize(self) -> None:
@@ -145,10 +148,12 @@ class Result:
         where = f"WHERE {self._where}" if self._where else ""
         order = ", ".join(self._order + [self._row])
         limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
+        cols = ", ".join(quote(c) for c in self.relation.names)
+        # the rows themselves, in order: a page is then a range of ``pos`` that DuckDB's zone maps
+        # find without reading the rest (the table spills to the cache's temp folder if large)
         self.engine.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT rn, row_number() OVER (ORDER BY pos0) - 1 AS pos FROM "
-            f"(SELECT {self._row} AS rn, row_number() OVER (ORDER BY {order}) AS pos0 FROM {self._scan} {where} "
-            f"ORDER BY {order} {limit})",
+            f"CREATE TEMP TABLE {name} AS SELECT row_number() OVER () - 1 AS pos, * FROM "
+            f"(SELECT {cols} FROM {self._scan} {where} ORDER BY {order} {limit})",
             self._params,
         )
         self._table = name
@@ -165,7 +170,7 @@ class Result:
         row = self._row
         if count == 0:
             return self.engine.arrow(f"SELECT {cols} FROM {self._scan} t LIMIT 0", [])
-        if self._where is None and not self._order:
+        if self._where is None and not self._order and self.relation.contiguous:
             return self.engine.arrow(
                 f"SELECT {cols} FROM {self._scan} t WHERE {row} >= ? AND {row} < ? ORDER BY {row}",
                 [offset, offset + count],
@@ -180,8 +185,7 @@ class Result:
             )
         self._materialize()
         return self.engine.arrow(
-            f"WITH page AS (SELECT rn, pos FROM {self._table} WHERE pos >= ? AND pos < ?) "
-            f"SELECT {cols} FROM {self._scan} t JOIN page ON t.{row} = page.rn ORDER BY page.pos",
+            f"SELECT {cols} FROM {self._table} t WHERE pos >= ? AND pos < ? ORDER BY pos",
             [offset, offset + count],
         )
 
@@ -355,6 +359,7 @@ class QueryEngine:
         self._lock = threading.RLock()
         self._results: dict[tuple[int, str, QuerySpec], Result] = {}
         self._relations: dict[tuple[Any, ...], Relation] = {}
+        self._sources: dict[tuple[int, str | None], TableSource] = {}
         self._n = 0
 
     def temp_name(self) -> str:
@@ -384,7 +389,10 @@ class QueryEngine:
 
     def result(self, version: Version, table: str | None, spec: QuerySpec) -> Result:
         """The (cached) result of ``spec`` on a table of ``version``."""
-        source = open_source(self.cache, version, table)
+        source_key = (version.id, table)
+        if source_key not in self._sources:
+            self._sources[source_key] = open_source(self.cache, version, table)
+        source = self._sources[source_key]
         key = (version.id, source.info.path, spec)
         with self._lock:
             if key not in self._results:
@@ -415,6 +423,14 @@ class QueryEngine:
         if key not in self._relations:
             self._relations[key] = compare_relation(self, source, other, spec.compare)
         return self._relations[key]
+
+    def clear(self) -> None:
+        """Forget cached results (and drop their temp tables)."""
+        with self._lock:
+            for result in self._results.values():
+                result.close()
+            self._results.clear()
+            self._relations.clear()
 
     def close(self) -> None:
         """Close the DuckDB connection."""
