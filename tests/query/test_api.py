@@ -13,7 +13,10 @@ from desktopviz.query.expr import ExprError
 def cache(tmp_path_factory):
     cache_dir = tmp_path_factory.mktemp("api") / "cache"
     with dv.init(project="p", dir=cache_dir) as run:
-        t = dv.Table(columns=["id", "label", "score"], data=[[i, ["a", "b", "c"][i % 3], i / 10] for i in range(30)])
+        t = dv.Table(
+            columns=["id", "label", "score"],
+            data=[[i, ["a", "b", "c"][i % 3], i / 10] for i in range(30)],
+        )
         art = dv.Artifact("preds", "predictions")
         art.add(t, "predictions")
         run.log_artifact(art)
@@ -32,7 +35,12 @@ def test_table_by_path_or_added_name(cache):
 
 def test_lazy_chain_to_arrow_pandas_and_explain(cache):
     q = cache.table("preds:v0", "predictions")
-    view = q.filter('row["label"] == "b"').sort("score", descending=True).select(["id", "score"]).limit(3)
+    view = (
+        q.filter('row["label"] == "b"')
+        .sort("score", descending=True)
+        .select(["id", "score"])
+        .limit(3)
+    )
     assert q.spec.filters == ()  # the original query is unchanged
     assert view.to_arrow().column("id").to_pylist() == [28, 25, 22]
     df = view.to_pandas()
