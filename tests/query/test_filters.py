@@ -119,7 +119,7 @@ MONGO = [
 
 SIMPLE = [
     'row["score"] > 0.5',
-    'row["road"] > 0.05' if False else 'row["score"] > 0.05 and row["label"] in ["car", "bus"]',
+    'row["score"] > 0.05 and row["label"] in ["car", "bus"]',
     'row["label"] not in ["car"]',
     'row["label"] == None',
     'not row["label"] == "car"',
