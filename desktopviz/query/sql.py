@@ -202,9 +202,10 @@ class Compiler:
                 return Typed(f"(({a.sql}) IS NOT DISTINCT FROM ({b.sql}))", pa.bool_())
             if op == "ne":
                 return Typed(f"(({a.sql}) IS DISTINCT FROM ({b.sql}))", pa.bool_())
-            if op == "cmp":
+            if op == "cmp":  # each use of an argument gets its own parameters
+                a2, b2 = _coerce(self.compile(node.args[0], env), self.compile(node.args[1], env))
                 return Typed(
-                    f"(CASE WHEN ({a.sql}) < ({b.sql}) THEN -1 WHEN ({a.sql}) > ({b.sql}) THEN 1 ELSE 0 END)",
+                    f"(CASE WHEN ({a.sql}) < ({b.sql}) THEN -1 WHEN ({a2.sql}) > ({b2.sql}) THEN 1 ELSE 0 END)",
                     pa.int64(),
                 )
             sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
@@ -320,9 +321,10 @@ class Compiler:
         if op == "isArray":
             self.arity(node, 1)
             t = args[0].type
-            known = isinstance(t, pa.DataType) and pa.types.is_list(t)
+            if isinstance(t, pa.DataType) and pa.types.is_list(t):
+                return Typed(f"(({args[0].sql}) IS NOT NULL)", pa.bool_())
             del self.params[mark:]
-            return Typed("TRUE" if known else "FALSE", pa.bool_())
+            return Typed("FALSE", pa.bool_())
         if op == "cond":
             self.arity(node, 3)
             return Typed(
@@ -333,12 +335,17 @@ class Compiler:
             return Typed(f"COALESCE({', '.join(a.sql for a in args)})", args[0].type)
         if op == "isNumber":
             self.arity(node, 1)
+            if _kind(args[0].type) == "number":
+                return Typed(f"(({args[0].sql}) IS NOT NULL)", pa.bool_())
             del self.params[mark:]
-            return Typed("TRUE" if _kind(args[0].type) == "number" else "FALSE", pa.bool_())
+            return Typed("FALSE", pa.bool_())
         if op == "type":
             self.arity(node, 1)
-            del self.params[mark:]
-            return Typed(self.param(_type_name(args[0].type)), pa.string())
+            name = _type_name(args[0].type)
+            return Typed(
+                f"(CASE WHEN ({args[0].sql}) IS NULL THEN 'null' ELSE {self.param(name)} END)",
+                pa.string(),
+            )
         if op == "toDouble":
             self.arity(node, 1)
             return Typed(f"TRY_CAST({args[0].sql} AS DOUBLE)", pa.float64())

@@ -136,7 +136,15 @@ def evaluate(node: Node, row: dict, env: dict | None = None) -> Any:  # noqa: C9
         if hay is None or needle is None:
             return False
         return needle in hay
-    if any(a is None for a in args) and op not in ("ifNull", "cond", "concat", "sum"):
+    if any(a is None for a in args) and op not in (
+        "ifNull",
+        "cond",
+        "concat",
+        "sum",
+        "isArray",
+        "isNumber",
+        "type",
+    ):
         return None
     if op == "add":
         return sum(args)
@@ -175,6 +183,61 @@ def evaluate(node: Node, row: dict, env: dict | None = None) -> Any:  # noqa: C9
         if not xs:
             return 0 if op == "sum" and args[0] is not None and False else None
         return {"sum": sum(xs), "avg": sum(xs) / len(xs), "min": min(xs), "max": max(xs)}[op]
+    if op == "mod":
+        return math.fmod(args[0], args[1]) if args[1] != 0 else None
+    if op == "round":
+        return round(args[0], args[1] if len(args) > 1 else 0)
+    if op in ("floor", "ceil") and isinstance(args[0], float) and math.isnan(args[0]):
+        return args[0]
+    if op in ("floor", "ceil", "sqrt", "exp", "log10"):
+        return {
+            "floor": math.floor,
+            "ceil": math.ceil,
+            "sqrt": math.sqrt,
+            "exp": math.exp,
+            "log10": math.log10,
+        }[op](args[0])
+    if op == "ln":
+        return math.log(args[0])
+    if op == "pow":
+        return args[0] ** args[1]
+    if op == "substrCP":
+        return args[0][args[1] : args[1] + args[2]]
+    if op == "split":
+        return args[0].split(args[1])
+    if op == "trim":
+        return args[0].strip()
+    if op == "slice":
+        a = args[0]
+        if len(args) == 2:
+            n = args[1]
+            return a[:n] if n >= 0 else a[n:]
+        start, n = args[1], args[2]
+        return a[start : start + n] if start >= 0 else a[start:][:n]
+    if op in ("anyElementTrue", "allElementsTrue"):
+        return (any if op == "anyElementTrue" else all)(bool(x) for x in args[0])
+    if op == "isArray":
+        return isinstance(args[0], list)
+    if op == "type":
+        return {
+            "null": "null",
+            "bool": "bool",
+            "number": "double",
+            "string": "string",
+            "list": "array",
+        }.get(kind(args[0]), "object")
+    if op == "isNumber":
+        return kind(args[0]) == "number"
+    if op == "toDouble":
+        try:
+            return float(args[0])
+        except (TypeError, ValueError):
+            return None
+    if op == "toString":
+        return str(args[0])
+    if op == "cmp":
+        c = compare(*args)
+        return c
     if op == "ifNull":
         return next((a for a in args if a is not None), None)
     if op == "cond":
