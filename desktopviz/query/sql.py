@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,8 @@ class Compiler:
     _names: Any = field(default_factory=lambda: itertools.count(1))
 
     def predicate(self, node: Node) -> str:
-        """SQL for a filter: true, or false (never null)."""
-        return f"COALESCE(({self.compile(node, {}).sql}), FALSE)"
+        """SQL for a filter (a WHERE clause, where null means false)."""
+        return self.condition(node, {})
 
     def param(self, value: Any) -> str:
         self.params.append(value)
@@ -85,7 +86,36 @@ class Compiler:
         raise ExprError(f"cannot compile {type(node).__name__}", getattr(node, "pos", None))
 
     def truth(self, node: Node, env: dict[str, Typed]) -> str:
-        return f"COALESCE(({self.compile(node, env).sql}), FALSE)"
+        """SQL that is exactly true or false."""
+        return f"COALESCE({self.condition(node, env)}, FALSE)"
+
+    def condition(self, node: Node, env: dict[str, Typed]) -> str:
+        """SQL for a place where null counts as false (WHERE, WHEN, a list filter, and/or).
+
+        Plain ``=`` and bare conjunctions keep DuckDB's filter pushdown into Parquet; only a
+        negation needs an exact boolean.
+        """
+        if isinstance(node, Call) and node.op in ("and", "or") and node.args:
+            joiner = " AND " if node.op == "and" else " OR "
+            return "(" + joiner.join(self.condition(a, env) for a in node.args) + ")"
+        if isinstance(node, Call) and node.op == "eq" and len(node.args) == 2:
+            a, b = node.args
+            if any(isinstance(x, Literal) and _plain_value(x.value) for x in (a, b)):
+                mark = len(self.params)
+                left, right = _coerce(self.compile(a, env), self.compile(b, env))
+                ka, kb = _kind(left.type), _kind(right.type)
+                if ka and kb and ka != kb:
+                    del self.params[mark:]
+                    return "FALSE"
+                return f"(({left.sql}) = ({right.sql}))"
+        if isinstance(node, Call) and any(
+            isinstance(x, Literal) and isinstance(x.value, float) and math.isnan(x.value)
+            for x in node.args
+        ):
+            # DuckDB prunes Parquet row groups by statistics that leave NaN out: keep this
+            # comparison out of the pushed-down filter
+            return f"COALESCE(({self.compile(node, env).sql}), FALSE)"
+        return f"({self.compile(node, env).sql})"
 
     # -- paths ------------------------------------------------------------------------------
     def path(self, node: Path, env: dict[str, Typed]) -> Typed:
@@ -161,7 +191,7 @@ class Compiler:
             )
         body_env = {**env, node.var: Typed(var, elem)}
         if node.op == "filter":
-            body = self.truth(node.body, body_env)
+            body = self.condition(node.body, body_env)
             return Typed(f"list_filter({source.sql}, lambda {var}: {body})", source.type)
         body_t = self.compile(node.body, body_env)
         out = pa.list_(body_t.type) if isinstance(body_t.type, pa.DataType) else None
@@ -180,7 +210,7 @@ class Compiler:
             return Typed(f"(NOT {self.truth(node.args[0], env)})", pa.bool_())
         if op == "cond":
             self.arity(node, 3)
-            test = self.truth(node.args[0], env)
+            test = self.condition(node.args[0], env)
             then, other = self.compile(node.args[1], env), self.compile(node.args[2], env)
             return Typed(f"(CASE WHEN {test} THEN {then.sql} ELSE {other.sql} END)", then.type)
         if op in ("arrayElemAt", "slice"):
@@ -397,6 +427,13 @@ class Compiler:
                 f"${node.op} takes {n} argument{'s' if n != 1 else ''}, not {len(node.args)}",
                 node.pos,
             )
+
+
+def _plain_value(v: Any) -> bool:
+    """A literal ``=`` compares like ``IS NOT DISTINCT FROM`` (not null, NaN or a list)."""
+    if v is None or isinstance(v, list | dict):
+        return False
+    return not (isinstance(v, float) and math.isnan(v))
 
 
 def _ident(name: str) -> str:
