@@ -250,8 +250,7 @@ class GroupResult(Result):
             ranges = engine.arrow(
                 "SELECT "
                 + ", ".join(
-                    f"min(CASE WHEN isnan(CAST({quote(n)} AS DOUBLE)) THEN NULL ELSE {quote(n)} END) AS {quote('lo:' + n)}, "
-                    f"max(CASE WHEN isnan(CAST({quote(n)} AS DOUBLE)) THEN NULL ELSE {quote(n)} END) AS {quote('hi:' + n)}"
+                    f"min({_finite(n, types[n])}) AS {quote('lo:' + n)}, max({_finite(n, types[n])}) AS {quote('hi:' + n)}"
                     for n in numeric
                 )
                 + f" FROM {relation.sql} {where_sql}",
@@ -269,44 +268,46 @@ class GroupResult(Result):
                 base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
                 if base in shared:
                     self.bins[n] = (*shared[base], g.bins)
-        aggs = ["count(*) AS count"]
-        for n in numeric:
-            q = quote(n)
-            parts = [
-                f"min({q}) AS min",
-                f"avg(CASE WHEN isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE {q} END) AS mean",
-                f"max({q}) AS max",
-            ]
+        # aggregates in an inner query, shaped into per-column structs outside it (an aggregate
+        # inside a lambda would be evaluated once per bin)
+        inner = ["count(*) AS count"]
+        outer = ["count"]
+        for i, n in enumerate(numeric):
+            q, v = quote(n), _finite(n, types[n])
+            inner += [f"min({v}) AS __mn{i}", f"avg({v}) AS __av{i}", f"max({v}) AS __mx{i}"]
+            fields = [f"min := __mn{i}", f"mean := __av{i}", f"max := __mx{i}"]
             if n in self.bins:
                 lo, hi, b = self.bins[n]
                 width = (hi - lo) / b if hi > lo else 1.0
-                bucket = (
-                    f"CASE WHEN {q} IS NULL OR isnan(CAST({q} AS DOUBLE)) THEN NULL ELSE "
-                    f"least(greatest(CAST(floor((CAST({q} AS DOUBLE) - {lo!r}) / {width!r}) AS INTEGER), 0), {b - 1}) END"
+                bucket = f"least(greatest(CAST(floor(({v} - {lo!r}) / {width!r}) AS INTEGER), 0), {b - 1})"
+                inner.append(f"histogram({bucket}) AS __h{i}")
+                fields.append(
+                    f"histogram := list_transform(range({b}), lambda __i: coalesce(__h{i}[__i], 0))"
                 )
-                parts.append(
-                    f"list_transform(range({b}), lambda __i: coalesce(histogram({bucket})[__i], 0)) AS histogram"
-                )
-            aggs.append(f"struct_pack({', '.join(_kv(p) for p in parts)}) AS {q}")
+            outer.append(f"struct_pack({', '.join(fields)}) AS {q}")
         for n in relation.names:
             if n in by_names or n in numeric or n.startswith(("changed.", "__")):
                 continue
             t = types.get(n)
             kind = relation.kinds.get(n, "plain")
             if kind == "media":
-                aggs.append(
+                inner.append(
                     f"min_by({quote(n)}, {relation.row_col}, {int(g.media_items)}) AS {quote(n)}"
                 )
+                outer.append(quote(n))
             elif (
                 kind == "plain"
                 and t is not None
                 and (pa.types.is_string(t) or pa.types.is_boolean(t))
             ):
-                aggs.append(f"approx_top_k({quote(n)}, {int(g.top_values)}) AS {quote(n)}")
+                inner.append(f"approx_top_k({quote(n)}, {int(g.top_values)}) AS {quote(n)}")
+                outer.append(quote(n))
         key_sql = ", ".join(f"{sql} AS {quote(by)}" for by, sql in keys)
+        key_names = ", ".join(quote(by) for by, _ in keys)
         order = ", ".join(f"{quote(by)} NULLS LAST" for by, _ in keys)
         self.table = engine.arrow(
-            f"SELECT {key_sql}, {', '.join(aggs)} FROM {relation.sql} {where_sql} GROUP BY ALL ORDER BY {order}",
+            f"SELECT {key_names}, {', '.join(outer)} FROM (SELECT {key_sql}, {', '.join(inner)} "
+            f"FROM {relation.sql} {where_sql} GROUP BY ALL) ORDER BY {order}",
             kcomp.params + wcomp.params,
         )
         self.engine, self.relation, self.spec = engine, relation, spec
@@ -335,6 +336,11 @@ class GroupResult(Result):
 
     def explain(self) -> str:
         return f"group by {', '.join(self.spec.group.by)} over {self.relation.sql}"  # type: ignore[union-attr]
+
+
+def _finite(name: str, t: pa.DataType) -> str:
+    """The column with NaN read as null (NaN would win every max and spoil every mean)."""
+    return f"nullif({quote(name)}, 'NaN'::DOUBLE)" if pa.types.is_floating(t) else quote(name)
 
 
 def _kv(part: str) -> str:
