@@ -279,7 +279,7 @@ class GroupResult(Result):
             if n in self.bins:
                 lo, hi, b = self.bins[n]
                 width = (hi - lo) / b if hi > lo else 1.0
-                bucket = f"least(greatest(CAST(floor(({v} - {lo!r}) / {width!r}) AS INTEGER), 0), {b - 1})"
+                bucket = f"least(greatest(floor(({v} - {lo!r}) / {width!r}), 0), {b - 1})"
                 inner.append(f"histogram({bucket}) AS __h{i}")
                 fields.append(
                     f"histogram := list_transform(range({b}), lambda __i: coalesce(__h{i}[__i], 0))"
