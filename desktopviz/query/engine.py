@@ -149,11 +149,10 @@ class Result:
         order = ", ".join(self._order + [self._row])
         limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
         cols = ", ".join(quote(c) for c in self.relation.names)
-        # the rows themselves, in order: a page is then a range of ``pos`` that DuckDB's zone maps
-        # find without reading the rest (the table spills to the cache's temp folder if large)
+        # the rows themselves, inserted in order so that ``rowid`` is the position: a page is a
+        # rowid range that DuckDB finds without reading the rest (large tables spill to disk)
         self.engine.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT row_number() OVER () - 1 AS pos, * FROM "
-            f"(SELECT {cols} FROM {self._scan} {where} ORDER BY {order} {limit})",
+            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {self._scan} {where} ORDER BY {order} {limit}",
             self._params,
         )
         self._table = name
@@ -185,7 +184,7 @@ class Result:
             )
         self._materialize()
         return self.engine.arrow(
-            f"SELECT {cols} FROM {self._table} t WHERE pos >= ? AND pos < ? ORDER BY pos",
+            f"SELECT {cols} FROM {self._table} t WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
             [offset, offset + count],
         )
 
