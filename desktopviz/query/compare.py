@@ -91,6 +91,22 @@ def compare_relation(
         names.append(f"changed.{n}")
         changed.append(quote("changed." + n))
     any_changed = " OR ".join(f"c.{c}" for c in changed) or "FALSE"
+    join = (
+        f"(SELECT *, file_row_number AS __pos FROM {scan0}) a FULL OUTER JOIN "
+        f"(SELECT *, file_row_number AS __pos FROM {scan1}) b ON a.{k0} = b.{k1}"
+    )
+    cells = {
+        n: f"(a.__pos IS NOT NULL AND b.__pos IS NOT NULL AND a.{quote(n)} IS DISTINCT FROM b.{quote(n)})"
+        for n in common
+    }
+    per_column = "".join(
+        f", sum(CAST({expr} AS INTEGER)) AS {quote('changed.' + n)}" for n, expr in cells.items()
+    )
+    diff_sql = (
+        "SELECT count(a.__pos) AS rows_0, count(b.__pos) AS rows_1, "
+        "count(*) FILTER (WHERE a.__pos IS NULL) AS added, count(*) FILTER (WHERE b.__pos IS NULL) AS removed, "
+        f"count(*) FILTER (WHERE {' OR '.join(cells.values()) or 'FALSE'}) AS changed{per_column} FROM {join}"
+    )
     n0, n1 = left.info.num_rows, right.info.num_rows
     # a lazy join: nothing is materialised until a page far from the top asks for the order.
     # __o orders rows by side 0, then side-1-only rows by side 1, and is unique per pair of rows.
@@ -132,7 +148,9 @@ def compare_relation(
         if not n.startswith(("0.", "1.")):
             side0.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
             side1.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
-    return Relation(sql, "__o", {0: side0, 1: side1}, names, -1, kinds, contiguous=False)
+    return Relation(
+        sql, "__o", {0: side0, 1: side1}, names, -1, kinds, contiguous=False, diff_sql=diff_sql
+    )
 
 
 @dataclass(frozen=True)
@@ -161,23 +179,16 @@ class DiffSummary:
 
 def diff_summary(engine: QueryEngine, relation: Relation) -> DiffSummary:
     """Count added, removed and changed rows, and changed cells per column, of a comparison."""
-    changed_cols = [n for n in relation.names if n.startswith("changed.")]
-    sums = "".join(f", sum(CAST({quote(c)} AS INTEGER)) AS {quote(c)}" for c in changed_cols)
-    row = engine.arrow(
-        f"SELECT count(*) FILTER (WHERE __status != 'only_1') AS rows_0, "
-        f"count(*) FILTER (WHERE __status != 'only_0') AS rows_1, "
-        f"count(*) FILTER (WHERE __status = 'only_1') AS added, "
-        f"count(*) FILTER (WHERE __status = 'only_0') AS removed, "
-        f"count(*) FILTER (WHERE __status = 'both' AND __changed) AS changed, "
-        f"count(*) FILTER (WHERE __status = 'both' AND NOT __changed) AS unchanged{sums} FROM {relation.sql}",
-        [],
-    ).to_pylist()[0]
+    if not relation.diff_sql:
+        raise DesktopvizError("a diff summary needs a comparison joined on a key or row position")
+    row = engine.arrow(relation.diff_sql, []).to_pylist()[0]
+    both = row["rows_0"] - row["removed"]
     return DiffSummary(
         row["rows_0"],
         row["rows_1"],
         row["added"],
         row["removed"],
         row["changed"],
-        row["unchanged"],
-        {c[len("changed.") :]: int(row[c] or 0) for c in changed_cols},
+        both - row["changed"],
+        {n[len("changed.") :]: int(v or 0) for n, v in row.items() if n.startswith("changed.")},
     )

@@ -88,6 +88,8 @@ class Relation:
     schema_json: str = ""
     contiguous: bool = True
     """True when ``row_col`` numbers the rows 0..n-1 in order (a page is a range of it)."""
+    diff_sql: str = ""
+    """For a comparison: the one query that counts what differs."""
 
 
 def parquet_relation(source: TableSource) -> Relation:
