@@ -14,14 +14,10 @@ import pyarrow as pa
 
 from desktopviz.errors import DesktopvizError
 from desktopviz.query.spec import CompareSpec
-from desktopviz.query.sql import Column, quote
+from desktopviz.query.sql import Column, is_numeric, quote
 
 if TYPE_CHECKING:
     from desktopviz.query.engine import QueryEngine, Relation, TableSource
-
-
-def _numeric(t: pa.DataType) -> bool:
-    return (pa.types.is_integer(t) or pa.types.is_floating(t)) and not pa.types.is_boolean(t)
 
 
 def compare_relation(
@@ -78,7 +74,7 @@ def compare_relation(
         if n in t1:
             select.append(f"b.{quote(n)} AS {quote('1.' + n)}")
             names.append(f"1.{n}")
-            if _numeric(t0[n]) and _numeric(t1[n]):
+            if is_numeric(t0[n]) and is_numeric(t1[n]):
                 select.append(f"(b.{quote(n)} - a.{quote(n)}) AS {quote('delta.' + n)}")
                 names.append(f"delta.{n}")
     for n in t1:

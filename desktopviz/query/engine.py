@@ -22,7 +22,7 @@ from desktopviz.model import TableInfo, Version
 from desktopviz.query.expr import ExprError
 from desktopviz.query.expr import Path as PathNode
 from desktopviz.query.spec import QuerySpec, parse_filter
-from desktopviz.query.sql import Column, Compiler, quote
+from desktopviz.query.sql import Column, Compiler, is_numeric, quote
 from desktopviz.store.cache import Cache
 
 
@@ -215,10 +215,6 @@ _ONLY = {
 }
 
 
-def _numeric(t: pa.DataType) -> bool:
-    return (pa.types.is_integer(t) or pa.types.is_floating(t)) and not pa.types.is_boolean(t)
-
-
 class GroupResult(Result):
     """One row per group: count, per numeric column min/mean/max and a histogram whose bins are
     shared by every group (and by both sides when comparing), top values of strings, the first
@@ -244,7 +240,7 @@ class GroupResult(Result):
             for n in relation.names
             if n not in by_names
             and n in types
-            and _numeric(types[n])
+            and is_numeric(types[n])
             and not n.startswith(("changed.", "__"))
         ]
         if numeric:
@@ -370,18 +366,22 @@ class QueryEngine:
         self._n = 0
 
     def temp_name(self) -> str:
+        """A fresh name for a temp table."""
         self._n += 1
         return f"__result_{self._n}"
 
     def execute(self, sql: str, params: list[Any]) -> None:
+        """Run a statement to completion."""
         with self._lock:
             self._run(sql, params).fetchall()
 
     def fetch_one(self, sql: str, params: list[Any]) -> Any:
+        """The single value a query returns."""
         with self._lock:
             return self._run(sql, params).fetchall()[0][0]
 
     def arrow(self, sql: str, params: list[Any]) -> pa.Table:
+        """A query's result as Arrow."""
         with self._lock:
             try:
                 return self.con.sql(sql, params=params).to_arrow_table()

@@ -429,6 +429,11 @@ class Compiler:
             )
 
 
+def is_numeric(t: Any) -> bool:
+    """An integer or floating-point Arrow type (not bool)."""
+    return isinstance(t, pa.DataType) and (pa.types.is_integer(t) or pa.types.is_floating(t))
+
+
 def _plain_value(v: Any) -> bool:
     """A literal ``=`` compares like ``IS NOT DISTINCT FROM`` (not null, NaN or a list)."""
     if v is None or isinstance(v, list | dict):
