@@ -6,6 +6,7 @@ table), so fetching rows 9,999,000.. costs one indexed lookup, not a re-sort.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -90,6 +91,8 @@ class Relation:
     """True when ``row_col`` numbers the rows 0..n-1 in order (a page is a range of it)."""
     diff_sql: str = ""
     """For a comparison: the one query that counts what differs."""
+    parquet: Path | None = None
+    """The Parquet file when the relation is one table as it is stored (pages read row groups)."""
 
 
 def parquet_relation(source: TableSource) -> Relation:
@@ -171,6 +174,8 @@ class Result:
         row = self._row
         if count == 0:
             return self.engine.arrow(f"SELECT {cols} FROM {self._scan} t LIMIT 0", [])
+        if self._where is None and not self._order and self.relation.parquet is not None:
+            return read_rows(self.relation.parquet, offset, count, columns or self.columns)
         if self._where is None and not self._order and self.relation.contiguous:
             return self.engine.arrow(
                 f"SELECT {cols} FROM {self._scan} t WHERE {row} >= ? AND {row} < ? ORDER BY {row}",
@@ -442,6 +447,29 @@ class QueryEngine:
     def close(self) -> None:
         """Close the DuckDB connection."""
         self.con.close()
+
+
+def read_rows(path: Path, offset: int, count: int, columns: list[str]) -> pa.Table:
+    """Rows ``offset .. offset+count`` of a Parquet file, reading only the row groups that hold them."""
+    pf = _parquet_file(path)
+    md = pf.metadata
+    groups, start, first = [], 0, None
+    for i in range(md.num_row_groups):
+        n = md.row_group(i).num_rows
+        if start + n > offset and start < offset + count:
+            groups.append(i)
+            if first is None:
+                first = start
+        start += n
+    if not groups:
+        return pf.schema_arrow.empty_table().select(columns)
+    table = pf.read_row_groups(groups, columns=columns)
+    return table.slice(offset - (first or 0), count)
+
+
+@functools.lru_cache(maxsize=64)
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    return pq.ParquetFile(path)
 
 
 def _has_table(cache: Cache, version: Version, table: str | None) -> bool:
