@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 
 from desktopviz.demo_scenes import CLASSES, WEATHERS, Prediction, Scene, make_scenes, predict
-from desktopviz.importing.commit import commit_artifact
-from desktopviz.model import Run as RunRecord
 from desktopviz.progress import Progress, ProgressFn
 from desktopviz.sdk.artifact import Artifact
 from desktopviz.sdk.media import Classes, Image
+from desktopviz.sdk.run import Run
 from desktopviz.sdk.table import JoinedTable, Table
-from desktopviz.store.cache import Cache, now_iso
+from desktopviz.store.cache import Cache
 
 PROJECT = "street-scenes"
 DATASET = "street-scenes-dataset"
@@ -32,48 +31,11 @@ SEED = 7
 MODELS = (("baseline", 0.6, "production"), ("wide-resnet", 0.85, "staging"))
 
 
-class _DemoRun:
-    """A run with a fixed id so that building the demo twice changes nothing."""
-
-    def __init__(self, cache: Cache, run_id: str, job_type: str, config: dict[str, Any]) -> None:
-        self.cache, self.id, self.job_type, self.config = cache, run_id, job_type, config
-        self.summary: dict[str, Any] = {}
-        cache.upsert_run(self._record("running"))
-
-    def _record(self, state: str) -> RunRecord:
-        return RunRecord(
-            id=self.id,
-            project=PROJECT,
-            name=self.id,
-            job_type=self.job_type,
-            state=state,
-            config=self.config,
-            summary=self.summary,
-            environment={"python": "3.11", "host": "demo", "generator": "desktopviz demo"},
-            created_at=now_iso(),
-            finished_at=now_iso() if state != "running" else None,
-            source="demo",
-        )
-
-    def log_history(self, rows: list[dict[str, Any]]) -> None:
-        self.cache.log_history(self.id, list(enumerate(rows)))
-        if rows:
-            self.summary.update(rows[-1])
-
-    def use(self, ref: str) -> Artifact:
-        version = self.cache.resolve(ref, project=PROJECT)
-        self.cache.add_lineage(self.id, version.id, "input")
-        art = Artifact(version.name, version.type)
-        art._bind(self.cache, version)
-        return art
-
-    def log(self, art: Artifact, aliases: tuple[str, ...] = ()) -> Artifact:
-        result = commit_artifact(self.cache, art.staged(PROJECT, aliases, produced_by=self.id))
-        art._bind(self.cache, result.version)
-        return art
-
-    def finish(self) -> None:
-        self.cache.upsert_run(self._record("finished"))
+def _run(cache: Cache, run_id: str, job_type: str, config: dict[str, Any]) -> Run:
+    """A run with a fixed id, so that building the demo twice changes nothing."""
+    return Run(
+        project=PROJECT, job_type=job_type, config=config, dir=cache.root, name=run_id, id=run_id
+    )
 
 
 def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None = None) -> None:
@@ -86,9 +48,7 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
         if i % 50 == 0 or i == n_images - 1:
             report(Progress("demo: drawing scenes", i + 1, n_images))
 
-    build = _DemoRun(
-        cache, "build-dataset", "dataset", {"images": n_images, "seed": SEED, "size": 128}
-    )
+    build = _run(cache, "build-dataset", "dataset", {"images": n_images, "seed": SEED, "size": 128})
     data = Table(
         columns=[
             "id",
@@ -139,19 +99,20 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
     )
     dataset.add(data, "samples")
     dataset.add(classes, "classes")
-    build.log(dataset)
+    build.log_artifact(dataset)
     build.finish()
 
     for m, (model_name, skill, alias) in enumerate(MODELS):
         report(Progress("demo: training", m, len(MODELS), message=model_name))
-        train = _DemoRun(
+        train = _run(
             cache,
             f"train-{model_name}",
             "train",
             {"model": model_name, "epochs": 30, "lr": 0.001 * (m + 1), "batch_size": 32},
         )
-        train.use(f"{DATASET}:latest")
-        train.log_history(_training_curve(skill, SEED + m))
+        train.use_artifact(f"{DATASET}:latest")
+        for row in _training_curve(skill, SEED + m):
+            train.log(row)
         model = Artifact(
             MODEL,
             "model",
@@ -168,14 +129,14 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
             )
             model.add_file(weights)
             model.add_file(Path(td) / "config.json")
-            train.log(model)
+            train.log_artifact(model)
         train.finish()
 
-        evaluate = _DemoRun(
+        evaluate = _run(
             cache, f"eval-{model_name}", "eval", {"model": model_name, "threshold": 0.25}
         )
-        evaluate.use(f"{MODEL}:v{m}")
-        ds = evaluate.use(f"{DATASET}:latest")
+        evaluate.use_artifact(f"{MODEL}:v{m}")
+        ds = evaluate.use_artifact(f"{DATASET}:latest")
         samples = ds.get("samples")
         preds = Table(
             columns=[
@@ -226,7 +187,7 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
                 "accuracy": float(np.mean(preds.get_column("correct"))),
             }
         )
-        evaluate.log(art, (alias,))
+        evaluate.log_artifact(art, aliases=[alias])
         evaluate.finish()
 
 

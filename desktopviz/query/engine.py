@@ -94,6 +94,11 @@ class Relation:
     parquet: Path | None = None
     """The Parquet file when the relation is one table as it is stored (pages read row groups)."""
 
+    def types(self) -> dict[str, pa.DataType]:
+        """The Arrow type of each output column (``names``)."""
+        by_sql = {col.sql: col.type for side in self.columns.values() for col in side.values()}
+        return {n: by_sql[quote(n)] for n in self.names if quote(n) in by_sql}
+
 
 def parquet_relation(source: TableSource) -> Relation:
     """A table's Parquet file, rows numbered by their position in the file."""
@@ -237,7 +242,7 @@ class GroupResult(Result):
         for by in g.by:
             sql = quote(by) if by in relation.names else kcomp.compile(parse_filter(by), {}).sql
             keys.append((by, sql))
-        types = _sql_types(relation)
+        types = relation.types()
         by_names = {b for b, _ in keys}
         self.bins: dict[str, tuple[float, float, int]] = {}
         numeric = [
@@ -348,14 +353,6 @@ def _finite(name: str, t: pa.DataType) -> str:
 def _kv(part: str) -> str:
     expr, _, name = part.rpartition(" AS ")
     return f"{name} := {expr}"
-
-
-def _sql_types(relation: Relation) -> dict[str, pa.DataType]:
-    out = {}
-    for side in relation.columns.values():
-        for col in side.values():
-            out[col.sql.strip('"').replace('""', '"')] = col.type
-    return out
 
 
 class QueryEngine:

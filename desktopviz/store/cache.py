@@ -171,10 +171,10 @@ class Cache:
             self.conn.execute("ROLLBACK")
             raise
 
-    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, tuple(params))
         cols = [d[0] for d in cur.description or ()]
-        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]  # type: ignore[misc]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     # -- projects and collections -----------------------------------------------------
     def _project_id(self, name: str, *, create: bool) -> int | None:
@@ -497,17 +497,23 @@ class Cache:
                 [(run_id, step, _dumps(data)) for step, data in rows],
             )
 
-    def runs(self, project: str | None = None) -> list[Run]:
-        """Runs, optionally of one project, oldest first."""
+    def runs(self, project: str | None = None, *, run_id: str | None = None) -> list[Run]:
+        """Runs (of one project, or the one with ``run_id``), oldest first."""
         sql = (
             "SELECT r.id, p.name AS project, r.name, r.job_type, r.state, r.config, r.summary, "
             "r.environment, r.created_at, r.finished_at, r.source FROM runs r "
             "JOIN projects p ON p.id = r.project_id"
         )
         params: list[Any] = []
+        where = []
         if project is not None:
-            sql += " WHERE p.name = ?"
+            where.append("p.name = ?")
             params.append(project)
+        if run_id is not None:
+            where.append("r.id = ?")
+            params.append(run_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY r.created_at, r.id"
         out = []
         for r in self._q(sql, params):
@@ -518,10 +524,10 @@ class Cache:
 
     def run(self, run_id: str) -> Run:
         """One run by id."""
-        for r in self.runs():
-            if r.id == run_id:
-                return r
-        raise NotFoundError(f"no run {run_id!r}")
+        found = self.runs(run_id=run_id)
+        if not found:
+            raise NotFoundError(f"no run {run_id!r}")
+        return found[0]
 
     def history(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
         """A run's metric history, by step."""

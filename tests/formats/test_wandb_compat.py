@@ -16,6 +16,7 @@ import desktopviz as dv
 from desktopviz.formats.cells import table_rows
 from desktopviz.importing import import_path
 from desktopviz.store.cache import Cache
+from tests.support import sample_image
 from tests.wandb_support import build_wandb_artifacts, load_with_wandb
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -152,38 +153,11 @@ def test_wandb_table_survives_desktopviz_and_loads_back_in_wandb(wb, cache, tmp_
 
 
 def test_table_written_by_desktopviz_loads_in_wandb_with_equal_cells(tmp_path):
-    rng = np.random.default_rng(3)
-    labels = {0: "background", 1: "car", 2: "road"}
     table = dv.Table(columns=["id", "image", "score", "meta", "tags", "flag", "text", "none"])
-    masks = []
     for i in range(5):
-        mask = rng.integers(0, 3, (16, 20)).astype(np.uint8)
-        masks.append(mask)
         table.add_data(
             i,
-            dv.Image(
-                rng.integers(0, 255, (16, 20, 3), dtype=np.uint8),
-                caption=f"c{i}",
-                boxes={
-                    "gt": {
-                        "box_data": [
-                            {
-                                "position": {"minX": 1, "maxX": 5, "minY": 2, "maxY": 6},
-                                "domain": "pixel",
-                                "class_id": 1,
-                                "box_caption": "car",
-                                "scores": {"acc": 0.5},
-                            },
-                            {
-                                "position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.3},
-                                "class_id": 2,
-                            },
-                        ],
-                        "class_labels": labels,
-                    }
-                },
-                masks={"gt": {"mask_data": mask, "class_labels": labels}},
-            ),
+            sample_image(i),
             i / 3,
             {"geo": {"lat": 1.5, "lon": -2.0}, "n": i},
             ["a", str(i)],
@@ -196,13 +170,15 @@ def test_table_written_by_desktopviz_loads_in_wandb_with_equal_cells(tmp_path):
         art.add(table, "samples")
         run.log_artifact(art)
         root = art.download(tmp_path / "artifacts" / "ds:v0")
+    written = json.loads((root / "samples.table.json").read_text())["data"]
     loaded = load_with_wandb(root, "samples.table.json", tmp_path / "w")
     assert loaded["columns"] == table.columns
     for i, (want, got) in enumerate(zip(table.data, loaded["data"], strict=True)):
         img = got[1]
-        assert img["sha256"] == want[1].sha256 and img["caption"] == f"c{i}"
-        assert (img["width"], img["height"]) == (20, 16)
-        assert img["boxes"]["gt"] == want[1].boxes["gt"]["box_data"]
+        assert img["sha256"] == want[1].sha256 and img["caption"] == f"sample {i}"
+        assert (img["width"], img["height"]) == (24, 20)
+        assert img["boxes"]["ground_truth"] == want[1].boxes["ground_truth"]["box_data"]
+        assert img["masks"]["ground_truth"] == written[i][1]["masks"]["ground_truth"]["sha256"]
         assert img["classes"] == [[0, "background"], [1, "car"], [2, "road"]]
         assert want[0] == got[0] and want[2:] == got[2:]
 

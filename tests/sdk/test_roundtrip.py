@@ -10,39 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import desktopviz as dv
-
-
-def sample_image(seed: int) -> dv.Image:
-    rng = np.random.default_rng(seed)
-    labels = {0: "background", 1: "car", 2: "road"}
-    return dv.Image(
-        rng.integers(0, 255, (20, 24, 3), dtype=np.uint8),
-        caption=f"sample {seed}",
-        boxes={
-            "ground_truth": {
-                "box_data": [
-                    {
-                        "position": {"minX": 2, "maxX": 9, "minY": 3, "maxY": 8},
-                        "domain": "pixel",
-                        "class_id": 1,
-                        "box_caption": "car",
-                        "scores": {"iou": 0.75},
-                    },
-                    {
-                        "position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.3},
-                        "class_id": 2,
-                    },
-                ],
-                "class_labels": labels,
-            },
-        },
-        masks={
-            "ground_truth": {
-                "mask_data": rng.integers(0, 3, (20, 24)).astype(np.uint8),
-                "class_labels": labels,
-            }
-        },
-    )
+from tests.support import sample_image
 
 
 def test_artifact_get_returns_equal_objects(cache_dir):
