@@ -1,0 +1,1 @@
+"""The desktop application: all Qt code lives here (the core never imports it)."""

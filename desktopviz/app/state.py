@@ -1,0 +1,85 @@
+"""AppState: the one object widgets share (glue's habit): the open cache, query engine, current
+version / table / cell, emitting ``<noun>_changed`` signals. Widgets never reach into siblings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from desktopviz.model import Version
+from desktopviz.query.engine import QueryEngine
+from desktopviz.store.cache import Cache
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """A selected cell of a table view: which table, which row of the result, which column, its
+    value (as Python, from Arrow) and the column's kind (plain, media, json, ndarray...)."""
+
+    version: Version
+    table: str
+    row: int
+    column: str
+    value: Any
+    kind: str
+    arrow_type: str
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    """What the status bar shows of the focused table: rows shown (after the query), total rows,
+    and how many cells are selected."""
+
+    shown: int
+    total: int
+    selected: int
+
+
+class AppState(QObject):
+    """Current cache, version, table and cell; signals for each."""
+
+    cache_changed = Signal()
+    """A different cache was opened (or its contents changed: an import finished)."""
+    version_changed = Signal(object)
+    """The version the user is looking at (a Version, or None)."""
+    open_version_requested = Signal(object, str)
+    """Open (or focus) a version's page on a tab: (Version, "overview"|"files"|"table")."""
+    table_changed = Signal(object, str)
+    """The focused table: (Version, table path)."""
+    cell_changed = Signal(object)
+    """The selected cell (a CellRef, or None)."""
+    table_status_changed = Signal(object)
+    """A TableStatus for the status bar."""
+    import_finished = Signal(object)
+    """A Version just imported (or None when nothing new was made)."""
+
+    def __init__(self, cache: Cache, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cache = cache
+        self.engine = QueryEngine(cache)
+        self.version: Version | None = None
+        self.cell: CellRef | None = None
+
+    def set_cache(self, cache: Cache) -> None:
+        """Switch to another cache (closing the old engine)."""
+        self.engine.close()
+        self.cache = cache
+        self.engine = QueryEngine(cache)
+        self.version = None
+        self.cache_changed.emit()
+
+    def set_version(self, version: Version | None) -> None:
+        """Make ``version`` the current one."""
+        self.version = version
+        self.version_changed.emit(version)
+
+    def set_cell(self, cell: CellRef | None) -> None:
+        """Make ``cell`` the selected one."""
+        self.cell = cell
+        self.cell_changed.emit(cell)
+
+    def refresh(self) -> None:
+        """Reload what depends on the cache's contents (after an import, alias change, delete)."""
+        self.cache_changed.emit()
