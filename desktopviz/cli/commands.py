@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from desktopviz.cli.main import EXIT_OK, open_cache
+from desktopviz.cli.main import EXIT_ERROR, EXIT_OK, open_cache
 from desktopviz.cli.progress_bar import TerminalProgress
 from desktopviz.errors import DesktopvizError, NotFoundError
 
@@ -68,7 +68,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             for v in versions:
                 aliases = ",".join(v.aliases) or "-"
                 print(
-                    f"{v.tag}\t{aliases}\t{v.file_count} files\t{_size(v.size)}\t{_when(v.created_at)}"
+                    f"{v.tag}\t{aliases}\t{v.file_count} files\t{human_size(v.size)}\t{timestamp_text(v.created_at)}"
                 )
     finally:
         cache.close()
@@ -76,6 +76,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
     from desktopviz.query.engine import QueryEngine
     from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey
 
@@ -105,15 +107,12 @@ def cmd_table(args: argparse.Namespace) -> int:
         )
         result = engine.result(version, args.table, spec)
         descs = {n: {"kind": k} for n, k in result.kinds.items()}
-        batches = (result.rows(o, PAGE_ROWS) for o in range(0, result.num_rows, PAGE_ROWS))
+        batches = (pa.Table.from_batches([b]) for b in result.batches())
         _write_table(batches, result.rows(0, 0).schema, descs, args.format, args.output)
     finally:
         engine.close()
         cache.close()
     return EXIT_OK
-
-
-PAGE_ROWS = 65536
 
 
 def _key(text: str | None) -> tuple[str, str] | None:
@@ -225,7 +224,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         report = cache.gc()
         print(
             f"removed {report.blobs_removed} blobs, {report.derived_removed} derived files, "
-            f"{report.tmp_removed} temp files; freed {_size(report.bytes_freed)}"
+            f"{report.tmp_removed} temp files; freed {human_size(report.bytes_freed)}"
         )
     finally:
         cache.close()
@@ -245,10 +244,84 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         cache.close()
+    if args.open:
+        from desktopviz.demo import PREDICTIONS, PROJECT
+
+        return _launch(args, open_ref=f"{PROJECT}/{PREDICTIONS}:latest", tab="table")
     return EXIT_OK
 
 
-def _size(n: int) -> str:
+def cmd_open(args: argparse.Namespace) -> int:
+    """The window on the cache; a PATH that is a cache opens it, other PATHs are imported."""
+    paths = [Path(p) for p in args.paths]
+    caches = [p for p in paths if (p / "index.sqlite").is_file()]
+    if caches:
+        if len(paths) > 1:
+            raise DesktopvizError("open takes one cache, or files and folders to import")
+        args.cache = str(caches[0])
+        paths = []
+    for p in paths:
+        if not p.exists():
+            raise DesktopvizError("no such file or folder", file=p)
+    return _launch(args, import_paths=paths)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """The window in the state the options give, or its screenshot."""
+    ref, table = None, None
+    if args.open_ref:
+        if len(args.open_ref) > 2:
+            raise DesktopvizError("--open takes REF and at most one TABLE")
+        ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
+    if (args.tab or args.select is not None) and not ref:
+        raise DesktopvizError("--tab and --select need --open REF")
+    return _launch(
+        args,
+        open_ref=ref,
+        open_table=table,
+        tab=args.tab,
+        select_row=args.select,
+        size=_window_size(args.size) if args.size else None,
+        screenshot=Path(args.screenshot) if args.screenshot else None,
+        theme=args.theme,
+    )
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise DesktopvizError(f"--size takes WIDTHxHEIGHT in pixels, like 1400x900, not {text!r}")
+    size = (int(width), int(height))
+    if not all(200 <= n <= 10000 for n in size):
+        raise DesktopvizError(f"--size must be 200 to 10000 pixels each way, not {text!r}")
+    return size
+
+
+def _launch(args: argparse.Namespace, **options: Any) -> int:
+    """Start the window (Qt is imported only here, so other commands start fast without it)."""
+    from desktopviz.store.location import cache_dir
+
+    root = cache_dir(args.cache)
+    ref = options.get("open_ref")
+    if ref or options.get("screenshot"):
+        cache = open_cache(args, create=False)
+        try:
+            if ref:
+                version = cache.resolve(ref)
+                if options.get("open_table"):
+                    cache.table_info(version, options["open_table"])
+        finally:
+            cache.close()
+    try:
+        from desktopviz.app.launch import LaunchOptions, run
+    except ImportError as e:
+        print(f"desktopviz: the window cannot start: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    return run(LaunchOptions(cache_dir=root, **options))
+
+
+def human_size(n: int) -> str:
+    """``812 B``, ``8.6 MB``: a byte count for people (binary units)."""
     size = float(n)
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if size < 1024 or unit == "TB":
@@ -257,7 +330,8 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def _when(iso: str) -> str:
+def timestamp_text(iso: str) -> str:
+    """``2026-11-25 10:57:22``: an ISO timestamp for people (as stored, UTC)."""
     try:
         return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:

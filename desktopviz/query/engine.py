@@ -6,15 +6,16 @@ table), so fetching rows 9,999,000.. costs one indexed lookup, not a re-sort.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -22,9 +23,13 @@ from desktopviz.errors import DesktopvizError
 from desktopviz.model import TableInfo, Version
 from desktopviz.query.expr import ExprError
 from desktopviz.query.expr import Path as PathNode
+from desktopviz.query.parquet_file import column_ranges, fetch_rows, read_rows
 from desktopviz.query.spec import QuerySpec, parse_filter
 from desktopviz.query.sql import Column, Compiler, is_numeric, quote
 from desktopviz.store.cache import Cache
+
+if TYPE_CHECKING:
+    from desktopviz.query.compare import PairsPlan
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,8 @@ class Relation:
     schema_json: str = ""
     contiguous: bool = True
     """True when ``row_col`` numbers the rows 0..n-1 in order (a page is a range of it)."""
-    diff_sql: str = ""
-    """For a comparison: the one query that counts what differs."""
+    pairs: PairsPlan | None = None
+    """For a comparison joined on a key or row position: its narrow pairs table."""
     parquet: Path | None = None
     """The Parquet file when the relation is one table as it is stored (pages read row groups)."""
 
@@ -140,10 +145,17 @@ class Result:
         self._where = " AND ".join(where) or None
         self._order = order
         self._table: str | None = None
+        # a comparison that is only paged (or quick-filtered) reads its narrow pairs table
+        self._pairs = relation.pairs if not spec.filters and not order else None
         self.num_rows = self._count()
 
     def _count(self) -> int:
-        if self._where is None and self.relation.num_rows >= 0:
+        if self._pairs is not None:
+            cond = self._pairs.condition(self.spec.compare.only if self.spec.compare else None)
+            n = self.engine.fetch_one(
+                f"SELECT count(*) FROM {self._pairs.build(self.engine)} WHERE {cond}", []
+            )
+        elif self._where is None and self.relation.num_rows >= 0:
             n = self.relation.num_rows
         else:  # a count needs no sort
             where = f"WHERE {self._where}" if self._where else ""
@@ -151,36 +163,69 @@ class Result:
         return n if self.spec.limit is None else min(n, self.spec.limit)
 
     def _materialize(self) -> None:
-        """Keep the result's order as (position, source row) pairs, for pages far from the top."""
+        """Keep the result's order in a temp table whose ``rowid`` is the position, so that a page
+        is a rowid range DuckDB finds without reading the rest (large results spill to disk).
+
+        For a stored table only the source row numbers are kept (a narrow sort: the rows are
+        fetched by position per page); any other relation keeps its rows themselves."""
         if self._table is not None:
             return
         name = self.engine.temp_name()
         where = f"WHERE {self._where}" if self._where else ""
         order = ", ".join(self._order + [self._row])
         limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
-        cols = ", ".join(quote(c) for c in self.relation.names)
-        # the rows themselves, inserted in order so that ``rowid`` is the position: a page is a
-        # rowid range that DuckDB finds without reading the rest (large tables spill to disk)
+        if self.relation.parquet is not None:
+            cols = f"{self._row} AS __src"
+        else:
+            cols = ", ".join(quote(c) for c in self.relation.names)
         self.engine.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {self._scan} {where} ORDER BY {order} {limit}",
+            f"CREATE TABLE {name} AS SELECT {cols} FROM {self._scan} {where} ORDER BY {order} {limit}",
             self._params,
         )
         self._table = name
 
+    def _source_rows(self, offset: int, count: int) -> np.ndarray:
+        """The stored table's row numbers at result positions ``offset .. offset+count``."""
+        if self._table is None and offset + count <= TOP_ROWS:
+            where = f"WHERE {self._where}" if self._where else ""
+            order = ", ".join(self._order + [self._row])
+            sql = (
+                f"SELECT {self._row} FROM {self._scan} {where} ORDER BY {order} "
+                f"LIMIT {int(count)} OFFSET {int(offset)}"
+            )
+            params = self._params
+        else:
+            self._materialize()
+            sql = f"SELECT __src FROM {self._table} WHERE rowid >= ? AND rowid < ? ORDER BY rowid"
+            params = [offset, offset + count]
+        return self.engine.arrow(sql, params).column(0).to_numpy()
+
     def rows(self, offset: int, count: int, columns: list[str] | None = None) -> pa.Table:
         """Rows ``offset .. offset+count`` of the result as Arrow.
 
-        The first screens of a sorted or filtered result come from a top-N query; pages further
-        down use the materialised order, so row 9,999,000 costs what row 0 does.
+        Any window costs about the same: a stored table is read by row group (unfiltered) or by
+        the row numbers of the result's positions (a narrow top-N for the first screens, then a
+        kept order); other relations page through a materialised copy.
         """
         offset = max(0, offset)
         count = max(0, min(count, self.num_rows - offset))
-        cols = ", ".join(f"t.{quote(c)}" for c in (columns or self.columns))
+        names = columns or self.columns
+        cols = ", ".join(f"t.{quote(c)}" for c in names)
         row = self._row
+        if self._pairs is not None:
+            page = self.engine.arrow(
+                f"SELECT __p0, __p1, __m FROM {self._pairs_in_order()} "
+                "WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
+                [offset, offset + count],
+            )
+            return self._pairs.assemble(page, names)
         if count == 0:
             return self.engine.arrow(f"SELECT {cols} FROM {self._scan} t LIMIT 0", [])
-        if self._where is None and not self._order and self.relation.parquet is not None:
-            return read_rows(self.relation.parquet, offset, count, columns or self.columns)
+        parquet = self.relation.parquet
+        if parquet is not None and self._where is None and not self._order:
+            return read_rows(parquet, offset, count, names)
+        if parquet is not None:
+            return fetch_rows(parquet, self._source_rows(offset, count), names)
         if self._where is None and not self._order and self.relation.contiguous:
             return self.engine.arrow(
                 f"SELECT {cols} FROM {self._scan} t WHERE {row} >= ? AND {row} < ? ORDER BY {row}",
@@ -200,9 +245,50 @@ class Result:
             [offset, offset + count],
         )
 
+    def _pairs_in_order(self) -> str:
+        """The comparison's pairs in result order, quick filter applied (``rowid`` = position)."""
+        assert self._pairs is not None
+        ordered = self._pairs.build(self.engine, ordered=True)
+        only = self.spec.compare.only if self.spec.compare else None
+        if only is None and self.spec.limit is None:
+            return ordered
+        if self._table is None:
+            name = self.engine.temp_name()
+            limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
+            self.engine.execute(
+                f"CREATE TABLE {name} AS SELECT __p0, __p1, __m FROM {ordered} "
+                f"WHERE {self._pairs.condition(only)} ORDER BY rowid {limit}",
+                [],
+            )
+            self._table = name
+        return self._table
+
+    def batches(
+        self, columns: list[str] | None = None, batch_rows: int = 65536
+    ) -> Iterator[pa.RecordBatch]:
+        """The whole result as a stream of record batches (one query, for export)."""
+        names = columns or self.columns
+        if self._pairs is not None:
+            for offset in range(0, max(self.num_rows, 1), batch_rows):
+                yield from self.rows(offset, batch_rows, names).to_batches()
+            return
+        if self.num_rows == 0:
+            yield from self.rows(0, 0, names).to_batches()
+            return
+        cols = ", ".join(f"t.{quote(c)}" for c in names)
+        where = f"WHERE {self._where}" if self._where else ""
+        order = ", ".join(self._order + [self._row])
+        limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
+        yield from self.engine.stream(
+            f"SELECT {cols} FROM {self._scan} t {where} ORDER BY {order} {limit}",
+            self._params,
+            batch_rows,
+        )
+
     def to_arrow(self) -> pa.Table:
         """The whole result (mind its size)."""
-        return self.rows(0, self.num_rows)
+        schema = self.rows(0, 0).schema
+        return pa.Table.from_batches(list(self.batches()), schema=schema)
 
     def explain(self) -> str:
         """The SQL the result runs, with its parameters."""
@@ -254,23 +340,33 @@ class GroupResult(Result):
             and not n.startswith(("changed.", "__"))
         ]
         if numeric:
-            ranges = engine.arrow(
-                "SELECT "
-                + ", ".join(
-                    f"min({_finite(n, types[n])}) AS {quote('lo:' + n)}, max({_finite(n, types[n])}) AS {quote('hi:' + n)}"
-                    for n in numeric
-                )
-                + f" FROM {relation.sql} {where_sql}",
-                wcomp.params,
-            ).to_pylist()[0]
+            # unfiltered, a stored table's footer knows each column's range: no extra pass
+            ranges: dict[str, tuple[float, float] | None] = {}
+            if relation.parquet is not None and not where:
+                ranges = column_ranges(relation.parquet, numeric)
+            missing = [n for n in numeric if ranges.get(n) is None]
+            if missing:
+                found = engine.arrow(
+                    "SELECT "
+                    + ", ".join(
+                        f"min({_finite(n, types[n])}) AS {quote('lo:' + n)}, max({_finite(n, types[n])}) AS {quote('hi:' + n)}"
+                        for n in missing
+                    )
+                    + f" FROM {relation.sql} {where_sql}",
+                    wcomp.params,
+                ).to_pylist()[0]
+                for n in missing:
+                    lo, hi = found[f"lo:{n}"], found[f"hi:{n}"]
+                    ranges[n] = None if lo is None else (float(lo), float(hi))
             shared: dict[str, tuple[float, float]] = {}
             for n in numeric:
                 base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
-                lo, hi = ranges[f"lo:{n}"], ranges[f"hi:{n}"]
-                if lo is None:
+                found_range = ranges.get(n)
+                if found_range is None:
                     continue
+                lo, hi = found_range
                 old = shared.get(base)
-                shared[base] = (min(lo, old[0]), max(hi, old[1])) if old else (float(lo), float(hi))
+                shared[base] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
             for n in numeric:
                 base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
                 if base in shared:
@@ -341,6 +437,12 @@ class GroupResult(Result):
         page = self.table.slice(max(0, offset), max(0, count))
         return page.select(columns) if columns else page
 
+    def batches(
+        self, columns: list[str] | None = None, batch_rows: int = 65536
+    ) -> Iterator[pa.RecordBatch]:
+        table = self.table.select(columns) if columns else self.table
+        yield from table.to_batches(batch_rows)
+
     def explain(self) -> str:
         return f"group by {', '.join(self.spec.group.by)} over {self.relation.sql}"  # type: ignore[union-attr]
 
@@ -361,7 +463,7 @@ class QueryEngine:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
         self.con = connect(cache)
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._results: dict[tuple[int, str, QuerySpec], Result] = {}
         self._relations: dict[tuple[Any, ...], Relation] = {}
         self._sources: dict[tuple[int, str | None], TableSource] = {}
@@ -374,21 +476,34 @@ class QueryEngine:
 
     def execute(self, sql: str, params: list[Any]) -> None:
         """Run a statement to completion."""
-        with self._lock:
+        with self.lock:
             self._run(sql, params).fetchall()
 
     def fetch_one(self, sql: str, params: list[Any]) -> Any:
         """The single value a query returns."""
-        with self._lock:
+        with self.lock:
             return self._run(sql, params).fetchall()[0][0]
 
     def arrow(self, sql: str, params: list[Any]) -> pa.Table:
         """A query's result as Arrow."""
-        with self._lock:
+        with self.lock:
             try:
                 return self.con.sql(sql, params=params).to_arrow_table()
             except duckdb.Error as e:
                 raise DesktopvizError(f"query failed: {str(e).splitlines()[0]}") from e
+
+    def stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """A query's result as record batches, read as they are consumed (on its own cursor)."""
+        with self.lock:
+            cursor = self.con.cursor()
+        try:
+            try:
+                reader = cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
+            except duckdb.Error as e:
+                raise DesktopvizError(f"query failed: {str(e).splitlines()[0]}") from e
+            yield from reader
+        finally:
+            cursor.close()
 
     def _run(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
         try:
@@ -403,7 +518,7 @@ class QueryEngine:
             self._sources[source_key] = open_source(self.cache, version, table)
         source = self._sources[source_key]
         key = (version.id, source.info.path, spec)
-        with self._lock:
+        with self.lock:
             if key not in self._results:
                 relation = self.relation(source, spec)
                 kind = GroupResult if spec.group else Result
@@ -435,7 +550,7 @@ class QueryEngine:
 
     def clear(self) -> None:
         """Forget cached results (and drop their temp tables)."""
-        with self._lock:
+        with self.lock:
             for result in self._results.values():
                 result.close()
             self._results.clear()
@@ -444,29 +559,6 @@ class QueryEngine:
     def close(self) -> None:
         """Close the DuckDB connection."""
         self.con.close()
-
-
-def read_rows(path: Path, offset: int, count: int, columns: list[str]) -> pa.Table:
-    """Rows ``offset .. offset+count`` of a Parquet file, reading only the row groups that hold them."""
-    pf = _parquet_file(path)
-    md = pf.metadata
-    groups, start, first = [], 0, None
-    for i in range(md.num_row_groups):
-        n = md.row_group(i).num_rows
-        if start + n > offset and start < offset + count:
-            groups.append(i)
-            if first is None:
-                first = start
-        start += n
-    if not groups:
-        return pf.schema_arrow.empty_table().select(columns)
-    table = pf.read_row_groups(groups, columns=columns)
-    return table.slice(offset - (first or 0), count)
-
-
-@functools.lru_cache(maxsize=64)
-def _parquet_file(path: Path) -> pq.ParquetFile:
-    return pq.ParquetFile(path)
 
 
 def _has_table(cache: Cache, version: Version, table: str | None) -> bool:

@@ -1,0 +1,74 @@
+"""A stored Parquet table: rows by position (decoding only the row groups that hold them) and
+column ranges from its footer."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def read_rows(path: Path, offset: int, count: int, columns: list[str]) -> pa.Table:
+    """Rows ``offset .. offset+count`` of a Parquet file, reading only the row groups that hold them."""
+    starts = _row_group_starts(path)
+    first = max(0, int(np.searchsorted(starts, offset, side="right")) - 1)
+    last = min(int(np.searchsorted(starts, offset + count, side="left")), len(starts) - 1)
+    pf = _parquet_file(path)
+    if count <= 0 or offset >= starts[-1]:
+        return pf.schema_arrow.empty_table().select(columns)
+    table = pf.read_row_groups(list(range(first, last)), columns=columns)
+    return table.slice(offset - int(starts[first]), count)
+
+
+def fetch_rows(path: Path, positions: np.ndarray, columns: list[str]) -> pa.Table:
+    """The rows at ``positions`` (file row numbers, any order, repeats allowed), in that order."""
+    pf = _parquet_file(path)
+    if len(positions) == 0:
+        return pf.schema_arrow.empty_table().select(columns)
+    positions = np.asarray(positions, dtype=np.int64)
+    starts = _row_group_starts(path)
+    groups = np.searchsorted(starts, positions, side="right") - 1
+    needed = np.unique(groups)
+    table = pf.read_row_groups(needed.tolist(), columns=columns)
+    sizes = starts[needed + 1] - starts[needed]
+    base = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    index = base[np.searchsorted(needed, groups)] + (positions - starts[groups])
+    return table.take(pa.array(index))
+
+
+def column_ranges(path: Path, columns: list[str]) -> dict[str, tuple[float, float] | None]:
+    """Each numeric top-level column's (min, max) from the row groups' statistics (NaN left out,
+    as Parquet writers do); None where the footer cannot say."""
+    md = _parquet_file(path).metadata
+    index = {md.schema.column(i).path: i for i in range(md.num_columns)}
+    return {name: _range(md, index[name]) if name in index else None for name in columns}
+
+
+def _range(md: pq.FileMetaData, column: int) -> tuple[float, float] | None:
+    lo = hi = None
+    for g in range(md.num_row_groups):
+        chunk = md.row_group(g).column(column)
+        stats = chunk.statistics
+        if stats is not None and stats.has_null_count and stats.null_count == chunk.num_values:
+            continue  # only nulls in this group
+        if stats is None or not stats.has_min_max or isinstance(stats.min, (str, bytes)):
+            return None
+        lo = stats.min if lo is None else min(lo, stats.min)
+        hi = stats.max if hi is None else max(hi, stats.max)
+    return None if lo is None else (float(lo), float(hi))
+
+
+@functools.lru_cache(maxsize=64)
+def _row_group_starts(path: Path) -> np.ndarray:
+    """The first row of each row group, and the row count last (cache tables are immutable)."""
+    md = _parquet_file(path).metadata
+    sizes = [md.row_group(i).num_rows for i in range(md.num_row_groups)]
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    return pq.ParquetFile(path)
