@@ -3,7 +3,7 @@ version / table / cell, emitting ``<noun>_changed`` signals. Widgets never reach
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -37,6 +37,26 @@ class TableStatus:
     selected: int
 
 
+@dataclass(frozen=True)
+class OverlaySettings:
+    """What image overlays show, in every table, inspector and image view: hidden classes (by
+    name), hidden box and mask layers, a minimum box score (on ``score_key``), mask opacity."""
+
+    hidden_classes: frozenset[str] = frozenset({"background"})
+    hidden_box_layers: frozenset[str] = frozenset()
+    hidden_mask_layers: frozenset[str] = frozenset()
+    score_key: str | None = None
+    min_score: float = 0.0
+    show_boxes: bool = True
+    show_masks: bool = True
+    show_captions: bool = True
+    mask_opacity: float = 0.45
+
+    def with_(self, **changes: Any) -> OverlaySettings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
 class AppState(QObject):
     """Current cache, version, table and cell; signals for each."""
 
@@ -54,6 +74,18 @@ class AppState(QObject):
     """A TableStatus for the status bar."""
     import_finished = Signal(object)
     """A Version just imported (or None when nothing new was made)."""
+    import_requested = Signal(list)
+    """Import these paths (a list of ``Path``) into the cache, with progress and cancel."""
+    demo_requested = Signal()
+    """Build the built-in demo project into the cache."""
+    run_requested = Signal(str)
+    """Show a run (by id): its config, summary and the versions it logged and used."""
+    file_requested = Signal(object, str)
+    """Open a version's Files tab on one file: (Version, file path)."""
+    status_message = Signal(str)
+    """A short note for the status bar ("Copied street-scenes/x:v1")."""
+    overlay_settings_changed = Signal(object)
+    """New OverlaySettings (class / layer toggles, score threshold) for every image view."""
 
     def __init__(self, cache: Cache, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +93,7 @@ class AppState(QObject):
         self.engine = QueryEngine(cache)
         self.version: Version | None = None
         self.cell: CellRef | None = None
+        self.overlay_settings = OverlaySettings()
 
     def set_cache(self, cache: Cache) -> None:
         """Switch to another cache (closing the old engine)."""
@@ -79,6 +112,12 @@ class AppState(QObject):
         """Make ``cell`` the selected one."""
         self.cell = cell
         self.cell_changed.emit(cell)
+
+    def set_overlay_settings(self, settings: OverlaySettings) -> None:
+        """Change what image overlays show (every view repaints)."""
+        if settings != self.overlay_settings:
+            self.overlay_settings = settings
+            self.overlay_settings_changed.emit(settings)
 
     def refresh(self) -> None:
         """Reload what depends on the cache's contents (after an import, alias change, delete)."""

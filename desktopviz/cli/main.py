@@ -1,4 +1,6 @@
-"""``desktopviz [--cache DIR] COMMAND ...``: import, ls, table, alias, gc, demo."""
+"""``desktopviz [--cache DIR] COMMAND ...``: import, ls, table, alias, gc, demo, open, gui.
+
+Without a command, ``desktopviz`` opens the window on the cache."""
 
 from __future__ import annotations
 
@@ -99,6 +101,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--images", type=int, default=600, help="dataset size (default 600)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--open", action="store_true", help="then open the window on the demo project")
+
+    s = sub.add_parser(
+        "open", help="open the window on the cache (PATH: a cache, or files/folders to import)"
+    )
+    s.add_argument("paths", nargs="*", metavar="PATH")
+
+    s = sub.add_parser(
+        "gui", help="open the window in a given state, or render it to a PNG (--screenshot)"
+    )
+    s.add_argument(
+        "--open",
+        dest="open_ref",
+        nargs="+",
+        metavar=("REF", "TABLE"),
+        help="open this version (and table)",
+    )
+    s.add_argument("--tab", choices=["overview", "files", "table"], help="the tab to show")
+    s.add_argument("--select", type=int, metavar="ROW", help="select this row of the table")
+    s.add_argument("--size", metavar="WxH", help="window size in pixels (default 1400x900)")
+    s.add_argument("--theme", choices=["system", "light", "dark"], help="colour theme")
+    s.add_argument(
+        "--screenshot", metavar="OUT.png", help="render the window offscreen to OUT.png and exit"
+    )
     return p
 
 
@@ -139,10 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"desktopviz {__version__}")
         return EXIT_OK
-    if not args.command:
-        build_parser().print_help()
-        return EXIT_OK
     from desktopviz.cli import commands
+
+    if not args.command:
+        args.command, args.paths = "open", []
 
     try:
         return getattr(commands, f"cmd_{args.command}")(args)

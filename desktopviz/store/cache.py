@@ -407,6 +407,33 @@ class Cache:
             )
         return self.version_by_id(version.id)
 
+    def delete_version(self, version: Version) -> Version | None:
+        """Delete a version in one transaction; return the collection's new ``latest`` (None when
+        none is left, and then the empty collection goes too).
+
+        Its aliases go with it and ``latest`` moves to the newest remaining version. Files of other
+        versions that referred to it keep their own bytes but no longer name it as their source.
+        Blobs and Parquet files stay until ``gc`` (other versions may share them).
+        """
+        vid = version.id
+        with self.write() as conn:
+            row = conn.execute("SELECT collection_id FROM versions WHERE id = ?", (vid,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no version {version.ref} (deleted already?)")
+            cid = row[0]
+            conn.execute("UPDATE files SET ref_version_id = NULL WHERE ref_version_id = ?", (vid,))
+            for table in ("aliases", "files", "tables", "lineage"):
+                conn.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
+            conn.execute("DELETE FROM versions WHERE id = ?", (vid,))
+            newest = conn.execute(
+                "SELECT id FROM versions WHERE collection_id = ? ORDER BY idx DESC LIMIT 1", (cid,)
+            ).fetchone()
+            if newest is None:
+                conn.execute("DELETE FROM collections WHERE id = ?", (cid,))
+                return None
+            self._set_alias_in_tx(cid, "latest", newest[0])
+        return self.version_by_id(newest[0])
+
     # -- files and tables ----------------------------------------------------------------
     def files(self, version: Version | int) -> list[FileEntry]:
         """The files of a version, by path."""

@@ -20,7 +20,9 @@ def stored(tmp_path_factory):
     table = pa.table(
         {
             "id": np.arange(n),
-            "score": [float("nan") if i % 11 == 0 else float(x) for i, x in enumerate(rng.random(n))],
+            "score": [
+                float("nan") if i % 11 == 0 else float(x) for i, x in enumerate(rng.random(n))
+            ],
             "maybe": [None if i < 400 else i * 0.5 for i in range(n)],
             "label": [f"l{i % 7}" for i in range(n)],
             "boxes": [[{"c": i, "s": 0.5}] * (i % 3) for i in range(n)],
@@ -31,7 +33,9 @@ def stored(tmp_path_factory):
     return path, table
 
 
-@pytest.mark.parametrize("offset,count", [(0, 1), (0, 37), (36, 2), (500, 300), (990, 50), (1000, 5)])
+@pytest.mark.parametrize(
+    "offset,count", [(0, 1), (0, 37), (36, 2), (500, 300), (990, 50), (1000, 5)]
+)
 def test_read_rows_is_a_window(stored, offset, count):
     path, table = stored
     got = read_rows(path, offset, count, ["id", "boxes"])

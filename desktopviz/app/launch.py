@@ -1,0 +1,242 @@
+"""Start the window: check that Qt can show one (on Linux, the X11 libraries Qt's xcb plugin
+needs), create the QApplication with the theme, open the window in the state asked for, or render
+it offscreen to a PNG and exit.
+
+Public API: :class:`LaunchOptions`, :func:`run` (what the CLI calls), :data:`X11_LIBRARIES`,
+:func:`missing_x11_packages`, :func:`display_problem`, :func:`create_application`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+X11_LIBRARIES: dict[str, str] = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+"""Shared libraries Qt's X11 (xcb) platform plugin loads -> the Debian/Ubuntu package of each."""
+
+SCREENSHOT_IDLE_TIMEOUT = 60.0
+"""Seconds a screenshot waits at most for workers (table pages, thumbnails) to finish."""
+
+
+@dataclass
+class LaunchOptions:
+    """What the window opens on and shows (from ``desktopviz``, ``open``, ``gui``, ``demo``)."""
+
+    cache_dir: Path
+    import_paths: list[Path] = field(default_factory=list)
+    open_ref: str | None = None
+    open_table: str | None = None
+    tab: str | None = None
+    select_row: int | None = None
+    size: tuple[int, int] | None = None
+    screenshot: Path | None = None
+    theme: str | None = None
+
+
+def missing_x11_packages(libraries: Mapping[str, str] = X11_LIBRARIES) -> list[str]:
+    """The packages of the ``libraries`` (soname -> package) that the loader cannot find."""
+    missing = []
+    for soname, package in libraries.items():
+        try:
+            ctypes.CDLL(soname)
+        except OSError:
+            if package not in missing:
+                missing.append(package)
+    return missing
+
+
+def x11_message(missing: list[str]) -> str:
+    """What to tell a user whose system lacks ``missing`` X11 packages."""
+    names = " ".join(missing)
+    return (
+        f"desktopviz: the window needs X11 libraries that are not installed: {', '.join(missing)}\n"
+        f"  Debian/Ubuntu:  sudo apt install {names}\n"
+        "  Fedora:         sudo dnf install xcb-util-cursor xcb-util-wm xcb-util-keysyms "
+        "xcb-util-image xcb-util-renderutil libxkbcommon-x11\n"
+        "Without a display, render the window to a file instead: "
+        "desktopviz gui --screenshot window.png"
+    )
+
+
+def _platform_name(environ: Mapping[str, str]) -> str:
+    """The Qt platform plugin that will be used (``xcb`` when nothing else is asked for)."""
+    asked = environ.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+    if asked:
+        return asked
+    if environ.get("WAYLAND_DISPLAY"):
+        return "wayland"
+    return "xcb"
+
+
+def display_problem(
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    x11_libraries: Mapping[str, str] = X11_LIBRARIES,
+) -> str | None:
+    """Why Qt could not show a window here (None when it can): Linux only, for the xcb plugin:
+    no ``DISPLAY``, or missing X11 libraries (``x11_libraries``: soname -> package to check)."""
+    environ = os.environ if environ is None else environ
+    if (platform or sys.platform) != "linux" or _platform_name(environ) != "xcb":
+        return None
+    missing = missing_x11_packages(x11_libraries)
+    if missing:
+        return x11_message(missing)
+    if not environ.get("DISPLAY"):
+        return (
+            "desktopviz: no display to open the window on (DISPLAY is not set).\n"
+            "Run it in a desktop session, or render the window to a file: "
+            "desktopviz gui --screenshot window.png"
+        )
+    return None
+
+
+def create_application(argv: list[str] | None = None, theme: str | None = None):  # noqa: ANN201
+    """The QApplication (made once), named for QSettings, high-DPI ready, themed."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from desktopviz.app.icons import app_icon
+    from desktopviz.app.theme import apply_theme, follow_system_theme
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        QCoreApplication.setOrganizationName("desktopviz")
+        QCoreApplication.setApplicationName("desktopviz")
+        app = QApplication(argv or ["desktopviz"])
+        app.setApplicationDisplayName("desktopviz")
+        app.setDesktopFileName("desktopviz")
+        follow_system_theme(app)
+    app.setWindowIcon(app_icon())
+    from PySide6.QtCore import QSettings
+
+    apply_theme(app, theme or str(QSettings().value("theme", "system")))
+    return app
+
+
+def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRARIES) -> int:
+    """Open the window as ``options`` say and run until it closes (or write the screenshot);
+    return the exit code. ``x11_libraries`` is the soname -> package list the X11 check uses."""
+    if options.screenshot is not None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    problem = display_problem(x11_libraries=x11_libraries)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    try:
+        import PySide6  # noqa: F401
+    except ImportError:
+        print(
+            "desktopviz: the window needs PySide6, which is not installed: "
+            "pip install 'PySide6-Essentials>=6.6'",
+            file=sys.stderr,
+        )
+        return 1
+    from desktopviz.app.main_window import MainWindow
+    from desktopviz.app.state import AppState
+    from desktopviz.store.cache import Cache
+
+    app = create_application(sys.argv[:1], options.theme)
+    cache = Cache(options.cache_dir)
+    state = AppState(cache)
+    interactive = options.screenshot is None
+    window = MainWindow(state, remember=interactive)
+    try:
+        if interactive:
+            window.remember_cache(options.cache_dir)
+        if options.size:
+            window.resize(*options.size)
+        if interactive and not options.open_ref:
+            window.restore_session()
+        if options.open_ref:
+            version = cache.resolve(options.open_ref)
+            page = window.open_version(version, options.tab or "overview", options.open_table)
+            if options.select_row is not None:
+                panel = page.show_table(options.open_table)
+                if panel is None:
+                    raise _no_table(version.ref)
+                panel.select_row(options.select_row)
+            elif options.tab and options.open_table:
+                page.show_tab(options.tab)
+        window.show()
+        if options.import_paths:
+            window.import_paths(options.import_paths)
+        if not interactive:
+            return _screenshot(app, window, options.screenshot, options.size)
+        return app.exec()
+    finally:
+        window.close()
+        state.engine.close()
+        cache.close()
+
+
+def _no_table(ref: str) -> Exception:
+    from desktopviz.errors import NotFoundError
+
+    return NotFoundError(f"{ref} holds no table to select a row in")
+
+
+def _wait_until_idle(app, window, timeout: float) -> None:  # noqa: ANN001
+    """Paint and process events until no worker pool (the global one and any in the window, such
+    as thumbnail loaders) has had work for a few rounds, or ``timeout`` passes. Painting comes
+    first in each round: offscreen, views ask for their thumbnails only when painted."""
+    from PySide6.QtCore import QThreadPool
+
+    deadline = time.monotonic() + timeout
+    quiet_rounds = 0
+    while time.monotonic() < deadline and quiet_rounds < 3:
+        window.grab()
+        app.processEvents()
+        pools = [QThreadPool.globalInstance(), *window.findChildren(QThreadPool)]
+        busy = [p for p in pools if not p.waitForDone(50)]
+        app.processEvents()
+        quiet_rounds = 0 if busy or any(p.activeThreadCount() for p in pools) else quiet_rounds + 1
+
+
+def _screenshot(app, window, out: Path, size: tuple[int, int] | None) -> int:  # noqa: ANN001
+    """Render the window to ``out`` (PNG) at ``size`` pixels once its workers are done."""
+    from PySide6.QtCore import QSize, Qt
+
+    _wait_until_idle(app, window, SCREENSHOT_IDLE_TIMEOUT)
+    image = window.grab().toImage()
+    if size and (image.width(), image.height()) != size:
+        image = image.scaled(
+            QSize(*size),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(out), "PNG"):
+        print(f"desktopviz: error: {out}: cannot write the screenshot", file=sys.stderr)
+        return 1
+    print(f"screenshot: {out} ({image.width()}x{image.height()})")
+    return 0

@@ -1,0 +1,480 @@
+"""The main window: artifact sidebar (left dock), version pages as closable central tabs (the start
+page when none is open), cell inspector (right dock), menus, status bar, drag-and-drop import,
+and the window state kept in QSettings.
+
+Public API: :class:`MainWindow` (``MainWindow(state, settings=None, remember=True)``,
+``open_version``, ``open_cache``, ``import_paths``, ``build_demo``, ``restore_session``,
+``current_page``, ``pages``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
+)
+
+from desktopviz.app.icons import app_icon, icon
+from desktopviz.app.state import AppState, TableStatus
+from desktopviz.app.theme import THEMES, apply_theme, current_theme
+from desktopviz.app.widgets.about import AboutDialog
+from desktopviz.app.widgets.import_dialog import ImportJob, dropped_paths
+from desktopviz.app.widgets.overview import RunDialog
+from desktopviz.app.widgets.sidebar import Sidebar
+from desktopviz.app.widgets.start_page import StartPage
+from desktopviz.app.widgets.version_page import VersionPage
+from desktopviz.app.workers import run_in_worker
+from desktopviz.cli.commands import human_size
+from desktopviz.errors import DesktopvizError, NotFoundError
+from desktopviz.model import Version
+from desktopviz.store.cache import Cache
+
+MAX_RECENT_CACHES = 8
+APP_NAME = "desktopviz"
+
+
+def _with_fallback(key: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
+    """The platform's bindings of ``key``, and ``fallback`` whatever the platform says."""
+    bindings = QKeySequence.keyBindings(key)
+    wanted = QKeySequence(fallback)
+    return bindings if wanted in bindings else [*bindings, wanted]
+
+
+class MainWindow(QMainWindow):
+    """The application window on one cache (``state.cache``)."""
+
+    def __init__(
+        self,
+        state: AppState,
+        settings: QSettings | None = None,
+        *,
+        remember: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.settings = settings if settings is not None else QSettings()
+        self.remember = remember
+        self.import_job: ImportJob | None = None
+        self.demo_images = 600
+        self.dialog: QWidget | None = None
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.resize(1400, 900)
+
+        self.pages = QTabWidget()
+        self.pages.setTabsClosable(True)
+        self.pages.setMovable(True)
+        self.pages.setDocumentMode(True)
+        self.pages.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.pages.setUsesScrollButtons(True)
+        self.start_page = StartPage(state)
+        self.central = QStackedWidget()
+        self.central.addWidget(self.start_page)
+        self.central.addWidget(self.pages)
+        self.setCentralWidget(self.central)
+
+        self.sidebar = Sidebar(state)
+        self.sidebar_dock = self._dock("Artifacts", "sidebarDock", self.sidebar)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
+        from desktopviz.app.widgets.cell_inspector import CellInspector
+
+        self.inspector = CellInspector(state)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
+        self._docks_sized = False
+
+        self.table_status_label = QLabel()
+        self.cache_label = QLabel()
+        self.statusBar().addPermanentWidget(self.table_status_label)
+        self.statusBar().addPermanentWidget(self.cache_label)
+        self._build_menus()
+
+        self.pages.tabCloseRequested.connect(self.close_page)
+        self.pages.currentChanged.connect(self._page_changed)
+        state.open_version_requested.connect(self.open_version)
+        state.file_requested.connect(self.open_file)
+        state.run_requested.connect(self.show_run)
+        state.import_requested.connect(self.import_paths)
+        state.demo_requested.connect(self.build_demo)
+        state.cache_changed.connect(self._cache_changed)
+        state.table_status_changed.connect(self._show_table_status)
+        state.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self._cache_changed()
+
+    @staticmethod
+    def _dock(title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        return dock
+
+    # -- menus ----------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.import_folder_action = file_menu.addAction(
+            icon("folder-open"), "Import &folder…", self.ask_import_folder
+        )
+        self.import_folder_action.setShortcut(QKeySequence("Ctrl+I"))
+        file_menu.addAction(icon("import"), "Import f&iles…", self.ask_import_files)
+        file_menu.addSeparator()
+        open_cache = file_menu.addAction(icon("cache"), "&Open cache…", self.ask_open_cache)
+        open_cache.setShortcuts(_with_fallback(QKeySequence.StandardKey.Open, "Ctrl+O"))
+        self.recent_menu = file_menu.addMenu("&Recent caches")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.close_tab_action = file_menu.addAction("&Close tab", self.close_current_page)
+        self.close_tab_action.setShortcuts(_with_fallback(QKeySequence.StandardKey.Close, "Ctrl+W"))
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcuts(_with_fallback(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        view_menu = bar.addMenu("&View")
+        theme_menu = view_menu.addMenu(icon("theme"), "&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for mode in THEMES:
+            action = theme_menu.addAction(mode.capitalize(), lambda m=mode: self.set_theme(m))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.theme_actions[mode] = action
+        view_menu.addSeparator()
+        for dock, icon_name, keys in (
+            (self.sidebar_dock, "sidebar", "Ctrl+Shift+A"),
+            (self.inspector_dock, "inspector", "Ctrl+Shift+I"),
+        ):
+            action = dock.toggleViewAction()
+            action.setIcon(icon(icon_name))
+            action.setShortcut(QKeySequence(keys))
+            view_menu.addAction(action)
+        focus_search = view_menu.addAction(icon("search"), "&Find artifact", self._focus_search)
+        focus_search.setShortcuts(_with_fallback(QKeySequence.StandardKey.Find, "Ctrl+F"))
+        next_tab = QAction("Next tab", self)
+        next_tab.setShortcut(QKeySequence("Ctrl+Tab"))
+        next_tab.triggered.connect(lambda: self._cycle_pages(1))
+        previous_tab = QAction("Previous tab", self)
+        previous_tab.setShortcut(QKeySequence("Ctrl+Shift+Tab"))
+        previous_tab.triggered.connect(lambda: self._cycle_pages(-1))
+        self.addActions([next_tab, previous_tab])
+
+        help_menu = bar.addMenu("&Help")
+        about = help_menu.addAction(icon("info"), "&About desktopviz", self.show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        self._sync_theme_menu()
+
+    def _sync_theme_menu(self) -> None:
+        app = QApplication.instance()
+        mode = current_theme(app) if app else "system"
+        self.theme_actions[mode].setChecked(True)
+
+    def set_theme(self, mode: str) -> None:
+        """Switch to the ``system``, ``light`` or ``dark`` theme (and remember it)."""
+        apply_theme(QApplication.instance(), mode)
+        self._sync_theme_menu()
+        if self.remember:
+            self.settings.setValue("theme", mode)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_caches()
+        for root in recent:
+            action = self.recent_menu.addAction(root, lambda r=root: self.open_cache(Path(r)))
+            action.setEnabled(Path(root, "index.sqlite").is_file())
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def recent_caches(self) -> list[str]:
+        """Caches opened before, most recent first."""
+        value = self.settings.value("recent_caches", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def remember_cache(self, root: Path) -> None:
+        if not self.remember:
+            return
+        text = str(root.resolve())
+        recent = [text] + [r for r in self.recent_caches() if r != text]
+        self.settings.setValue("recent_caches", recent[:MAX_RECENT_CACHES])
+
+    def _focus_search(self) -> None:
+        self.sidebar_dock.show()
+        self.sidebar.search.setFocus()
+        self.sidebar.search.selectAll()
+
+    # -- pages ----------------------------------------------------------------------------------
+    def page_list(self) -> list[VersionPage]:
+        """The open version pages, in tab order."""
+        return [self.pages.widget(i) for i in range(self.pages.count())]
+
+    def current_page(self) -> VersionPage | None:
+        """The version page in front (None on the start page)."""
+        return self.pages.currentWidget() if self.pages.count() else None
+
+    def page_for(self, version: Version) -> VersionPage | None:
+        """The open page of ``version``, if any."""
+        return next((p for p in self.page_list() if p.version.id == version.id), None)
+
+    def open_version(
+        self, version: Version, tab: str = "overview", table: str | None = None
+    ) -> VersionPage:
+        """Open (or bring forward) ``version``'s page on ``tab`` (and ``table``)."""
+        page = self.page_for(version)
+        if page is None:
+            page = VersionPage(self.state, version)
+            index = self.pages.addTab(page, icon("version"), f"{version.name}:{version.tag}")
+            self.pages.setTabToolTip(index, version.ref)
+        self.pages.setCurrentWidget(page)
+        self.central.setCurrentWidget(self.pages)
+        if table is not None:
+            page.show_table(table)
+        else:
+            page.show_tab(tab)
+        return page
+
+    def open_file(self, version: Version, path: str) -> None:
+        """Open ``version``'s Files tab on ``path``."""
+        self.open_version(version, "files").show_file(path)
+
+    def close_page(self, index: int) -> None:
+        """Close the version page at tab ``index``."""
+        page = self.pages.widget(index)
+        if page is None:
+            return
+        self.pages.removeTab(index)
+        page.deleteLater()
+        if not self.pages.count():
+            self.central.setCurrentWidget(self.start_page)
+            self.state.set_version(None)
+            self._update_title()
+
+    def close_current_page(self) -> None:
+        """Close the tab in front (Ctrl+W)."""
+        if self.pages.count():
+            self.close_page(self.pages.currentIndex())
+
+    def _cycle_pages(self, step: int) -> None:
+        if self.pages.count():
+            self.pages.setCurrentIndex((self.pages.currentIndex() + step) % self.pages.count())
+
+    def _page_changed(self, _index: int) -> None:
+        page = self.current_page()
+        if page is not None:
+            if self.state.version is None or self.state.version.id != page.version.id:
+                self.state.set_version(page.version)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        page = self.current_page()
+        root = str(self.state.cache.root)
+        if page is not None:
+            v = page.version
+            self.setWindowTitle(f"{v.name}:{v.tag} — {v.project} — {APP_NAME}")
+        else:
+            self.setWindowTitle(f"{APP_NAME} — {root}")
+
+    # -- the cache --------------------------------------------------------------------------------
+    def _cache_changed(self) -> None:
+        for page in self.page_list():
+            try:
+                page.set_version(self.state.cache.version_by_id(page.version.id))
+            except NotFoundError:
+                self.close_page(self.pages.indexOf(page))
+        if not self.pages.count():
+            self.central.setCurrentWidget(self.start_page)
+        self._update_title()
+        self.cache_label.setText("Cache …")
+        self.cache_label.setToolTip(str(self.state.cache.root))
+        run_in_worker(
+            self.state.cache.size_bytes,
+            on_result=lambda n: self.cache_label.setText(f"Cache {human_size(n)}"),
+            owner=self,
+        )
+
+    def open_cache(self, root: Path, create: bool = False) -> bool:
+        """Switch to the cache at ``root`` (closing open pages); False if there is none."""
+        try:
+            cache = Cache(root, create=create)
+        except DesktopvizError as e:
+            self._message(QMessageBox.Icon.Warning, "Cannot open cache", str(e))
+            return False
+        for _ in range(self.pages.count()):
+            self.close_page(0)
+        old = self.state.cache
+        self.state.set_cache(cache)
+        old.close()
+        self.remember_cache(root)
+        return True
+
+    def ask_open_cache(self) -> None:
+        """Pick a cache folder (offering to create one in an empty folder)."""
+        folder = QFileDialog.getExistingDirectory(self, "Open cache")
+        if not folder:
+            return
+        root = Path(folder)
+        if not (root / "index.sqlite").is_file():
+            answer = QMessageBox.question(
+                self,
+                "Create cache?",
+                f"{root} holds no desktopviz cache. Create a new, empty cache there?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self.open_cache(root, create=True)
+            return
+        self.open_cache(root)
+
+    # -- importing --------------------------------------------------------------------------------
+    def ask_import_folder(self) -> None:
+        """File > Import folder…"""
+        self.start_page.ask_folder()
+
+    def ask_import_files(self) -> None:
+        """File > Import files…"""
+        self.start_page.ask_files()
+
+    def _job_running(self) -> bool:
+        if self.import_job is not None and self.import_job.running:
+            self.statusBar().showMessage("An import is running; wait for it or cancel it", 6000)
+            return True
+        return False
+
+    def import_paths(self, paths: list[Path]) -> ImportJob | None:
+        """Import ``paths`` in a worker with the progress dialog; the result opens when done."""
+        if not paths or self._job_running():
+            return None
+        self.import_job = ImportJob.import_paths(self.state, list(paths), parent=self)
+        return self.import_job
+
+    def build_demo(self) -> ImportJob | None:
+        """Build the demo project (``demo_images`` images) in a worker; its latest predictions
+        open when done."""
+        if self._job_running():
+            return None
+        self.import_job = ImportJob.build_demo(self.state, self.demo_images, parent=self)
+        return self.import_job
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # -- runs, about, status ------------------------------------------------------------------
+    def show_run(self, run_id: str) -> RunDialog | None:
+        """Show a run's config and summary (a full run page comes later)."""
+        try:
+            run = self.state.cache.run(run_id)
+        except NotFoundError as e:
+            self._message(QMessageBox.Icon.Information, "Run", str(e))
+            return None
+        dialog = RunDialog(self.state, run, self)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        """Help > About."""
+        dialog = AboutDialog(str(self.state.cache.root), self)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _show_table_status(self, status: TableStatus | None) -> None:
+        if status is None:
+            self.table_status_label.clear()
+            return
+        if status.shown == status.total:
+            text = f"{status.total:,} rows"
+        else:
+            text = f"{status.shown:,} of {status.total:,} rows"
+        if status.selected:
+            text += f" · {status.selected:,} selected"
+        self.table_status_label.setText(text)
+
+    def _message(self, kind: QMessageBox.Icon, title: str, text: str) -> None:
+        box = QMessageBox(kind, title, text, QMessageBox.StandardButton.Ok, self)
+        self.dialog = box
+        box.open()
+
+    # -- window state ---------------------------------------------------------------------------
+    def restore_session(self) -> None:
+        """Restore geometry, docks and the last open version from the settings."""
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        state = self.settings.value("window_state")
+        if isinstance(state, QByteArray | bytes):
+            self._docks_sized = self.restoreState(QByteArray(state))
+        ref = self.settings.value("last_version")
+        if ref and str(self.settings.value("last_cache", "")) == str(self.state.cache.root):
+            try:
+                version = self.state.cache.resolve(str(ref))
+            except DesktopvizError:
+                return
+            tab = str(self.settings.value("last_tab", "overview"))
+            self.open_version(version, tab)
+
+    def save_session(self) -> None:
+        """Remember geometry, docks and the version in front."""
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        page = self.current_page()
+        self.settings.setValue("last_version", page.version.ref if page else "")
+        self.settings.setValue("last_tab", page.current_tab() if page else "overview")
+        self.settings.setValue("last_cache", str(self.state.cache.root))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.import_job is not None and self.import_job.running:
+            self.import_job.cancel()
+            self.import_job.worker.wait(30)
+        if self.remember:
+            self.save_session()
+        super().closeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self.resizeDocks(
+                [self.sidebar_dock, self.inspector_dock], [320, 300], Qt.Orientation.Horizontal
+            )
+
+    def sizeHint(self) -> QSize:  # noqa: D102 - Qt override
+        return QSize(1400, 900)

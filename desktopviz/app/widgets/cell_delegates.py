@@ -1,0 +1,420 @@
+"""Painting table cells by type: numbers (right-aligned), text (elided), bools, nested values
+(compact, muted), images (thumbnails with boxes and masks), other media (a typed entry), nulls,
+loading placeholders and errors.
+
+Public API: :class:`CellDelegate` (``thumb_size``, ``image_requests(index, rect)``).
+Thumbnails come from a :class:`~desktopviz.app.thumbnail_loader.ThumbnailLoader` (never waited
+for); composed thumbnails (image + overlays at a size) are kept in a small pixmap cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QIcon,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
+
+from desktopviz.app.models.table_model import CELL_ROLE, RENDER_ROLE, VALUE_ROLE
+from desktopviz.app.state import AppState
+from desktopviz.app.thumbnail_loader import ImageRequest, LoadedImage, ThumbnailLoader
+from desktopviz.app.widgets.overlays import ImageCell, paint_overlays
+from desktopviz.store.thumbnails import IMAGE, MASK, bucket_for
+
+PAD = 3
+DEFAULT_THUMB = 96
+COMPOSED_KEEP = 600
+MEDIA_BADGES = {
+    "audio-file": "AUDIO",
+    "video-file": "VIDEO",
+    "html-file": "HTML",
+    "object3D-file": "3D",
+    "molecule-file": "MOL",
+    "bokeh-file": "BOKEH",
+    "plotly-file": "PLOT",
+    "graph-file": "GRAPH",
+    "table-file": "TABLE",
+    "pytorch-model-file": "MODEL",
+    "sklearn-model-file": "MODEL",
+    "tfkeras-model-file": "MODEL",
+    "wb_trace_tree": "TRACE",
+    "image-file": "IMAGE",
+}
+
+
+class CellDelegate(QStyledItemDelegate):
+    """Paints every cell of a table view according to its ``RENDER_ROLE``."""
+
+    def __init__(
+        self,
+        state: AppState,
+        loader: ThumbnailLoader,
+        version_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.loader = loader
+        self.version_id = version_id
+        self.thumb_size = DEFAULT_THUMB
+        self._composed: OrderedDict[Hashable, QPixmap] = OrderedDict()
+
+    # -- sizes ----------------------------------------------------------------------------------
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:  # noqa: N802
+        render = index.data(RENDER_ROLE)
+        if render in ("image", "media") and index.data(CELL_ROLE) is not None:
+            return QSize(self.thumb_size + 2 * PAD, self.thumb_size + 2 * PAD)
+        hint = super().sizeHint(option, index)
+        return QSize(min(hint.width() + 8, 360), hint.height())
+
+    # -- painting -------------------------------------------------------------------------------
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        render = index.data(RENDER_ROLE)
+        if render in ("number", "text"):
+            super().paint(painter, option, index)
+            return
+        self._paint_background(painter, option, index)
+        rect = option.rect
+        if render == "loading":
+            self._paint_loading(painter, option)
+        elif render == "null":
+            self._paint_muted(painter, option, "null", italic=True)
+        elif render == "bool":
+            self._paint_bool(painter, option, bool(index.data(VALUE_ROLE)))
+        elif render == "nested":
+            self._paint_muted(painter, option, index.data(Qt.ItemDataRole.DisplayRole) or "")
+        elif render == "image":
+            self._paint_image(painter, option, index.data(CELL_ROLE), rect)
+        elif render == "media":
+            self._paint_media(painter, option, index.data(VALUE_ROLE))
+        elif render == "error":
+            self._paint_error(painter, option, QRectF(rect), "⚠ " + (index.data() or "error"))
+
+    def _paint_background(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """Selection, hover and focus as the style draws them, without text."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        opt.icon = QIcon()
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+
+    @staticmethod
+    def _text_colour(option: QStyleOptionViewItem, muted: bool = False) -> QColor:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            return option.palette.color(QPalette.ColorRole.HighlightedText)
+        role = QPalette.ColorRole.PlaceholderText if muted else QPalette.ColorRole.Text
+        return option.palette.color(role)
+
+    def _paint_muted(
+        self, painter: QPainter, option: QStyleOptionViewItem, text: str, *, italic: bool = False
+    ) -> None:
+        painter.save()
+        font = QFont(option.font)
+        font.setItalic(italic)
+        painter.setFont(font)
+        painter.setPen(self._text_colour(option, muted=True))
+        area = option.rect.adjusted(4, 0, -4, 0)
+        shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(
+            area, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown
+        )
+        painter.restore()
+
+    def _paint_loading(self, painter: QPainter, option: QStyleOptionViewItem) -> None:
+        """A faint bar where the text will be."""
+        colour = option.palette.color(QPalette.ColorRole.Mid)
+        colour.setAlpha(70)
+        height = min(8, option.rect.height() - 6)
+        bar = QRectF(option.rect.left() + 6, option.rect.center().y() - height / 2, 0, height)
+        bar.setWidth(max(10.0, option.rect.width() * 0.55))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(bar, height / 2, height / 2)
+        painter.restore()
+
+    def _paint_bool(self, painter: QPainter, option: QStyleOptionViewItem, value: bool) -> None:
+        """A check box look: filled with a tick for true, an empty frame for false."""
+        side = min(14, option.rect.height() - 6)
+        box = QRectF(0, 0, side, side)
+        box.moveCenter(QRectF(option.rect).center())
+        accent = option.palette.color(QPalette.ColorRole.Highlight)
+        if option.state & QStyle.StateFlag.State_Selected:
+            accent = option.palette.color(QPalette.ColorRole.HighlightedText)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if value:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(accent)
+            painter.drawRoundedRect(box, 3, 3)
+            tick = QPainterPath(QPointF(box.left() + side * 0.24, box.top() + side * 0.52))
+            tick.lineTo(box.left() + side * 0.43, box.top() + side * 0.72)
+            tick.lineTo(box.left() + side * 0.78, box.top() + side * 0.30)
+            selected = bool(option.state & QStyle.StateFlag.State_Selected)
+            pen = QPen(
+                option.palette.color(
+                    QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base
+                ),
+                max(1.6, side / 7),
+            )
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(tick)
+        else:
+            painter.setPen(QPen(self._text_colour(option, muted=True), 1.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box.adjusted(0.6, 0.6, -0.6, -0.6), 3, 3)
+        painter.restore()
+
+    def _paint_media(
+        self, painter: QPainter, option: QStyleOptionViewItem, value: dict | None
+    ) -> None:
+        """A typed entry: a badge with the media type, then the caption or file name."""
+        value = value or {}
+        media_type = value.get("_type") or "file"
+        badge = MEDIA_BADGES.get(media_type, media_type.removesuffix("-file").upper()[:6])
+        name = value.get("caption") or (value.get("path") or "").rsplit("/", 1)[-1] or media_type
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        small = QFont(option.font)
+        small.setPixelSize(max(8, round(option.fontMetrics.height() * 0.62)))
+        small.setWeight(QFont.Weight.Bold)
+        painter.setFont(small)
+        metrics = painter.fontMetrics()
+        chip = QRectF(
+            option.rect.left() + 5, 0, metrics.horizontalAdvance(badge) + 10, metrics.height() + 4
+        )
+        chip.moveTop(option.rect.center().y() - chip.height() / 2)
+        accent = option.palette.color(QPalette.ColorRole.Link)
+        painter.setPen(QPen(accent, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(chip, 3, 3)
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, badge)
+        painter.setFont(option.font)
+        painter.setPen(self._text_colour(option))
+        area = QRect(option.rect)
+        area.setLeft(int(chip.right()) + 6)
+        area.setRight(option.rect.right() - 4)
+        shown = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, area.width())
+        painter.drawText(
+            area, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown
+        )
+        painter.restore()
+
+    def _paint_error(
+        self, painter: QPainter, option: QStyleOptionViewItem, rect: QRectF, text: str
+    ) -> None:
+        painter.save()
+        colour = (
+            QColor("#d1242f")
+            if option.palette.color(QPalette.ColorRole.Base).lightness() > 128
+            else QColor("#ff7b72")
+        )
+        painter.setPen(colour)
+        area = rect.adjusted(4, 2, -4, -2)
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(area, int(flags), text)
+        painter.restore()
+
+    # -- images ---------------------------------------------------------------------------------
+    def image_target(self, rect: QRect, cell: ImageCell) -> QRectF:
+        """Where a cell's thumbnail goes in ``rect``: as large as fits, aspect kept, centred."""
+        area = QRectF(rect).adjusted(PAD, PAD, -PAD, -PAD)
+        side = min(area.width(), area.height(), float(self.thumb_size))
+        w, h = float(cell.width or 1), float(cell.height or 1)
+        scale = side / max(w, h)
+        target = QRectF(0, 0, w * scale, h * scale)
+        target.moveCenter(area.center())
+        return target
+
+    def image_requests(
+        self, cell: ImageCell, target: QRectF, dpr: float = 1.0
+    ) -> list[ImageRequest]:
+        """The image request (first) and mask requests of a thumbnail drawn at ``target``."""
+        bucket = bucket_for(max(target.width(), target.height()) * dpr)
+        image = ImageRequest(self.version_id, cell.sha256, cell.path, bucket, IMAGE)
+        masks = [ImageRequest(self.version_id, m.sha256, m.path, bucket, MASK) for m in cell.masks]
+        return [image, *masks]
+
+    def _paint_image(
+        self, painter: QPainter, option: QStyleOptionViewItem, cell: ImageCell, rect: QRect
+    ) -> None:
+        target = self.image_target(rect, cell)
+        dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        requests = self.image_requests(cell, target, dpr)
+        loaded = self.loader.get(requests[0])
+        if loaded is None:
+            self._paint_image_placeholder(painter, option, target)
+            return
+        if loaded.image is None:
+            self._paint_broken(painter, option, target)
+            return
+        masks = {}
+        for ref, request in zip(cell.masks, requests[1:], strict=True):
+            mask = self.loader.get(request)
+            if mask is not None and mask.image is not None:
+                masks[ref.layer] = mask
+        settings = self.state.overlay_settings
+        key = (requests[0], tuple(sorted(masks)), settings, target.size().toSize(), dpr)
+        pixmap = self._composed.get(key)
+        if pixmap is None:
+            pixmap = self._compose(cell, loaded, masks, target, dpr)
+            self._composed[key] = pixmap
+            while len(self._composed) > COMPOSED_KEEP:
+                self._composed.popitem(last=False)
+        else:
+            self._composed.move_to_end(key)
+        painter.drawPixmap(target.topLeft(), pixmap)
+
+    def _compose(
+        self,
+        cell: ImageCell,
+        loaded: LoadedImage,
+        masks: dict[str, LoadedImage],
+        target: QRectF,
+        dpr: float,
+    ) -> QPixmap:
+        """The thumbnail with its overlays, at the target size."""
+        size = target.size().toSize()
+        pixmap = QPixmap(size * dpr)
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        local = QRectF(0, 0, size.width(), size.height())
+        p.drawImage(local, loaded.image)
+        paint_overlays(
+            p,
+            local,
+            cell,
+            self.state.overlay_settings,
+            {layer: m.image for layer, m in masks.items() if m.image is not None},
+            source_size=loaded.image.size() if not cell.width else None,
+            compact=True,
+        )
+        p.end()
+        return pixmap
+
+    def _paint_image_placeholder(
+        self, painter: QPainter, option: QStyleOptionViewItem, target: QRectF
+    ) -> None:
+        colour = option.palette.color(QPalette.ColorRole.Mid)
+        colour.setAlpha(45)
+        painter.fillRect(target, colour)
+
+    def _paint_broken(
+        self, painter: QPainter, option: QStyleOptionViewItem, target: QRectF
+    ) -> None:
+        """A crossed frame and "cannot show" (the tooltip says why)."""
+        error = (
+            QColor("#d1242f")
+            if option.palette.color(QPalette.ColorRole.Base).lightness() > 128
+            else QColor("#ff7b72")
+        )
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fill = QColor(error)
+        fill.setAlpha(28)
+        painter.fillRect(target, fill)
+        painter.setPen(QPen(error, 1.2))
+        painter.drawRect(target.adjusted(0.5, 0.5, -0.5, -0.5))
+        with_text = target.height() >= 48
+        r = min(target.width(), target.height()) * 0.12
+        c = target.center() - QPointF(0, r if with_text else 0)
+        painter.drawLine(QPointF(c.x() - r, c.y() - r), QPointF(c.x() + r, c.y() + r))
+        painter.drawLine(QPointF(c.x() + r, c.y() - r), QPointF(c.x() - r, c.y() + r))
+        if with_text:
+            font = QFont(option.font)
+            font.setPixelSize(max(9, round(target.height() * 0.1)))
+            painter.setFont(font)
+            text_area = QRectF(
+                target.left(), c.y() + r, target.width(), target.bottom() - c.y() - r
+            )
+            painter.drawText(text_area, int(Qt.AlignmentFlag.AlignCenter), "cannot decode")
+        painter.restore()
+
+    def image_error(self, index: QModelIndex, rect: QRect) -> str | None:
+        """Why an image cell shows the broken placeholder (None when it does not)."""
+        cell = index.data(CELL_ROLE)
+        if not isinstance(cell, ImageCell):
+            return None
+        loaded = self.loader.get(self.image_requests(cell, self.image_target(rect, cell))[0])
+        return loaded.error if loaded is not None else None
+
+    def helpEvent(  # noqa: N802 - Qt override
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            error = self.image_error(index, option.rect)  # type: ignore[arg-type]
+            if error:
+                QToolTip.showText(event.globalPos(), f"Cannot show this image:\n{error}", view)
+                return True
+        return super().helpEvent(event, view, option, index)
+
+    def retain_visible(self, view: QAbstractItemView, first_row: int, last_row: int) -> None:
+        """Drop queued thumbnail decodes of cells no longer between these model rows."""
+        model = view.model()
+        wanted = []
+        for column in range(model.columnCount()):
+            if view.isColumnHidden(column):
+                continue
+            for row in range(first_row, last_row + 1):
+                index = model.index(row, column)
+                cell = index.data(CELL_ROLE)
+                if isinstance(cell, ImageCell):
+                    target = self.image_target(view.visualRect(index), cell)
+                    wanted.extend(self.image_requests(cell, target, view.devicePixelRatioF()))
+        self.loader.retain(wanted)
+
+    def clear_composed(self) -> None:
+        """Forget composed thumbnails (overlay colours changed, palette switched)."""
+        self._composed.clear()
