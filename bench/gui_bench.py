@@ -43,16 +43,6 @@ TARGETS_MS = {
 STEPS = 40
 
 
-def keep_none_alive() -> None:
-    """PySide6 6.12 on Python 3.11 drops a reference to None on every void call (None is not
-    immortal before 3.12), which ends the process after some thousands of paints; give None
-    references to spare so the benchmark measures rather than crashes."""
-    if sys.version_info < (3, 12):
-        import ctypes
-
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-
 def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> float:
     """Run the Qt event loop until ``condition()`` holds; return when it did (perf_counter)."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -109,7 +99,6 @@ def first_paint_child(cache: str, started: float) -> int:
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    keep_none_alive()
     from PySide6.QtCore import QEvent, QObject, QSettings
 
     from desktopviz.app.launch import create_application
@@ -314,7 +303,6 @@ def main() -> int:
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    keep_none_alive()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="dv-gbench-"))
     work.mkdir(parents=True, exist_ok=True)
     demo = build_demo_cache(work)

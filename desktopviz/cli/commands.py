@@ -303,13 +303,12 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
 
     root = cache_dir(args.cache)
     ref = options.get("open_ref")
-    if ref or options.get("screenshot"):
+    if ref:  # a bad reference is a one-line error here, before any window appears
         cache = open_cache(args, create=False)
         try:
-            if ref:
-                version = cache.resolve(ref)
-                if options.get("open_table"):
-                    cache.table_info(version, options["open_table"])
+            version = cache.resolve(ref)
+            if options.get("open_table"):
+                cache.table_info(version, options["open_table"])
         finally:
             cache.close()
     try:

@@ -439,38 +439,38 @@ class OverlayLegend(QWidget):
         self._flow = FlowLayout(self, spacing=6)
         self._classes_label = self._caption("Classes")
         self._flow.add(self._classes_label)
-        self._controls = QWidget(self)
-        row = QHBoxLayout(self._controls)
-        row.setContentsMargins(8, 0, 0, 0)
-        row.setSpacing(6)
-        self._layers_row = QHBoxLayout()
-        self._layers_row.setSpacing(4)
-        row.addLayout(self._layers_row)
+        # layer toggles, the score group and the opacity group are separate flow items, so a
+        # narrow legend (the inspector's) wraps them instead of widening its dock
+        self._score_group = QWidget(self)
         self._score_label = self._caption("Score ≥")
-        self._score_key = QComboBox(self._controls)
+        self._score_key = QComboBox(self._score_group)
         self._score_key.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._score_key.setToolTip("The box score the threshold applies to")
-        self._score = QSlider(Qt.Orientation.Horizontal, self._controls)
+        self._score = QSlider(Qt.Orientation.Horizontal, self._score_group)
         self._score.setRange(0, 100)
         self._score.setFixedWidth(110)
         self._score.setToolTip("Hide boxes scoring below this")
-        self._score_value = QLabel("0.00", self._controls)
+        self._score_value = QLabel("0.00", self._score_group)
         self._score_value.setMinimumWidth(self.fontMetrics().horizontalAdvance("0.00") + 2)
+        self._opacity_group = QWidget(self)
         self._opacity_label = self._caption("Mask")
-        self._opacity = QSlider(Qt.Orientation.Horizontal, self._controls)
+        self._opacity = QSlider(Qt.Orientation.Horizontal, self._opacity_group)
         self._opacity.setRange(0, 100)
         self._opacity.setFixedWidth(80)
         self._opacity.setToolTip("Mask opacity")
-        for w in (
-            self._score_label,
-            self._score_key,
-            self._score,
-            self._score_value,
-            self._opacity_label,
-            self._opacity,
+        for group, widgets in (
+            (
+                self._score_group,
+                (self._score_label, self._score_key, self._score, self._score_value),
+            ),
+            (self._opacity_group, (self._opacity_label, self._opacity)),
         ):
-            row.addWidget(w)
-        self._flow.add(self._controls)
+            row = QHBoxLayout(group)
+            row.setContentsMargins(8, 0, 0, 0)
+            row.setSpacing(6)
+            for w in widgets:
+                row.addWidget(w)
+            self._flow.add(group)
         self._score.valueChanged.connect(self._on_score)
         self._score_key.currentTextChanged.connect(self._on_score_key)
         self._opacity.valueChanged.connect(self._on_opacity)
@@ -513,13 +513,14 @@ class OverlayLegend(QWidget):
         chip.show()
 
     def _add_layer_chip(self, kind: str, layer: str) -> None:
-        box = QCheckBox(f"{'box' if kind == 'boxes' else 'mask'}: {layer}", self._controls)
+        box = QCheckBox(f"{'box' if kind == 'boxes' else 'mask'}: {layer}", self)
         box.setToolTip(f"Show the {layer!r} {kind}")
         hidden = self._hidden_layers(kind, self.state.overlay_settings)
         box.setChecked(layer not in hidden)
         box.toggled.connect(lambda on, k=kind, name=layer: self._toggle_layer(k, name, on))
         self._layer_boxes[(kind, layer)] = box
-        self._layers_row.addWidget(box)
+        self._flow.add(box, self._flow.indexOf(self._score_group))
+        box.show()
 
     @staticmethod
     def _hidden_layers(kind: str, settings: OverlaySettings) -> frozenset[str]:
@@ -527,13 +528,10 @@ class OverlayLegend(QWidget):
 
     def _update_visibility(self) -> None:
         has_scores = bool(self.score_keys)
-        for w in (self._score_label, self._score, self._score_value):
-            w.setVisible(has_scores)
         self._score_key.setVisible(len(self.score_keys) > 1)
-        for w in (self._opacity_label, self._opacity):
-            w.setVisible(bool(self.mask_layers))
         self._classes_label.setVisible(bool(self.classes))
-        self._controls.adjustSize()
+        self._score_group.setVisible(has_scores)
+        self._opacity_group.setVisible(bool(self.mask_layers))
         self._flow.invalidate()
         self.updateGeometry()
         settings = self.state.overlay_settings

@@ -105,11 +105,17 @@ class TablePanel(QWidget):
 
     # -- public -------------------------------------------------------------------------------
     def select_row(self, row: int) -> None:
-        """Scroll to result row ``row`` and make it current (once the table is open)."""
+        """Scroll to result row ``row`` and make it current (once the table is open), keeping the
+        current column, or on the first image column when there is none yet (so the inspector
+        shows the row's picture)."""
         if self.model.result is None:
             self._pending_row = row
             return
-        self.view.scroll_to_result_row(row, column=max(0, self.view.currentIndex().column()))
+        column = self.view.currentIndex().column()
+        if column < 0:
+            media = [i for i, c in enumerate(self.model.columns) if c.render == "media"]
+            column = media[0] if media else 0
+        self.view.scroll_to_result_row(row, column=column)
 
     def set_thumb_size(self, pixels: int) -> None:
         """Thumbnail size in pixels; image rows are that tall (plus padding)."""

@@ -1,0 +1,121 @@
+"""Starting the window from the command line: ``gui --screenshot`` in every state it documents,
+the start page on an empty cache, one-line errors for bad references, and what a Linux user
+without a display or without Qt's X11 libraries is told."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from desktopviz.app.launch import display_problem, missing_x11_packages
+
+REF = "street-scenes/scene-predictions:v1"
+
+
+def desktopviz(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``desktopviz ARGS`` in a new process (as a user runs it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "desktopviz", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+
+
+def colours(png: Path, box: tuple[int, int, int, int]) -> int:
+    """How many distinct colours the screenshot has inside ``box`` (left, top, right, bottom)."""
+    with Image.open(png) as im:
+        return len(im.convert("RGB").crop(box).getcolors(1 << 20) or [])
+
+
+def test_screenshot_of_a_table_shows_thumbnails(demo_cache_dir, tmp_path):
+    out = tmp_path / "shots" / "table.png"
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--open", REF, "predictions.table.json",
+        "--tab", "table", "--select", "2", "--size", "1200x800", "--screenshot", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert f"screenshot: {out} (1200x800)" in r.stdout
+    with Image.open(out) as im:
+        assert im.size == (1200, 800)
+    # the central area holds photos with overlays: thousands of colours, not a flat UI
+    assert colours(out, (320, 150, 900, 750)) > 2000
+
+
+def test_screenshots_of_overview_and_files_differ(demo_cache_dir, tmp_path):
+    shots = {}
+    for tab in ("overview", "files"):
+        shots[tab] = tmp_path / f"{tab}.png"
+        r = desktopviz(
+            "--cache", str(demo_cache_dir), "gui", "--open", REF, "--tab", tab,
+            "--screenshot", str(shots[tab]),
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+    with Image.open(shots["overview"]) as a, Image.open(shots["files"]) as b:
+        assert a.size == b.size == (1400, 900)
+        assert a.tobytes() != b.tobytes()
+
+
+def test_screenshot_of_an_empty_cache_is_the_start_page(tmp_path):
+    out = tmp_path / "start.png"
+    r = desktopviz("--cache", str(tmp_path / "new-cache"), "gui", "--screenshot", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "new-cache" / "index.sqlite").is_file()
+    with Image.open(out) as im:
+        assert im.size == (1400, 900)
+
+
+def test_a_bad_reference_is_one_line_and_exit_2(demo_cache_dir, tmp_path):
+    out = tmp_path / "x.png"
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--open", "street-scenes/nope:v0",
+        "--screenshot", str(out),
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "nope" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_bad_size_is_refused(demo_cache_dir, tmp_path):
+    r = desktopviz("--cache", str(demo_cache_dir), "gui", "--size", "big", "--screenshot", "x.png")
+    assert r.returncode == 2
+    assert "WIDTHxHEIGHT" in r.stderr
+
+
+def test_missing_x11_libraries_are_named_with_their_packages():
+    problem = display_problem(
+        environ={"DISPLAY": ":0"},
+        platform="linux",
+        x11_libraries={"libc.so.6": "libc6", "libdesktopviz-absent.so.9": "libdesktopviz-absent9"},
+    )
+    assert problem is not None
+    assert "sudo apt install libdesktopviz-absent9" in problem
+    assert "libc6" not in problem
+    assert missing_x11_packages({"libc.so.6": "libc6"}) == []
+
+
+def test_no_display_is_explained_and_other_platforms_are_left_to_qt():
+    present = {"libc.so.6": "libc6"}
+    problem = display_problem(environ={}, platform="linux", x11_libraries=present)
+    assert problem is not None and "DISPLAY is not set" in problem
+    assert (
+        display_problem(environ={"DISPLAY": ":0"}, platform="linux", x11_libraries=present) is None
+    )
+    assert display_problem(environ={}, platform="darwin", x11_libraries=present) is None
+    offscreen = {"QT_QPA_PLATFORM": "offscreen"}
+    assert display_problem(environ=offscreen, platform="linux", x11_libraries=present) is None
+
+
+def test_opening_the_window_without_a_display_says_so(demo_cache_dir):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    r = desktopviz("--cache", str(demo_cache_dir), env=env)
+    assert r.returncode == 1
+    assert "desktopviz:" in r.stderr
+    assert "DISPLAY" in r.stderr or "apt install" in r.stderr
+    assert "qt.qpa" not in r.stderr  # our message, not Qt's abort
