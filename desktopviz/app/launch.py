@@ -164,6 +164,8 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
     from desktopviz.app.state import AppState
     from desktopviz.store.cache import Cache
 
+    if options.screenshot is not None:
+        _quiet_offscreen_warnings()
     app = create_application(sys.argv[:1], options.theme)
     cache = Cache(options.cache_dir)
     state = AppState(cache)
@@ -196,6 +198,18 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         window.close()
         state.engine.close()
         cache.close()
+
+
+def _quiet_offscreen_warnings() -> None:
+    """Drop the offscreen plugin's "does not support propagateSizeHints()" notes (one per
+    window, meaningless to a user); other Qt messages still reach stderr."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode, _context, message: str) -> None:  # noqa: ANN001
+        if "does not support propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def _no_table(ref: str) -> Exception:

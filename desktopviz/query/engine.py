@@ -115,6 +115,7 @@ def parquet_relation(source: TableSource) -> Relation:
         source.info.num_rows,
         dict(source.kinds),
         source.info.schema,
+        parquet=source.parquet,
     )
 
 

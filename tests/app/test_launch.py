@@ -41,6 +41,7 @@ def test_screenshot_of_a_table_shows_thumbnails(demo_cache_dir, tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert f"screenshot: {out} (1200x800)" in r.stdout
+    assert "propagateSizeHints" not in r.stderr  # Qt's offscreen chatter is not shown
     with Image.open(out) as im:
         assert im.size == (1200, 800)
     # the central area holds photos with overlays: thousands of colours, not a flat UI

@@ -90,3 +90,12 @@ def test_limit_and_select(query):
     v = q.sort("id", descending=True).select(["id", "score"]).limit(7)
     assert v.num_rows == 7 and v.to_arrow().column_names == ["id", "score"]
     assert v.to_arrow().column("id").to_pylist() == list(range(4999, 4992, -1))
+
+
+def test_a_stored_table_is_paged_from_its_parquet_file(query):
+    """Pages of a stored table (plain, sorted or filtered) fetch rows by position from its Parquet
+    file rather than through a scan (a page at row 9,999,000 then costs what row 0 costs)."""
+    q, _ = query
+    for view in (q, q.sort("score"), q.filter('row["tie"] == 1')):
+        parquet = view.result.relation.parquet
+        assert parquet is not None and parquet.suffix == ".parquet" and parquet.is_file()

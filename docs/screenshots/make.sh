@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Renders the README's screenshots from the demo project (offscreen; no display needed).
+#   bash docs/screenshots/make.sh [DESKTOPVIZ]   (default: .venv/bin/desktopviz)
+set -euo pipefail
+cd "$(dirname "$0")"
+dv="${1:-../../.venv/bin/desktopviz}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$dv" --cache "$work/demo" demo --quiet > /dev/null
+ref="street-scenes/scene-predictions:v1"
+shot() { "$dv" "$@"; }
+shot --cache "$work/empty" gui --size 1200x780 --screenshot start.png
+shot --cache "$work/demo" gui --open "$ref" --tab overview --size 1200x780 --screenshot overview.png
+shot --cache "$work/demo" gui --open "$ref" --tab files --size 1200x780 --screenshot files.png
+shot --cache "$work/demo" gui --open "$ref" predictions.table.json --select 2 --screenshot table.png
+shot --cache "$work/demo" gui --open "$ref" predictions.table.json --select 2 --theme dark \
+    --screenshot table-dark.png
