@@ -53,6 +53,7 @@ class LaunchOptions:
     open_table: str | None = None
     tab: str | None = None
     select_row: int | None = None
+    open_file: str | None = None
     size: tuple[int, int] | None = None
     screenshot: Path | None = None
     theme: str | None = None
@@ -188,6 +189,8 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
                 panel.select_row(options.select_row)
             elif options.tab and options.open_table:
                 page.show_tab(options.tab)
+            if options.open_file:
+                window.open_file(version, options.open_file)
         window.show()
         if options.import_paths:
             window.import_paths(options.import_paths)

@@ -273,14 +273,15 @@ def cmd_gui(args: argparse.Namespace) -> int:
         if len(args.open_ref) > 2:
             raise DesktopvizError("--open takes REF and at most one TABLE")
         ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
-    if (args.tab or args.select is not None) and not ref:
-        raise DesktopvizError("--tab and --select need --open REF")
+    if (args.tab or args.select is not None or args.file) and not ref:
+        raise DesktopvizError("--tab, --select and --file need --open REF")
     return _launch(
         args,
         open_ref=ref,
         open_table=table,
         tab=args.tab,
         select_row=args.select,
+        open_file=args.file,
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
@@ -309,6 +310,9 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
             version = cache.resolve(ref)
             if options.get("open_table"):
                 cache.table_info(version, options["open_table"])
+            wanted = options.get("open_file")
+            if wanted and not any(f.path == wanted for f in cache.files(version)):
+                raise NotFoundError(f"{version.ref} has no file {wanted!r}")
         finally:
             cache.close()
     try:

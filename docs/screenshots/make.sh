@@ -11,7 +11,11 @@ ref="street-scenes/scene-predictions:v1"
 shot() { "$dv" "$@"; }
 shot --cache "$work/empty" gui --size 1200x780 --screenshot start.png
 shot --cache "$work/demo" gui --open "$ref" --tab overview --size 1200x780 --screenshot overview.png
-shot --cache "$work/demo" gui --open "$ref" --tab files --size 1200x780 --screenshot files.png
+image="$("$(dirname "$dv")/python" -c "import desktopviz as dv, sys
+c = dv.open_cache(sys.argv[1])
+print(min(f.path for f in c.cache.files(c.version(sys.argv[2])) if f.path.endswith('.png')))" \
+    "$work/demo" "$ref")"
+shot --cache "$work/demo" gui --open "$ref" --file "$image" --size 1200x780 --screenshot files.png
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json --select 2 --screenshot table.png
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json --select 2 --theme dark \
     --screenshot table-dark.png

@@ -44,7 +44,9 @@ def test_tree_lists_folders_and_files_with_size_and_digest(qtbot, app_state):
     assert tab.model.item(0, 2).text() == f"{len(tab.entries) - 2:,} files"
     table_row = tab.model.index(2, 0)
     entry = tab.entries["samples.table.json"]
-    assert tab.model.data(table_row.siblingAtColumn(2)) == entry.sha256[:12]
+    digest = table_row.siblingAtColumn(2)
+    assert tab.model.data(digest) == entry.sha256[:8]
+    assert entry.sha256 in tab.model.data(digest, Qt.ItemDataRole.ToolTipRole)
     assert tab.model.data(table_row.siblingAtColumn(1)).endswith(("KB", "MB"))
 
 

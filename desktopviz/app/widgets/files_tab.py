@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -100,6 +100,10 @@ def _load(path: str, kind: str, local: Path) -> _Loaded:
         return _Loaded(path, "binary", None)
     text_kind = "markdown" if kind == "markdown" else "text"
     return _Loaded(path, text_kind, head.decode("utf-8", "replace"), size > TEXT_PREVIEW_BYTES)
+
+
+NARROW_TREE = 400
+"""Below this width (pixels) the file tree hides its digest column."""
 
 
 class FilesTab(QWidget):
@@ -200,12 +204,13 @@ class FilesTab(QWidget):
         right_layout.addLayout(ref_row)
         right_layout.addWidget(self.stack, 1)
 
-        splitter = QSplitter()
+        splitter = self.splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([500, 500])
+        splitter.setStretchFactor(0, 11)
+        splitter.setStretchFactor(1, 9)
+        self._split_done = False
+        self.tree.installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -261,11 +266,23 @@ class FilesTab(QWidget):
         if first_file is not None:
             self.select_path(first_file)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._split_done and self.width() > 0:
+            self._split_done = True  # 55% for the tree, whatever the preview's own size hints
+            self.splitter.setSizes([self.width() * 11 // 20, self.width() * 9 // 20])
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.tree and event.type() == QEvent.Type.Resize:
+            # a narrow tree drops the digest column (the preview header shows it) before names
+            self.tree.setColumnHidden(2, self.tree.width() < NARROW_TREE)
+        return super().eventFilter(obj, event)
+
     def _size_columns(self) -> None:
         """The name takes the room left by the size and (short) digest columns."""
         metrics = self.tree.fontMetrics()
         self.tree.setColumnWidth(1, metrics.horizontalAdvance("999.9 MB") + 20)
-        self.tree.setColumnWidth(2, metrics.horizontalAdvance("0123456789ab") + 20)
+        self.tree.setColumnWidth(2, metrics.horizontalAdvance("01234567") + 16)
 
     @staticmethod
     def _row(
@@ -281,6 +298,10 @@ class FilesTab(QWidget):
         size = QStandardItem(human_size(entry.size) if entry else "")
         size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         digest = QStandardItem(_digest_text(entry) if entry else "")
+        if entry is not None:
+            digest.setToolTip(
+                f"sha256 {entry.sha256 or '-'}\nW&B digest {entry.wandb_digest or '-'}"
+            )
         if entry is not None and entry.ref:
             item.setIcon(icon("link"))
             item.setToolTip(f"{path}\nreference: {entry.ref}")
@@ -413,7 +434,8 @@ class FilesTab(QWidget):
 
 
 def _digest_text(entry: FileEntry) -> str:
-    return (entry.sha256 or "")[:12] or (entry.wandb_digest or "")
+    """The digest's first 8 characters (the preview header and tooltip show it whole)."""
+    return (entry.sha256 or "")[:8] or (entry.wandb_digest or "")[:8]
 
 
 def _info_text(entry: FileEntry, full: bool = False) -> str:
