@@ -155,7 +155,8 @@ def test_cli_compare_and_diff(versions):
 
 @pytest.fixture(scope="module")
 def big_versions(tmp_path_factory):
-    """Two 3,000-row versions stored in many row groups: 2% removed, 2% added, 10% changed."""
+    """Two 3,000-row versions stored in many row groups: 2% removed, 2% added, 10% of scores and
+    every 37th row's list of boxes changed (nested cells are compared by content)."""
     import numpy as np
 
     from desktopviz.formats import materialize
@@ -175,7 +176,10 @@ def big_versions(tmp_path_factory):
     score = v0.column("score").to_numpy().copy()
     changed = rng.random(n) < 0.1
     score[changed] = rng.random(int(changed.sum())).round(3)
-    v1 = v0.set_column(2, "score", pa.array(score)).filter(pa.array(keep))
+    boxes = [[{"k": 9}] if i % 37 == 0 else b for i, b in enumerate(v0.column("boxes").to_pylist())]
+    v1 = v0.set_column(2, "score", pa.array(score))
+    v1 = v1.set_column(3, "boxes", pa.array(boxes, type=v0.schema.field("boxes").type))
+    v1 = v1.filter(pa.array(keep))
     added = v0.slice(0, 60).set_column(0, "id", pa.array(np.arange(n, n + 60)))
     v1 = pa.concat_tables([v1, added])
     cache_dir = base / "cache"
@@ -197,6 +201,10 @@ def test_compare_pages_equal_the_full_join(big_versions, only):
         q = q.only(only)
     joined = q.filter("{$eq: [1, 1]}")
     assert q.num_rows == joined.num_rows > 0
+    if only == "changed":
+        rows = q.to_arrow().to_pylist()
+        assert any(r["changed.boxes"] and not r["changed.score"] for r in rows)
+        assert all(r["changed.boxes"] == (r["0.boxes"] != r["1.boxes"]) for r in rows)
     whole = joined.to_arrow().to_pylist()
     assert q.to_arrow().to_pylist() == whole
     for offset, count in [(0, 10), (q.num_rows // 2, 25), (q.num_rows - 7, 20)]:
