@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from desktopviz.errors import DesktopvizError
+from desktopviz.errors import Cancelled, DesktopvizError
 from desktopviz.model import TableInfo, Version
 from desktopviz.query.expr import ExprError
 from desktopviz.query.expr import Path as PathNode
@@ -68,6 +69,13 @@ def connect(cache: Cache) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     con.execute("SET preserve_insertion_order = true")
     return con
+
+
+def _query_error(e: duckdb.Error) -> DesktopvizError:
+    """Our error for a failed DuckDB statement (an interrupted one is :class:`Cancelled`)."""
+    if isinstance(e, duckdb.InterruptException):
+        return Cancelled("query cancelled")
+    return DesktopvizError(f"query failed: {str(e).splitlines()[0]}")
 
 
 def _memory_limit(text: str) -> str:
@@ -465,6 +473,10 @@ class QueryEngine:
         self.cache = cache
         self.con = connect(cache)
         self.lock = threading.RLock()
+        self._running: int | None = None
+        """The thread whose statement runs now (for :meth:`interrupt`)."""
+        self._statement = 0
+        """Counts statements started (an interrupt is for one statement only)."""
         self._results: dict[tuple[int, str, QuerySpec], Result] = {}
         self._relations: dict[tuple[Any, ...], Relation] = {}
         self._sources: dict[tuple[int, str | None], TableSource] = {}
@@ -478,20 +490,46 @@ class QueryEngine:
     def execute(self, sql: str, params: list[Any]) -> None:
         """Run a statement to completion."""
         with self.lock:
-            self._run(sql, params).fetchall()
+            self._run(sql, params)
 
     def fetch_one(self, sql: str, params: list[Any]) -> Any:
         """The single value a query returns."""
         with self.lock:
-            return self._run(sql, params).fetchall()[0][0]
+            return self._run(sql, params)[0][0]
 
     def arrow(self, sql: str, params: list[Any]) -> pa.Table:
         """A query's result as Arrow."""
         with self.lock:
+            outer, self._running = self._running, threading.get_ident()
+            self._statement += 1
             try:
                 return self.con.sql(sql, params=params).to_arrow_table()
             except duckdb.Error as e:
-                raise DesktopvizError(f"query failed: {str(e).splitlines()[0]}") from e
+                raise _query_error(e) from e
+            finally:
+                self._running = outer
+
+    def interrupt(self, thread: int | None = None) -> bool:
+        """Stop the statement running now, from any thread (with ``thread``: only if that thread
+        runs it); it raises :class:`~desktopviz.errors.Cancelled`. Returns at once, True if there
+        was one to stop.
+
+        DuckDB drops an interrupt that arrives before the statement has started executing, so a
+        helper thread repeats it until that statement is over (a few ms; at most 5 s)."""
+        running, statement = self._running, self._statement
+        if running is None or (thread is not None and running != thread):
+            return False
+
+        def repeat() -> None:
+            deadline = time.monotonic() + 5
+            while self._running == running and self._statement == statement:
+                self.con.interrupt()
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.01)
+
+        threading.Thread(target=repeat, name="desktopviz-interrupt", daemon=True).start()
+        return True
 
     def stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
         """A query's result as record batches, read as they are consumed (on its own cursor)."""
@@ -501,16 +539,20 @@ class QueryEngine:
             try:
                 reader = cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
             except duckdb.Error as e:
-                raise DesktopvizError(f"query failed: {str(e).splitlines()[0]}") from e
+                raise _query_error(e) from e
             yield from reader
         finally:
             cursor.close()
 
-    def _run(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+    def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        outer, self._running = self._running, threading.get_ident()
+        self._statement += 1
         try:
-            return self.con.execute(sql, params)
+            return self.con.execute(sql, params).fetchall()
         except duckdb.Error as e:
-            raise DesktopvizError(f"query failed: {str(e).splitlines()[0]}") from e
+            raise _query_error(e) from e
+        finally:
+            self._running = outer
 
     def result(self, version: Version, table: str | None, spec: QuerySpec) -> Result:
         """The (cached) result of ``spec`` on a table of ``version``."""
@@ -525,6 +567,12 @@ class QueryEngine:
                 kind = GroupResult if spec.group else Result
                 self._results[key] = kind(self, relation, spec)
             return self._results[key]
+
+    def check_filter(self, version: Version, table: str | None, spec: QuerySpec, text: str) -> None:
+        """Raise :class:`ExprError` (with the position) when ``text`` is not a valid filter on the
+        rows ``spec`` selects; runs no query on the rows."""
+        relation = self.result(version, table, spec.with_(filters=(), group=None)).relation
+        Compiler(relation.columns).predicate(parse_filter(text))
 
     def relation(self, source: TableSource, spec: QuerySpec) -> Relation:
         """What ``spec`` reads: the table itself, or its comparison with another table."""

@@ -56,6 +56,8 @@ TYPE_ROLE = Qt.ItemDataRole.UserRole + 4
 """Header: the column's type label (``int``, ``float``, ``str``, ``image``...)."""
 RENDER_ROLE = Qt.ItemDataRole.UserRole + 5
 """How a cell is drawn: number, bool, text, nested, image, media, null, error, loading."""
+PAINT_ROLE = Qt.ItemDataRole.UserRole + 6
+"""``(render, text)`` in one lookup (what painting a number or text cell needs)."""
 
 PAGE_ROWS = 128
 MAX_PAGES = 24
@@ -310,6 +312,8 @@ class TableModel(QAbstractTableModel):
         self._pages: dict[int, Page] = {}
         self._viewport = (0, 0)
         self._generation = 0
+        self._result_generation = -1
+        """The generation ``result`` belongs to (pages are asked for only when it is current)."""
         self._class_names: dict[str, dict[int, str]] = {}
         self._class_lock = threading.Lock()
         self._opening: Worker | None = None
@@ -327,6 +331,13 @@ class TableModel(QAbstractTableModel):
             on_result=lambda opened: self._opened(generation, opened),
             on_error=lambda exc: self._open_failed(generation, exc),
         )
+
+    def set_spec(self, spec: QuerySpec) -> None:
+        """Show the rows of another query on the same table (filter, sort, ...): the current rows
+        stay until the new result is open (``ready``), or ``failed`` says why it cannot be."""
+        if spec != self.spec:
+            self.spec = spec
+            self.load()
 
     def load_now(self) -> None:
         """Open the result in this thread (benchmarks, small tables)."""
@@ -347,6 +358,7 @@ class TableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self.beginResetModel()
+        self._result_generation = generation
         self.result, self.columns, self.table_rows = opened
         self.total_rows = self.result.num_rows
         self.window_start = 0
@@ -469,24 +481,30 @@ class TableModel(QAbstractTableModel):
                 return True
             if role == RENDER_ROLE:
                 return "loading"
+            if role == PAINT_ROLE:
+                return ("loading", "")
             return None
         column = self.columns[col]
         if page.error is not None:
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                 return page.error
+            if role == PAINT_ROLE:
+                return ("error", page.error)
             return "error" if role == RENDER_ROLE else None
         i = row - page.start
         if role == Qt.ItemDataRole.DisplayRole:
             return page.texts[col][i]
         if role == VALUE_ROLE:
             return page.values[col][i]
-        if role == RENDER_ROLE:
+        if role == RENDER_ROLE or role == PAINT_ROLE:
             value = page.values[col][i]
             if value is None:
-                return "null"
-            if column.render == "media" and col in page.cells and page.cells[col][i] is not None:
-                return "image"
-            return column.render
+                render = "null"
+            elif column.render == "media" and col in page.cells and page.cells[col][i] is not None:
+                render = "image"
+            else:
+                render = column.render
+            return render if role == RENDER_ROLE else (render, page.texts[col][i])
         if role == CELL_ROLE:
             cells = page.cells.get(col)
             return cells[i] if cells is not None else None
@@ -585,6 +603,7 @@ class TableModel(QAbstractTableModel):
     def _request(self, page_start: int) -> None:
         if (
             self.result is not None
+            and self._result_generation == self._generation  # not while another result opens
             and page_start not in self._pages
             and page_start < self.total_rows
         ):

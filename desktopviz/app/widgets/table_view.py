@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
     QScrollBar,
     QStyle,
@@ -46,6 +47,8 @@ class TypedHeader(QHeaderView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
+        self.sort_marks: dict[int, tuple[int, bool]] = {}
+        """Sorted columns: section -> (key number from 0, descending)."""
         self.setSectionsClickable(True)
         self.setHighlightSections(True)
         self.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -74,7 +77,15 @@ class TypedHeader(QHeaderView):
             QFontMetrics(self._name_font()).horizontalAdvance(name),
             QFontMetrics(self._type_font()).horizontalAdvance(type_text),
         )
-        return QSize(width + 2 * HEADER_PAD + 4, self.sizeHint().height())
+        return QSize(width + 2 * HEADER_PAD + 4 + self._mark_width(), self.sizeHint().height())
+
+    def _mark_width(self) -> int:
+        return QFontMetrics(self._name_font()).horizontalAdvance(" ▼9") if self.sort_marks else 0
+
+    def set_sort_marks(self, marks: dict[int, tuple[int, bool]]) -> None:
+        """Show these sort keys (section -> (key number, descending)) as arrows."""
+        self.sort_marks = dict(marks)
+        self.viewport().update()
 
     def paintSection(self, painter: QPainter, rect: QRect, logical_index: int) -> None:  # noqa: N802
         if not rect.isValid():
@@ -107,7 +118,23 @@ class TypedHeader(QHeaderView):
         painter.setPen(self.palette().color(QPalette.ColorRole.ButtonText))
         line = painter.fontMetrics().height()
         top = QRect(area.left(), area.top(), area.width(), line)
-        shown = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, area.width())
+        mark = self.sort_marks.get(logical_index)
+        if mark is not None:
+            number, descending = mark
+            text = ("▼" if descending else "▲") + (
+                str(number + 1) if len(self.sort_marks) > 1 else ""
+            )
+            painter.save()
+            painter.setPen(self.palette().color(QPalette.ColorRole.Highlight))
+            width = painter.fontMetrics().horizontalAdvance(text) + 2
+            painter.drawText(
+                QRect(top.right() - width, top.top(), width, line),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                text,
+            )
+            painter.restore()
+            top.setRight(top.right() - width - 2)
+        shown = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, top.width())
         painter.drawText(top, int(horizontal | Qt.AlignmentFlag.AlignVCenter), shown)
         painter.setFont(self._type_font())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
@@ -120,7 +147,11 @@ class TypedHeader(QHeaderView):
 
 
 class TableView(QTableView):
-    """A QTableView over a :class:`TableModel`: paged data, thumbnails, windowed scrolling."""
+    """A QTableView over a :class:`TableModel`: paged data, thumbnails, windowed scrolling;
+    header clicks ask for a sort."""
+
+    sort_requested = Signal(int, bool)
+    """A header was clicked: sort by that column (True: add it as another key, Shift held)."""
 
     viewport_rows_changed = Signal(int, int)
     """The result rows on screen (first, last) after a scroll or resize."""
@@ -137,7 +168,12 @@ class TableView(QTableView):
         self._bar = QScrollBar(Qt.Orientation.Vertical, self)
         self._bar.hide()
         self._bar.valueChanged.connect(self._bar_moved)
-        self.setHorizontalHeader(TypedHeader(self))
+        header = TypedHeader(self)
+        self.setHorizontalHeader(header)
+        # a header click sorts (Shift adds a key) instead of selecting the column
+        header.sectionPressed.disconnect()
+        header.sectionEntered.disconnect()
+        header.sectionClicked.connect(self._header_clicked)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -157,6 +193,10 @@ class TableView(QTableView):
         self._viewport_timer.setSingleShot(True)
         self._viewport_timer.setInterval(0)
         self._viewport_timer.timeout.connect(self._report_viewport)
+
+    def _header_clicked(self, section: int) -> None:
+        shift = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.sort_requested.emit(section, shift)
 
     # -- model ----------------------------------------------------------------------------------
     def set_table_model(self, model: TableModel, delegate: CellDelegate) -> None:

@@ -1,0 +1,251 @@
+"""The filter bar and sorting as a user drives them: type a filter and see the live count, press
+Enter and see only matching rows, paste a Mongo expression, see an error at its position,
+complete column names, walk the history, right-click a cell to filter to its value, click and
+Shift+click headers to sort. Expected rows come from the stored Parquet file read with pyarrow."""
+
+from __future__ import annotations
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMenu
+
+from desktopviz.app.widgets.filter_bar import filter_suggestions, value_filter
+from desktopviz.query.spec import SortKey
+from tests.app.test_table_panel import PREDICTIONS, make_panel  # noqa: F401 - fixture
+
+TABLE = "predictions.table.json"
+
+
+@pytest.fixture
+def panel(qtbot, app_state, make_panel, tmp_path):  # noqa: F811 - the imported fixture
+    p = make_panel(app_state, PREDICTIONS, TABLE)
+    p.filter_bar.settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    p.filter_bar.editor.history = []
+    return p
+
+
+def stored(app_state):
+    """The predictions table as stored (what the answers are computed from)."""
+    version = app_state.cache.resolve(PREDICTIONS)
+    return pq.read_table(app_state.cache.parquet_path(app_state.cache.table_info(version, TABLE)))
+
+
+def shown_column(qtbot, panel, name: str) -> list:
+    """Every value of a column the panel shows now (all rows, paged in as needed)."""
+    model = panel.model
+    col = [c.name for c in model.columns].index(name)
+    values = []
+    for row in range(model.total_rows):
+        panel.view.scroll_to_result_row(row, select=False)
+        qtbot.waitUntil(lambda r=row: model.is_loaded(r), timeout=10_000)
+        values.append(model.value(model.index(model.model_row(row), col)))
+    return values
+
+
+def type_filter(qtbot, panel, text: str) -> None:
+    editor = panel.filter_bar.editor
+    editor.setFocus()
+    editor.clear()
+    editor.insertPlainText(text)
+
+
+def wait_applied(qtbot, panel, rows: int) -> None:
+    qtbot.waitUntil(
+        lambda: (
+            panel.model.result is not None
+            and panel.model.result.spec == panel.spec
+            and panel.model.total_rows == rows
+        ),
+        timeout=10_000,
+    )
+
+
+def test_typing_shows_the_count_and_enter_shows_the_matching_rows(qtbot, panel, app_state):
+    table = stored(app_state)
+    want = table.filter(
+        pc.and_(pc.greater(table["confidence"], 0.9), pc.equal(table["label"], "car"))
+    )
+    type_filter(qtbot, panel, 'row["confidence"] > 0.9 and row["label"] == "car"')
+    bar = panel.filter_bar
+    qtbot.waitUntil(lambda: bar.count is not None, timeout=10_000)
+    assert bar.count == want.num_rows > 0
+    assert bar.count_label.text() == f"{want.num_rows:,} of {table.num_rows:,} rows"
+    assert panel.model.total_rows == table.num_rows  # counted, not yet applied
+
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Return)
+    wait_applied(qtbot, panel, want.num_rows)
+    assert shown_column(qtbot, panel, "id") == want["id"].to_pylist()
+    assert f"{want.num_rows:,} rows of {table.num_rows:,}" in panel.summary.text()
+
+
+def test_a_mongo_expression_from_the_wandb_docs_works_pasted(qtbot, panel, app_state):
+    table = stored(app_state)
+    want = table.filter(pc.greater(table["mean_iou"], 0.8))
+    type_filter(qtbot, panel, "{$gt: ['$0.mean_iou', 0.8]}")
+    qtbot.keyClick(panel.filter_bar.editor, Qt.Key.Key_Enter)
+    wait_applied(qtbot, panel, want.num_rows)
+    assert shown_column(qtbot, panel, "id") == want["id"].to_pylist()
+
+
+def test_a_typo_is_shown_at_its_position_and_not_applied(qtbot, panel, app_state):
+    total = panel.model.total_rows
+    type_filter(qtbot, panel, "{$gtt: ['$0.mean_iou', 0.8]}")
+    bar = panel.filter_bar
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Return)
+    assert bar.error_label.isVisible()
+    assert "unknown operator $gtt; did you mean $gt?" in bar.error_label.text()
+    assert bar.error_label.text().startswith("position 1:")
+    (underline,) = bar.editor.extraSelections()
+    assert underline.cursor.selectionStart() == 1 and underline.cursor.selectedText() == "$gtt"
+    assert panel.spec.filters == () and panel.model.total_rows == total
+    type_filter(qtbot, panel, 'row["nope"] > 1')
+    qtbot.waitUntil(lambda: "nope" in bar.error_label.text(), timeout=5_000)
+    assert bar.error_label.isVisible() and "unknown column" in bar.error_label.text()
+    type_filter(qtbot, panel, 'row["detections"] > 1')
+    qtbot.waitUntil(lambda: not bar.error_label.isVisible(), timeout=5_000)
+    assert bar.editor.extraSelections() == []
+
+
+def test_completion_offers_columns_paths_and_operators(qtbot, panel):
+    words = panel.filter_bar.editor.completions.stringList()
+    assert 'row["confidence"]' in words and "'$0.confidence'" in words
+    assert 'row["image"]["width"]' in words and "$filter" in words and "$regexMatch" in words
+    editor = panel.filter_bar.editor
+    editor.setFocus()
+    qtbot.keyClicks(editor, 'row["confi')
+    popup = editor.completer.popup()
+    qtbot.waitUntil(popup.isVisible, timeout=5_000)
+    assert editor.completer.currentCompletion() == 'row["confidence"]'
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert editor.toPlainText() == 'row["confidence"]'
+    assert not popup.isVisible()
+
+
+def test_suggestions_in_compare_mode_name_both_sides():
+    import pyarrow as pa
+
+    words = filter_suggestions({"score": pa.float64()}, compare=True)
+    assert {'row0["score"]', 'row1["score"]', "'$0.score'", "'$1.score'"} <= set(words)
+
+
+def test_history_walks_back_with_up_and_escape_reverts_then_clears(qtbot, panel):
+    bar = panel.filter_bar
+    for text in ('row["detections"] > 2', 'row["correct"] == True'):
+        type_filter(qtbot, panel, text)
+        qtbot.keyClick(bar.editor, Qt.Key.Key_Return)
+    assert bar.current == 'row["correct"] == True'
+    type_filter(qtbot, panel, "half typed")
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Escape)  # back to what is applied
+    assert bar.text() == 'row["correct"] == True'
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Escape)  # then cleared
+    assert bar.text() == "" and bar.current == "" and panel.spec.filters == ()
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Up)
+    assert bar.text() == 'row["correct"] == True'
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Up)
+    assert bar.text() == 'row["detections"] > 2'
+    qtbot.keyClick(bar.editor, Qt.Key.Key_Down)
+    assert bar.text() == 'row["correct"] == True'
+    saved = QSettings(bar.settings.fileName(), QSettings.Format.IniFormat).value("filter/history")
+    assert saved[:2] == ['row["correct"] == True', 'row["detections"] > 2']
+
+
+def test_right_click_filters_to_a_value_and_excludes_it(qtbot, panel, app_state):
+    table = stored(app_state)
+    col = [c.name for c in panel.model.columns].index("label")
+    index = panel.model.index(0, col)
+    label = panel.model.value(index)
+    menu = panel.cell_menu(index)
+    actions = {a.text(): a for a in menu.actions()}
+    actions["Filter to this value"].trigger()
+    want = table.filter(pc.equal(table["label"], label))
+    wait_applied(qtbot, panel, want.num_rows)
+    assert set(shown_column(qtbot, panel, "label")) == {label}
+    assert panel.filter_bar.text() == f'row["label"] == {label!r}'
+
+    other = panel.model.index(0, [c.name for c in panel.model.columns].index("detections"))
+    detections = panel.model.value(other)
+    {a.text(): a for a in panel.cell_menu(other).actions()}["Exclude this value"].trigger()
+    both = want.filter(pc.not_equal(want["detections"], detections))
+    wait_applied(qtbot, panel, both.num_rows)
+    assert shown_column(qtbot, panel, "id") == both["id"].to_pylist()
+
+
+def test_the_context_menu_opens_on_right_click(qtbot, panel):
+    view = panel.view
+    rect = view.visualRect(panel.model.index(1, 2))
+    shown: list[QMenu] = []
+
+    def close_menu() -> None:
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            shown.append(menu)
+            menu.close()
+
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(200, close_menu)
+    view.customContextMenuRequested.emit(rect.center())
+    qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
+    assert "Filter to this value" in [a.text() for a in shown[0].actions()]
+
+
+def test_value_filters_name_values_the_simple_form_can_parse():
+    assert value_filter("label", "car") == "row[\"label\"] == 'car'"
+    assert value_filter("n", 3, exclude=True) == 'row["n"] != 3'
+    assert value_filter("x", None) == 'row["x"] == None'
+    assert value_filter("x", float("nan")) is None and value_filter("x", [1]) is None
+    assert value_filter("a.b", True) == 'row["a"]["b"] == True'
+
+
+def header_click(qtbot, panel, name: str, shift: bool = False) -> None:
+    header = panel.view.horizontalHeader()
+    col = [c.name for c in panel.model.columns].index(name)
+    x = header.sectionViewportPosition(col) + header.sectionSize(col) // 2
+    modifier = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, modifier, QPoint(x, 10))
+
+
+def test_header_clicks_sort_and_shift_click_adds_a_key(qtbot, panel, app_state):
+    table = stored(app_state).to_pylist()
+    n = len(table)
+    header_click(qtbot, panel, "confidence")
+    assert panel.spec.sort == (SortKey("confidence"),)
+    wait_applied(qtbot, panel, n)
+    assert shown_column(qtbot, panel, "confidence") == sorted(r["confidence"] for r in table)
+    header = panel.view.horizontalHeader()
+    col = [c.name for c in panel.model.columns].index("confidence")
+    assert header.sort_marks == {col: (0, False)}
+    assert panel.sort_button.text() == "Sorted by confidence ▲"
+
+    header_click(qtbot, panel, "confidence")
+    assert panel.spec.sort == (SortKey("confidence", True),)
+    header_click(qtbot, panel, "label")
+    header_click(qtbot, panel, "confidence", shift=True)
+    assert panel.spec.sort == (SortKey("label"), SortKey("confidence"))
+    header_click(qtbot, panel, "confidence", shift=True)
+    assert panel.spec.sort == (SortKey("label"), SortKey("confidence", True))
+    wait_applied(qtbot, panel, n)
+    ids = shown_column(qtbot, panel, "id")
+    want = sorted(table, key=lambda r: (r["label"], -r["confidence"]))
+    assert ids == [r["id"] for r in want]
+    assert panel.view.horizontalHeader().sort_marks[col] == (1, True)
+
+    panel._fill_sort_menu()
+    entries = [a.text() for a in panel.sort_menu.actions()]
+    assert entries[:2] == ["1. label  ▲ ascending", "2. confidence  ▼ descending"]
+    first = panel.sort_menu.actions()[0].menu()
+    {a.text(): a for a in first.actions()}["Move down"].trigger()
+    assert panel.spec.sort == (SortKey("confidence", True), SortKey("label"))
+    header_click(qtbot, panel, "confidence")  # a plain click on the first key: ascending alone
+    header_click(qtbot, panel, "confidence")
+    header_click(qtbot, panel, "confidence")
+    assert panel.spec.sort == ()
+    assert panel.sort_button.text() == "Sort"
+
+
+def test_a_header_click_does_not_select_the_column(qtbot, panel):
+    header_click(qtbot, panel, "label")
+    assert panel.view.selectionModel().selectedIndexes() == []
