@@ -54,6 +54,8 @@ class LaunchOptions:
     tab: str | None = None
     select_row: int | None = None
     open_file: str | None = None
+    filters: tuple[str, ...] = ()
+    sort: tuple = ()
     size: tuple[int, int] | None = None
     screenshot: Path | None = None
     theme: str | None = None
@@ -182,6 +184,17 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         if options.open_ref:
             version = cache.resolve(options.open_ref)
             page = window.open_version(version, options.tab or "overview", options.open_table)
+            if options.filters or options.sort:
+                panel = page.show_table(options.open_table)
+                if panel is None:
+                    raise _no_table(version.ref)
+                if options.filters:
+                    panel.set_filter(
+                        " and ".join(f"({f})" for f in options.filters)
+                        if len(options.filters) > 1
+                        else options.filters[0]
+                    )
+                panel.set_sort(tuple(options.sort))
             if options.select_row is not None:
                 panel = page.show_table(options.open_table)
                 if panel is None:

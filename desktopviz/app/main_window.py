@@ -174,8 +174,11 @@ class MainWindow(QMainWindow):
             action.setIcon(icon(icon_name))
             action.setShortcut(QKeySequence(keys))
             view_menu.addAction(action)
-        focus_search = view_menu.addAction(icon("search"), "&Find artifact", self._focus_search)
+        focus_search = view_menu.addAction(icon("search"), "&Find (filter)", self._focus_search)
         focus_search.setShortcuts(_with_fallback(QKeySequence.StandardKey.Find, "Ctrl+F"))
+        focus_search.setToolTip("The table's filter box when a table is in front, else artifacts")
+        find_artifact = view_menu.addAction("Find &artifact", self._focus_sidebar_search)
+        find_artifact.setShortcut(QKeySequence("Ctrl+Shift+F"))
         next_tab = QAction("Next tab", self)
         next_tab.setShortcut(QKeySequence("Ctrl+Tab"))
         next_tab.triggered.connect(lambda: self._cycle_pages(1))
@@ -225,6 +228,17 @@ class MainWindow(QMainWindow):
         self.settings.setValue("recent_caches", recent[:MAX_RECENT_CACHES])
 
     def _focus_search(self) -> None:
+        """Ctrl+F: the filter box of the table in front, else the artifact search."""
+        page = self.current_page()
+        if page is not None and page.current_tab() == "table":
+            slot = page.tables.currentWidget()
+            panel = getattr(slot, "panel", None)
+            if panel is not None:
+                panel.filter_bar.focus_editor()
+                return
+        self._focus_sidebar_search()
+
+    def _focus_sidebar_search(self) -> None:
         self.sidebar_dock.show()
         self.sidebar.search.setFocus()
         self.sidebar.search.selectAll()

@@ -273,8 +273,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
         if len(args.open_ref) > 2:
             raise DesktopvizError("--open takes REF and at most one TABLE")
         ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
-    if (args.tab or args.select is not None or args.file) and not ref:
-        raise DesktopvizError("--tab, --select and --file need --open REF")
+    if (args.tab or args.select is not None or args.file or args.filter or args.sort) and not ref:
+        raise DesktopvizError("--tab, --select, --file, --filter and --sort need --open REF")
+    from desktopviz.query.spec import SortKey
+
+    filters = tuple(args.filter or ())
+    sort = tuple(SortKey.parse(s) for s in args.sort or ())
     return _launch(
         args,
         open_ref=ref,
@@ -282,6 +286,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         tab=args.tab,
         select_row=args.select,
         open_file=args.file,
+        filters=filters,
+        sort=sort,
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
@@ -310,6 +316,18 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
             version = cache.resolve(ref)
             if options.get("open_table"):
                 cache.table_info(version, options["open_table"])
+            if options.get("filters") or options.get("sort"):
+                from desktopviz.query.engine import QueryEngine
+                from desktopviz.query.spec import QuerySpec
+
+                engine = QueryEngine(cache)  # a bad filter or column: one line, before the window
+                try:
+                    spec = QuerySpec(sort=options.get("sort", ()))
+                    for text in options.get("filters", ()):
+                        engine.check_filter(version, options.get("open_table"), spec, text)
+                    engine.result(version, options.get("open_table"), spec)
+                finally:
+                    engine.close()
             wanted = options.get("open_file")
             if wanted and not any(f.path == wanted for f in cache.files(version)):
                 raise NotFoundError(f"{version.ref} has no file {wanted!r}")

@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tab", choices=["overview", "files", "table"], help="the tab to show")
     s.add_argument("--select", type=int, metavar="ROW", help="select this row of the table")
     s.add_argument("--file", metavar="PATH", help="show this file of the version in the Files tab")
+    s.add_argument(
+        "--filter", action="append", metavar="EXPR", help="filter the table (as in `table`)"
+    )
+    s.add_argument(
+        "--sort", action="append", metavar="COL[:desc]", help="sort the table (as in `table`)"
+    )
     s.add_argument("--size", metavar="WxH", help="window size in pixels (default 1400x900)")
     s.add_argument("--theme", choices=["system", "light", "dark"], help="colour theme")
     s.add_argument(

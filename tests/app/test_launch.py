@@ -120,3 +120,25 @@ def test_opening_the_window_without_a_display_says_so(demo_cache_dir):
     assert "desktopviz:" in r.stderr
     assert "DISPLAY" in r.stderr or "apt install" in r.stderr
     assert "qt.qpa" not in r.stderr  # our message, not Qt's abort
+
+
+def test_screenshot_of_a_filtered_sorted_table_and_bad_filters(demo_cache_dir, tmp_path):
+    out = tmp_path / "filtered.png"
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--open", REF, "predictions.table.json",
+        "--filter", 'row["label"] == "car"', "--sort", "confidence:desc",
+        "--screenshot", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert out.is_file()
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--open", REF, "predictions.table.json",
+        "--filter", "{$gtt: ['$0.confidence', 1]}", "--screenshot", str(tmp_path / "x.png"),
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "position 1: unknown operator $gtt; did you mean $gt?" in r.stderr
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--open", REF, "predictions.table.json",
+        "--sort", "nope", "--screenshot", str(tmp_path / "y.png"),
+    )  # fmt: skip
+    assert r.returncode == 2 and "nope" in r.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktopviz.app.main_window import MainWindow
@@ -101,6 +101,27 @@ def test_a_table_opens_with_rows_in_the_status_bar(qtbot, window, app_state):
     qtbot.waitUntil(
         lambda: window.cache_label.text().startswith("Cache ") and "MB" in window.cache_label.text()
     )
+
+
+def test_ctrl_f_focuses_the_table_filter_else_the_artifact_search(qtbot, window, app_state):
+    page = window.open_version(app_state.cache.resolve("street-scenes-dataset:v0"), "table")
+    wait_for_tables(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    panel = page.show_table()
+    panel.view.setFocus()
+    qtbot.keyClick(panel.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is panel.filter_bar.editor
+    qtbot.keyClicks(panel.filter_bar.editor, 'row["label"] == "car"')
+    qtbot.keyClick(panel.filter_bar.editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "of 120" in window.table_status_label.text())
+    page.show_tab("overview")
+    window.activateWindow()  # offscreen, the completion popup keeps the activation it took
+    qtbot.waitUntil(window.isActiveWindow)
+    find = next(a for a in window.findChildren(QAction) if a.text() == "&Find (filter)")
+    assert find.shortcut().toString() == "Ctrl+F"
+    find.trigger()  # what Ctrl+F does on another tab
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.sidebar.search)
 
 
 def test_dropping_a_csv_imports_it_and_selects_the_version(qtbot, window, app_state, tmp_path):

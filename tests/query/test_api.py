@@ -66,6 +66,18 @@ def test_duckdb_spills_into_the_cache(cache):
         "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
     ).fetchall()[0]
     assert str(cache.root) in temp and limit
+    number, unit = limit.split()
+    assert unit in ("MiB", "GiB") and float(number) * (1024 if unit == "GiB" else 1) <= 2048
+
+
+def test_memory_limit_settings_are_read_as_written():
+    from desktopviz.query.engine import _memory_limit
+
+    assert _memory_limit("3GB") == "3GB"
+    assert _memory_limit("min(1GB, 512MB)") == "512MB"
+    assert _memory_limit("min(100%, 1GB)") == "1024MB"
+    with pytest.raises(DesktopvizError, match="cannot read the size"):
+        _memory_limit("min(1 parsec, 1GB)")
 
 
 def test_a_running_query_can_be_interrupted_from_another_thread(cache):

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QColor,
     QKeyEvent,
     QPalette,
+    QResizeEvent,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
@@ -179,12 +180,24 @@ class FilterEdit(QPlainTextEdit):
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.setMaxVisibleItems(12)
         self.completer.activated.connect(self.insert_completion)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.document().contentsChanged.connect(self._fit_height)
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
         self._fit_height()
 
     # -- size -----------------------------------------------------------------------------------
     def _fit_height(self) -> None:
-        lines = max(1, min(3, self.document().size().height()))
+        """One line high, growing to three as the text wraps."""
+        lines, block = 0, self.document().begin()
+        while block.isValid():
+            layout = block.layout()
+            lines += max(1, layout.lineCount() if layout is not None else 1)
+            block = block.next()
+        lines = max(1, min(3, lines))
         metrics = self.fontMetrics()
         margins = self.contentsMargins()
         frame = 2 * self.frameWidth() + margins.top() + margins.bottom()
@@ -341,9 +354,6 @@ class FilterBar(QWidget):
         self.editor = FilterEdit(self)
         self.editor.history = self._load_history()
         self.count_label = mute(QLabel("", self))
-        self.count_label.setMinimumWidth(
-            self.fontMetrics().horizontalAdvance("12,345,678 of 12,345,678 rows") + 8
-        )
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.cancel_button = QToolButton(self)
         self.cancel_button.setIcon(icon("cancel"))

@@ -10,8 +10,8 @@ Public API: :class:`VersionPage` (``VersionPage(state, version)``, ``show_tab``,
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktopviz.app.icons import icon
 from desktopviz.app.state import AppState
@@ -137,8 +137,17 @@ class VersionPage(QWidget):
         return self.files.select_path(path)
 
     def _tab_changed(self, index: int) -> None:
+        QTimer.singleShot(0, self._focus_off_hidden)
         if index == TABS.index("table") and self.tables.count():
             self.show_table()
+
+    def _focus_off_hidden(self) -> None:
+        """Keys (Ctrl+F, Ctrl+C...) must not go to a widget of a tab no longer shown."""
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused) and not focused.isVisible():
+            self.tabs.currentWidget().setFocus(Qt.FocusReason.OtherFocusReason)
+            if QApplication.focusWidget() is focused:
+                focused.clearFocus()
 
     def _table_changed(self, _index: int) -> None:
         if self.tabs.currentIndex() == TABS.index("table"):
