@@ -63,18 +63,21 @@ def make_table(n: int, seed: int, start_id: int = 0) -> pa.Table:
     )
 
 
-def second_version(v1: pa.Table, seed: int) -> pa.Table:
+def changed_copy(v1: pa.Table, seed: int) -> pa.Table:
+    """``v1`` with 1% of its rows removed and 5% of its scores changed."""
     rng = np.random.default_rng(seed)
     n = v1.num_rows
     keep = rng.random(n) >= 0.01  # 1% removed
     score = v1.column("score").to_numpy().copy()
     changed = rng.random(n) < 0.05  # 5% of scores changed
     score[changed] = rng.random(int(changed.sum())).round(4)
-    v2 = v1.set_column(v1.schema.get_field_index("score"), "score", pa.array(score)).filter(
+    return v1.set_column(v1.schema.get_field_index("score"), "score", pa.array(score)).filter(
         pa.array(keep)
     )
-    added = make_table(n // 100, seed + 1, start_id=n)  # 1% added
-    return pa.concat_tables([v2, added])
+
+
+BUILD_CHUNK = 2_000_000
+"""Rows generated at a time: a 100M-row build never holds more than one chunk in memory."""
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -264,19 +267,33 @@ def measure_child(side: str, work: Path, rows: int, repeat: int) -> tuple[dict[s
 
 
 def build(work: Path, rows: int) -> float:
-    """Two versions of the predictions table in a cache under ``work``; their Arrow size in MB."""
+    """Two versions of the predictions table in a cache under ``work`` (the second with 1% of
+    rows removed, 1% added and 5% of scores changed), generated chunk by chunk; their Arrow size
+    in MB."""
     from desktopviz.importing import import_path
     from desktopviz.store.cache import Cache
 
     src = work / "bench"
-    src.mkdir(parents=True, exist_ok=True)
-    v1 = make_table(rows, 0)
-    pq.write_table(v1, src / "preds.parquet", row_group_size=122_880)
+    for side in ("v0", "v1"):
+        (src / side).mkdir(parents=True, exist_ok=True)
+    paths = [src / "v0" / "preds.parquet", src / "v1" / "preds.parquet"]
+    nbytes = 0
+    schema = make_table(1, 0).schema
+    with pq.ParquetWriter(paths[0], schema) as w0, pq.ParquetWriter(paths[1], schema) as w1:
+        for i, start in enumerate(range(0, rows, BUILD_CHUNK)):
+            chunk = make_table(min(BUILD_CHUNK, rows - start), i, start_id=start)
+            nbytes += chunk.nbytes
+            w0.write_table(chunk, row_group_size=122_880)
+            w1.write_table(changed_copy(chunk, 10_000 + i), row_group_size=122_880)
+        added = rows // 100  # 1% added, after the last id
+        for i, start in enumerate(range(0, added, BUILD_CHUNK)):
+            chunk = make_table(min(BUILD_CHUNK, added - start), 20_000 + i, start_id=rows + start)
+            w1.write_table(chunk, row_group_size=122_880)
     with Cache(work / "cache") as cache:
-        import_path(cache, src / "preds.parquet", project="bench")
-        pq.write_table(second_version(v1, 1), src / "preds.parquet", row_group_size=122_880)
-        import_path(cache, src / "preds.parquet", project="bench")
-    return v1.nbytes / 2**20
+        for path in paths:
+            import_path(cache, path, project="bench")
+            path.unlink()
+    return nbytes / 2**20
 
 
 def main() -> int:
