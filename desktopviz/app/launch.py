@@ -56,6 +56,8 @@ class LaunchOptions:
     open_file: str | None = None
     filters: tuple[str, ...] = ()
     sort: tuple = ()
+    compare: object = None
+    """A CompareSpec: show the table compared with another."""
     size: tuple[int, int] | None = None
     screenshot: Path | None = None
     theme: str | None = None
@@ -184,10 +186,12 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         if options.open_ref:
             version = cache.resolve(options.open_ref)
             page = window.open_version(version, options.tab or "overview", options.open_table)
-            if options.filters or options.sort:
+            if options.filters or options.sort or options.compare:
                 panel = page.show_table(options.open_table)
                 if panel is None:
                     raise _no_table(version.ref)
+                if options.compare is not None:
+                    panel.set_spec(panel.spec.with_(compare=options.compare))
                 if options.filters:
                     panel.set_filter(
                         " and ".join(f"({f})" for f in options.filters)

@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.pages.currentChanged.connect(self._page_changed)
         state.open_version_requested.connect(self.open_version)
         state.file_requested.connect(self.open_file)
+        state.compare_requested.connect(self.open_comparison)
         state.run_requested.connect(self.show_run)
         state.import_requested.connect(self.import_paths)
         state.demo_requested.connect(self.build_demo)
@@ -272,6 +273,15 @@ class MainWindow(QMainWindow):
         else:
             page.show_tab(tab)
         return page
+
+    def open_comparison(self, version: Version, other: Version, table: str | None = None) -> None:
+        """Open ``version``'s table (the first, or ``table``) compared with ``other``'s."""
+        page = self.open_version(version, "table", table)
+        panel = page.show_table(table)
+        if panel is None:
+            self.state.status_message.emit(f"{version.ref} has no table to compare")
+            return
+        panel.compare_with(other.ref)
 
     def open_file(self, version: Version, path: str) -> None:
         """Open ``version``'s Files tab on ``path``."""

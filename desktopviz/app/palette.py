@@ -25,6 +25,9 @@ CLASS_COLOURS = (
     "#DDCC77",  # sand
 )
 GOLDEN_ANGLE = 137.508
+SIDE_COLOURS = ("#0072B2", "#E69F00")
+"""Side 0 and side 1 of a comparison: Okabe-Ito blue and orange (apart for every common
+colour-vision deficiency)."""
 
 
 def class_colour(class_id: int) -> QColor:

@@ -82,6 +82,8 @@ class AppState(QObject):
     """Show a run (by id): its config, summary and the versions it logged and used."""
     file_requested = Signal(object, str)
     """Open a version's Files tab on one file: (Version, file path)."""
+    compare_requested = Signal(object, object)
+    """Open the first version's table compared with the second version: (Version, Version)."""
     status_message = Signal(str)
     """A short note for the status bar ("Copied street-scenes/x:v1")."""
     overlay_settings_changed = Signal(object)

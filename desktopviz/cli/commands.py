@@ -135,9 +135,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         v1 = cache.resolve(args.ref1)
         spec = QuerySpec(compare=CompareSpec(args.ref2, None, _key(args.key)))
         result = engine.result(v1, args.table, spec)
-        print(
-            f"{v1.ref} -> {cache.resolve(args.ref2).ref} ({result.relation.num_rows} rows compared)"
-        )
+        print(f"{v1.ref} -> {cache.resolve(args.ref2).ref} ({result.num_rows:,} rows compared)")
         for line in diff_summary(engine, result.relation).lines():
             print(line)
     finally:
@@ -273,8 +271,19 @@ def cmd_gui(args: argparse.Namespace) -> int:
         if len(args.open_ref) > 2:
             raise DesktopvizError("--open takes REF and at most one TABLE")
         ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
-    if (args.tab or args.select is not None or args.file or args.filter or args.sort) and not ref:
-        raise DesktopvizError("--tab, --select, --file, --filter and --sort need --open REF")
+    if (
+        args.tab or args.select is not None or args.file or args.filter or args.sort or args.compare
+    ) and not ref:
+        raise DesktopvizError(
+            "--tab, --select, --file, --filter, --sort and --compare need --open REF"
+        )
+    if (args.only or args.key or args.compare_table) and not args.compare:
+        raise DesktopvizError("--only, --key and --compare-table need --compare REF2")
+    compare = None
+    if args.compare:
+        from desktopviz.query.spec import CompareSpec
+
+        compare = CompareSpec(args.compare, args.compare_table, _key(args.key), only=args.only)
     from desktopviz.query.spec import SortKey
 
     filters = tuple(args.filter or ())
@@ -288,6 +297,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         open_file=args.file,
         filters=filters,
         sort=sort,
+        compare=compare,
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
@@ -316,13 +326,13 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
             version = cache.resolve(ref)
             if options.get("open_table"):
                 cache.table_info(version, options["open_table"])
-            if options.get("filters") or options.get("sort"):
+            if options.get("filters") or options.get("sort") or options.get("compare"):
                 from desktopviz.query.engine import QueryEngine
                 from desktopviz.query.spec import QuerySpec
 
                 engine = QueryEngine(cache)  # a bad filter or column: one line, before the window
                 try:
-                    spec = QuerySpec(sort=options.get("sort", ()))
+                    spec = QuerySpec(sort=options.get("sort", ()), compare=options.get("compare"))
                     for text in options.get("filters", ()):
                         engine.check_filter(version, options.get("open_table"), spec, text)
                     engine.result(version, options.get("open_table"), spec)

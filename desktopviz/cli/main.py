@@ -127,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--sort", action="append", metavar="COL[:desc]", help="sort the table (as in `table`)"
     )
+    s.add_argument(
+        "--compare", metavar="REF2", help="compare the table with REF2's (as in `table`)"
+    )
+    s.add_argument("--compare-table", metavar="T", help="REF2's table (default: the same one)")
+    s.add_argument("--key", metavar="COL[,COL2]", help="join key of the comparison")
+    s.add_argument(
+        "--only",
+        choices=["both", "only_0", "only_1", "changed"],
+        help="quick filter of the comparison",
+    )
     s.add_argument("--size", metavar="WxH", help="window size in pixels (default 1400x900)")
     s.add_argument("--theme", choices=["system", "light", "dark"], help="colour theme")
     s.add_argument(

@@ -632,8 +632,11 @@ class QueryEngine:
             self._relations.clear()
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
-        self.con.close()
+        """Stop what runs (a worker's count or page) and close the DuckDB connection; later
+        queries fail with an error instead of reaching a closed connection."""
+        self.interrupt()
+        with self.lock:
+            self.con.close()
 
 
 def _has_table(cache: Cache, version: Version, table: str | None) -> bool:

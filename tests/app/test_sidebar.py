@@ -141,10 +141,13 @@ def test_remove_alias_from_the_menu(qtbot, sidebar, app_state):
     assert app_state.cache.resolve("scene-predictions:v1").aliases == ("latest",)
 
 
-def test_compare_is_shown_but_disabled_with_a_reason(qtbot, sidebar):
+def test_compare_with_lists_versions_that_have_tables(qtbot, sidebar):
     menu = open_menu(qtbot, sidebar, "scene-predictions:v1")
-    compare = menu_action(menu, "Compare with…")
-    assert not compare.isEnabled() and "coming release" in compare.toolTip()
+    compare = menu_action(menu, "Compare with")
+    assert compare.isEnabled()
+    assert [a.text() for a in compare.menu().actions()] == ["v0  (production)"]
+    model_menu = open_menu(qtbot, sidebar, "scene-detector:v1")  # a model: no tables
+    assert not menu_action(model_menu, "Compare with").isEnabled()
 
 
 def test_delete_asks_first_then_moves_latest(qtbot, sidebar, app_state):

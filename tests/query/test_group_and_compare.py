@@ -136,6 +136,7 @@ def test_cli_compare_and_diff(versions):
         base + ["diff", "preds:v0", "preds:v1"], capture_output=True, text=True, timeout=60
     )
     assert r.returncode == 0 and "added: 2  removed: 2  changed: 3  unchanged: 5" in r.stdout
+    assert "(12 rows compared)" in r.stdout.splitlines()[0]  # 8 in both, 2 only in each
     r = subprocess.run(
         base
         + ["table", "preds:v0", "--compare", "preds:v1", "--only", "changed", "--format", "csv"],

@@ -57,7 +57,29 @@ TYPE_ROLE = Qt.ItemDataRole.UserRole + 4
 RENDER_ROLE = Qt.ItemDataRole.UserRole + 5
 """How a cell is drawn: number, bool, text, nested, image, media, null, error, loading."""
 PAINT_ROLE = Qt.ItemDataRole.UserRole + 6
-"""``(render, text)`` in one lookup (what painting a number or text cell needs)."""
+"""``(render, text, changed)`` in one lookup (what painting a number or text cell needs;
+``changed``: the cell differs between the two sides of a comparison)."""
+CHANGED_ROLE = Qt.ItemDataRole.UserRole + 8
+"""True for a cell of a comparison whose two sides differ (its row is in both)."""
+SIDE_ROLE = Qt.ItemDataRole.UserRole + 7
+"""Header of a comparison: 0 or 1 for a side's column, None for the others."""
+HIDDEN_PREFIXES = ("changed.",)
+HIDDEN_COLUMNS = ("__changed",)
+"""Comparison columns the view hides (they colour the cells instead)."""
+
+
+def compare_side(name: str) -> int | None:
+    """0 or 1 for a column of one side of a comparison (``0.score``), else None."""
+    if name[:2] in ("0.", "1."):
+        return int(name[0])
+    return None
+
+
+def compare_base(name: str) -> str:
+    """``score`` for ``0.score``, ``1.score``, ``delta.score`` and ``changed.score``."""
+    prefix, dot, base = name.partition(".")
+    return base if dot and prefix in ("0", "1", "delta", "changed") else name
+
 
 PAGE_ROWS = 128
 MAX_PAGES = 24
@@ -313,6 +335,10 @@ class TableModel(QAbstractTableModel):
         self._viewport = (0, 0)
         self._generation = 0
         self._result_generation = -1
+        self._changed_column: dict[int, int] = {}
+        """Column -> the column saying whether its cell changed (in a comparison)."""
+        self.side_labels: dict[int, str] = {0: version.tag, 1: ""}
+        """What the header calls each side of a comparison (``v1``, ``v0``)."""
         """The generation ``result`` belongs to (pages are asked for only when it is current)."""
         self._class_names: dict[str, dict[int, str]] = {}
         self._class_lock = threading.Lock()
@@ -360,6 +386,16 @@ class TableModel(QAbstractTableModel):
         self.beginResetModel()
         self._result_generation = generation
         self.result, self.columns, self.table_rows = opened
+        index = {c.name: i for i, c in enumerate(self.columns)}
+        self._changed_column = {
+            i: index[f"changed.{compare_base(c.name)}"]
+            for i, c in enumerate(self.columns)
+            if c.name[:2] in ("0.", "1.") or c.name.startswith("delta.")
+            if f"changed.{compare_base(c.name)}" in index
+        }
+        if self.spec.compare is not None:
+            other = self.spec.compare.ref.rpartition(":")[2] or self.spec.compare.ref
+            self.side_labels = {0: self.version.tag, 1: other}
         self.total_rows = self.result.num_rows
         self.window_start = 0
         self._window_rows = self._window_size()
@@ -454,10 +490,22 @@ class TableModel(QAbstractTableModel):
         if not 0 <= section < len(self.columns):
             return None
         column = self.columns[section]
+        comparing = self.spec.compare is not None
         if role == Qt.ItemDataRole.DisplayRole:
+            if comparing:
+                if column.name == "__status":
+                    return "status"
+                if column.name.startswith("delta."):
+                    return "Δ " + compare_base(column.name)
+                return compare_base(column.name)
             return column.name
         if role == TYPE_ROLE:
-            return column.label
+            side = compare_side(column.name) if comparing else None
+            return (
+                f"{self.side_labels[side]} · {column.label}" if side is not None else column.label
+            )
+        if role == SIDE_ROLE:
+            return compare_side(column.name) if comparing else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{column.name}\n{column.arrow_type} ({column.kind})"
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -482,14 +530,14 @@ class TableModel(QAbstractTableModel):
             if role == RENDER_ROLE:
                 return "loading"
             if role == PAINT_ROLE:
-                return ("loading", "")
+                return ("loading", "", False)
             return None
         column = self.columns[col]
         if page.error is not None:
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                 return page.error
             if role == PAINT_ROLE:
-                return ("error", page.error)
+                return ("error", page.error, False)
             return "error" if role == RENDER_ROLE else None
         i = row - page.start
         if role == Qt.ItemDataRole.DisplayRole:
@@ -502,9 +550,17 @@ class TableModel(QAbstractTableModel):
                 render = "null"
             elif column.render == "media" and col in page.cells and page.cells[col][i] is not None:
                 render = "image"
+            elif column.name == "__status":
+                render = "status"
             else:
                 render = column.render
-            return render if role == RENDER_ROLE else (render, page.texts[col][i])
+            if role == RENDER_ROLE:
+                return render
+            flag = self._changed_column.get(col)
+            return (render, page.texts[col][i], bool(flag is not None and page.values[flag][i]))
+        if role == CHANGED_ROLE:
+            flag = self._changed_column.get(col)
+            return bool(flag is not None and page.values[flag][i])
         if role == CELL_ROLE:
             cells = page.cells.get(col)
             return cells[i] if cells is not None else None

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktopviz.app.models.table_model import CELL_ROLE, PAINT_ROLE, RENDER_ROLE, VALUE_ROLE
+from desktopviz.app.palette import SIDE_COLOURS, text_colour_on
 from desktopviz.app.state import AppState
 from desktopviz.app.thumbnail_loader import ImageRequest, LoadedImage, ThumbnailLoader
 from desktopviz.app.widgets.overlays import ImageCell, paint_overlays
@@ -79,6 +80,9 @@ _ALTERNATE = QStyleOptionViewItem.ViewItemFeature.Alternate
 _HIGHLIGHT = QPalette.ColorRole.Highlight
 _HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
 _TEXT = QPalette.ColorRole.Text
+CHANGED_TINT = QColor(230, 159, 0, 70)
+"""Behind a cell whose value differs between the two sides of a comparison (amber, readable in
+light and dark themes)."""
 _ALTERNATE_BASE = QPalette.ColorRole.AlternateBase
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -118,11 +122,16 @@ class CellDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        render, text = index.data(PAINT_ROLE) or ("loading", "")
+        render, text, changed = index.data(PAINT_ROLE) or ("loading", "", False)
         if render == "number" or render == "text":
-            self._paint_text(painter, option, text, right=render == "number")
+            self._paint_text(painter, option, text, right=render == "number", changed=changed)
+            return
+        if render == "status":
+            self._paint_status(painter, option, index, text)
             return
         self._paint_background(painter, option, index)
+        if changed and not option.state & _SELECTED:
+            painter.fillRect(option.rect, CHANGED_TINT)
         rect = option.rect
         if render == "loading":
             self._paint_loading(painter, option)
@@ -140,14 +149,23 @@ class CellDelegate(QStyledItemDelegate):
             self._paint_error(painter, option, QRectF(rect), "⚠ " + (index.data() or "error"))
 
     def _paint_text(
-        self, painter: QPainter, option: QStyleOptionViewItem, text: str, *, right: bool
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        text: str,
+        *,
+        right: bool,
+        changed: bool = False,
     ) -> None:
         """Numbers and strings, drawn directly: one model lookup a cell instead of the ten the
-        style's item painter makes (scrolling a screen of text rows is Python-bound)."""
+        style's item painter makes (scrolling a screen of text rows is Python-bound). A cell
+        that differs between the sides of a comparison gets the changed tint."""
         palette, rect, state = option.palette, option.rect, option.state
         selected = state & _SELECTED
         if selected:
             painter.fillRect(rect, palette.brush(_HIGHLIGHT))
+        elif changed:
+            painter.fillRect(rect, CHANGED_TINT)
         elif option.features & _ALTERNATE:
             painter.fillRect(rect, palette.brush(_ALTERNATE_BASE))
         area = rect.adjusted(TEXT_PAD, 0, -TEXT_PAD, 0)
@@ -161,6 +179,39 @@ class CellDelegate(QStyledItemDelegate):
             painter.setPen(palette.color(_HIGHLIGHT))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
             painter.restore()
+
+    def _paint_status(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+        status: str,
+    ) -> None:
+        """A comparison row's status as a chip: both (neutral), only in one side (its colour)."""
+        self._paint_background(painter, option, index)
+        labels = getattr(index.model(), "side_labels", {0: "0", 1: "1"})
+        side = {"only_0": 0, "only_1": 1}.get(status)
+        text = "both" if side is None else f"only {labels.get(side) or side}"
+        colour = (
+            QColor(SIDE_COLOURS[side])
+            if side is not None
+            else option.palette.color(QPalette.ColorRole.Mid)
+        )
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = option.fontMetrics
+        chip = QRectF(
+            option.rect.left() + 5,
+            option.rect.center().y() - metrics.height() / 2 - 2,
+            metrics.horizontalAdvance(text) + 14,
+            metrics.height() + 4,
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
+        painter.setPen(text_colour_on(colour))
+        painter.drawText(chip, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
 
     def _paint_background(
         self,

@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 from desktopviz.app.icons import icon, type_icon
 from desktopviz.app.state import AppState
 from desktopviz.app.theme import draw_chips
+from desktopviz.app.widgets.compare_bar import compare_targets
 from desktopviz.app.workers import run_in_worker
 from desktopviz.cli.commands import human_size
 from desktopviz.errors import DesktopvizError
@@ -66,8 +67,6 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 4
 """A stable key of the row (kept across rebuilds: expansion and selection)."""
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 5
 """Dim text drawn right-aligned: size and age of a version, version count of an artifact."""
-
-COMPARE_LATER = "Compare arrives with the compare view in a coming release."
 
 
 def age_text(iso: str, now: datetime | None = None, suffix: str = " ago") -> str:
@@ -402,9 +401,21 @@ class Sidebar(QWidget):
         remove.setEnabled(bool(user_aliases))
         for alias in user_aliases:
             remove.addAction(alias, lambda a=alias: self.remove_alias(version, a))
-        compare = menu.addAction(icon("compare"), "Compare with…")
-        compare.setEnabled(False)
-        compare.setToolTip(COMPARE_LATER)
+        compare = menu.addMenu(icon("compare"), "Compare with")
+        cache = self.state.cache
+        others = [v for v in compare_targets(cache, version) if cache.tables(v)]
+        compare.setEnabled(bool(others) and bool(cache.tables(version)))
+        compare.setToolTip(
+            "Its table against another version's, row by row"
+            if others
+            else "No other version of this artifact has a table"
+        )
+        for other in others:
+            aliases = f"  ({', '.join(other.aliases)})" if other.aliases else ""
+            compare.addAction(
+                f"{other.tag}{aliases}",
+                lambda o=other: self.state.compare_requested.emit(version, o),
+            )
         menu.addSeparator()
         copy = menu.addAction(icon("copy"), "Copy reference", lambda: self.copy_reference(version))
         copy.setShortcut(QKeySequence.StandardKey.Copy)

@@ -8,6 +8,8 @@ The panel sets ``state.set_cell`` on the current cell and emits ``state.table_st
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
@@ -21,16 +23,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktopviz.app.icons import icon
-from desktopviz.app.models.table_model import TableModel
+from desktopviz.app.models.table_model import HIDDEN_COLUMNS, HIDDEN_PREFIXES, TableModel
 from desktopviz.app.palette import mute
 from desktopviz.app.state import AppState, TableStatus
 from desktopviz.app.thumbnail_loader import ThumbnailLoader
 from desktopviz.app.widgets.cell_delegates import DEFAULT_THUMB, PAD, CellDelegate
+from desktopviz.app.widgets.compare_bar import CompareBar, compare_targets
 from desktopviz.app.widgets.filter_bar import FilterBar, combine, value_filter
 from desktopviz.app.widgets.overlays import OverlayLegend
 from desktopviz.app.widgets.table_view import TableView
+from desktopviz.app.workers import run_in_worker
 from desktopviz.model import Version
-from desktopviz.query.spec import QuerySpec, SortKey
+from desktopviz.query.compare import DiffSummary, diff_summary
+from desktopviz.query.spec import CompareSpec, QuerySpec, SortKey
 
 MIN_THUMB, MAX_THUMB = 32, 256
 MAX_TEXT_COLUMN = 320
@@ -83,10 +88,25 @@ class TablePanel(QWidget):
         self.sort_menu = QMenu(self.sort_button)
         self.sort_menu.aboutToShow.connect(self._fill_sort_menu)
         self.sort_button.setMenu(self.sort_menu)
-        bar_layout = QHBoxLayout(self.query_bar)
+        self.compare_bar = CompareBar(self)
+        self.compare_bar.hide()
+        self.compare_button = QToolButton(self)
+        self.compare_button.setIcon(icon("compare"))
+        self.compare_button.setText("Compare")
+        self.compare_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.compare_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.compare_button.setAutoRaise(True)
+        self.compare_button.setToolTip("Compare this table with another version's, row by row")
+        self.compare_menu = QMenu(self.compare_button)
+        self.compare_menu.aboutToShow.connect(self._fill_compare_menu)
+        self.compare_button.setMenu(self.compare_menu)
+        self._summary_worker = None
+        self._summary_for: QuerySpec | None = None
+        bar_layout = QVBoxLayout(self.query_bar)
         bar_layout.setContentsMargins(0, 0, 0, 0)
         bar_layout.setSpacing(0)
-        bar_layout.addWidget(self.filter_bar, 1)
+        bar_layout.addWidget(self.filter_bar)
+        bar_layout.addWidget(self.compare_bar)
 
         self.summary = mute(QLabel("Opening table…", self))
         self.thumb_label = mute(QLabel("Thumbnails", self))
@@ -104,6 +124,7 @@ class TablePanel(QWidget):
         bar.setContentsMargins(8, 6, 8, 4)
         bar.setSpacing(8)
         bar.addWidget(self.summary, 1)
+        bar.addWidget(self.compare_button)
         bar.addWidget(self.sort_button)
         bar.addWidget(self.thumb_label)
         bar.addWidget(self.thumb_slider)
@@ -131,6 +152,9 @@ class TablePanel(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._cell_menu)
         self.filter_bar.applied.connect(self.set_filter)
+        self.compare_bar.only_changed.connect(self._set_only)
+        self.compare_bar.key_changed.connect(self._set_key)
+        self.compare_bar.closed.connect(self.stop_compare)
         self.view.installEventFilter(self)
         state.overlay_settings_changed.connect(lambda _s: self.view.viewport().update())
         self.set_thumb_size(DEFAULT_THUMB)
@@ -153,6 +177,86 @@ class TablePanel(QWidget):
             self.filter_bar.set_text(text, apply=True)  # applying it calls back here
             return
         self.set_spec(self.spec.with_(filters=(text,) if text else ()))
+
+    def compare_with(
+        self, ref: str, table: str | None = None, key: tuple[str, str] | None = None
+    ) -> None:
+        """Compare this table (side 0) with ``ref``'s (side 1): the same table by default, joined
+        on ``key`` (default ``id`` when both have it, else row position). Sort keys of the plain
+        table are dropped (the columns are now per side); filters stay (``row`` is side 0)."""
+        self.set_spec(self.spec.with_(compare=CompareSpec(ref, table, key), sort=(), group=None))
+
+    def stop_compare(self) -> None:
+        """Back to this table alone."""
+        self.set_spec(self.spec.with_(compare=None, sort=()))
+
+    def _set_only(self, only: str | None) -> None:
+        if self.spec.compare is not None:
+            self.set_spec(self.spec.with_(compare=replace(self.spec.compare, only=only)))
+
+    def _set_key(self, key: tuple[str, str] | None) -> None:
+        if self.spec.compare is not None:
+            self.set_spec(self.spec.with_(compare=replace(self.spec.compare, key=key), sort=()))
+
+    def _fill_compare_menu(self) -> None:
+        menu = self.compare_menu
+        menu.clear()
+        cache = self.state.cache
+        others = [v for v in compare_targets(cache, self.version) if cache.tables(v)]
+        current = self.spec.compare.ref if self.spec.compare else None
+        for other in others:
+            aliases = f"  ({', '.join(other.aliases)})" if other.aliases else ""
+            action = menu.addAction(
+                f"with {other.tag}{aliases}", lambda o=other: self.compare_with(o.ref)
+            )
+            action.setCheckable(True)
+            action.setChecked(current in (other.ref, f"{other.name}:{other.tag}"))
+        if not others:
+            menu.addAction("No other version of this artifact has a table").setEnabled(False)
+        if self.spec.compare is not None:
+            menu.addSeparator()
+            menu.addAction(icon("tab-close"), "Stop comparing", self.stop_compare)
+
+    def _show_compare(self) -> None:
+        """The compare bar, hidden helper columns and the diff summary follow the spec."""
+        model, spec = self.model, self.spec
+        for col, column in enumerate(model.columns):
+            hidden = spec.compare is not None and (
+                column.name in HIDDEN_COLUMNS or column.name.startswith(HIDDEN_PREFIXES)
+            )
+            self.view.setColumnHidden(col, hidden)
+        comparing = spec.compare is not None and model.result is not None
+        self.compare_bar.setVisible(comparing)
+        self.compare_button.setText("Comparing" if comparing else "Compare")
+        if not comparing:
+            return
+        names = [c.name for c in model.columns]
+        common = [n[2:] for n in names if n.startswith("0.") and "1." + n[2:] in names]
+        self.compare_bar.show_sides(model.side_labels, {0: self.version.ref, 1: spec.compare.ref})
+        self.compare_bar.set_keys(common, spec.compare.key)
+        self.compare_bar.set_only(spec.compare.only)
+        whole = QuerySpec(compare=replace(spec.compare, only=None))
+        if whole == self._summary_for:
+            return
+        self._summary_for = whole
+        self.compare_bar.set_summary(None, "counting differences…")
+        engine, version, table = self.state.engine, self.version, self.table
+
+        def summarize() -> DiffSummary:
+            return diff_summary(engine, engine.result(version, table, whole).relation)
+
+        self._summary_worker = run_in_worker(
+            summarize,
+            on_result=lambda s, w=whole: self._summary_ready(w, s),
+            on_error=lambda e, w=whole: self._summary_ready(w, None, str(e)),
+            owner=self,
+        )
+
+    def _summary_ready(
+        self, whole: QuerySpec, summary: DiffSummary | None, error: str = ""
+    ) -> None:
+        if whole == self._summary_for:
+            self.compare_bar.set_summary(summary, error)
 
     def set_sort(self, keys: tuple[SortKey, ...]) -> None:
         """Sort by these keys (the first one first); () for the table's own order."""
@@ -220,10 +324,22 @@ class TablePanel(QWidget):
         rows = f"{model.total_rows:,} row{'s' * (model.total_rows != 1)}"
         if model.total_rows != model.table_rows:
             rows += f" of {model.table_rows:,}"
-        self.summary.setText(f"{rows} · {len(model.columns)} columns")
+        shown = [
+            c
+            for c in model.columns
+            if not (
+                self.spec.compare is not None
+                and (c.name in HIDDEN_COLUMNS or c.name.startswith(HIDDEN_PREFIXES))
+            )
+        ]
+        self.summary.setText(f"{rows} · {len(shown)} columns")
         if model.result is not None:
-            self.filter_bar.set_columns(model.result.relation.types())
+            types = model.result.relation.types()
+            if self.spec.compare is not None:  # row / row0 / row1 name the sides' own columns
+                types = {n[2:]: t for n, t in types.items() if n[:2] in ("0.", "1.")}
+            self.filter_bar.set_columns(types)
         self._show_sort()
+        self._show_compare()
         self.summary.setToolTip(f"{self.version.ref} · {self.table}")
         self._emit_status()
         self.state.table_changed.emit(self.version, self.table)

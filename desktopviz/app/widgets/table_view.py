@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QColor,
     QFont,
     QFontMetrics,
     QGuiApplication,
@@ -33,7 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktopviz.app.models.table_model import TYPE_ROLE, TableModel
+from desktopviz.app.models.table_model import SIDE_ROLE, TYPE_ROLE, TableModel
+from desktopviz.app.palette import SIDE_COLOURS
 from desktopviz.app.widgets.cell_delegates import CellDelegate
 from desktopviz.app.workers import run_in_worker
 
@@ -106,6 +108,11 @@ class TypedHeader(QHeaderView):
             opt.state |= QStyle.StateFlag.State_On
         painter.save()
         self.style().drawControl(QStyle.ControlElement.CE_Header, opt, painter, self)
+        side = model.headerData(logical_index, Qt.Orientation.Horizontal, SIDE_ROLE)
+        if side is not None:  # which side of a comparison: a bar in the side's colour
+            painter.fillRect(
+                QRect(rect.left(), rect.top(), rect.width(), 3), QColor(SIDE_COLOURS[side])
+            )
         name = str(model.headerData(logical_index, Qt.Orientation.Horizontal) or "")
         type_text = str(model.headerData(logical_index, Qt.Orientation.Horizontal, TYPE_ROLE) or "")
         align = model.headerData(

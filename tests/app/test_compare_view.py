@@ -1,0 +1,179 @@
+"""Comparing two versions in the window, as a user does it: the sidebar's "Compare with" or the
+table's Compare button, the diff summary, the quick filters, the key chooser, changed cells
+tinted, per-side headers, stop comparing. The expected differences come from joining the two
+stored Parquet files with pyarrow."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from desktopviz.app.models.table_model import CHANGED_ROLE, SIDE_ROLE, TYPE_ROLE
+from desktopviz.app.palette import SIDE_COLOURS
+from desktopviz.app.widgets.cell_delegates import CHANGED_TINT
+from tests.app.test_filter_bar import shown_column, wait_applied
+from tests.app.test_main_window import make_window
+from tests.app.test_sidebar import menu_action
+from tests.app.test_table_panel import make_panel  # noqa: F401 - fixture
+
+NEW, OLD = "street-scenes/scene-predictions:v1", "street-scenes/scene-predictions:v0"
+TABLE = "predictions.table.json"
+H = Qt.Orientation.Horizontal
+
+
+def stored(app_state, ref: str) -> list[dict]:
+    version = app_state.cache.resolve(ref)
+    path = app_state.cache.parquet_path(app_state.cache.table_info(version, TABLE))
+    return pq.read_table(path, columns=["id", "prediction", "confidence"]).to_pylist()
+
+
+@pytest.fixture
+def expected(app_state):
+    """Rows of v1 and v0 by id, and the ids whose prediction changed."""
+    new = {r["id"]: r for r in stored(app_state, NEW)}
+    old = {r["id"]: r for r in stored(app_state, OLD)}
+    assert new.keys() == old.keys()
+    changed_prediction = sorted(i for i in new if new[i]["prediction"] != old[i]["prediction"])
+    assert 0 < len(changed_prediction) < len(new)
+    return new, old, changed_prediction
+
+
+@pytest.fixture
+def compared(qtbot, app_state, make_panel):  # noqa: F811 - the imported fixture
+    panel = make_panel(app_state, NEW, TABLE)
+    panel.compare_with(OLD)
+    qtbot.waitUntil(
+        lambda: panel.model.result is not None and panel.model.result.spec == panel.spec,
+        timeout=15_000,
+    )
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=10_000)
+    return panel
+
+
+def col(panel, name: str) -> int:
+    return [c.name for c in panel.model.columns].index(name)
+
+
+def test_the_comparison_shows_both_sides_and_the_diff_summary(qtbot, compared, expected):
+    panel = compared
+    new, old, changed_prediction = expected
+    bar = panel.compare_bar
+    assert bar.isVisible() and "v1" in bar.sides.text() and "v0" in bar.sides.text()
+    qtbot.waitUntil(lambda: "changed" in bar.summary.text(), timeout=15_000)
+    assert f"prediction: {len(changed_prediction)} changed" in bar.summary.toolTip()
+    assert "+0 only in v0" in bar.summary.text()
+    model = panel.model
+    assert model.headerData(col(panel, "0.prediction"), H, SIDE_ROLE) == 0
+    assert model.headerData(col(panel, "1.prediction"), H, SIDE_ROLE) == 1
+    assert model.headerData(col(panel, "1.prediction"), H, TYPE_ROLE) == "v0 · str"
+    assert model.headerData(col(panel, "1.prediction"), H) == "prediction"
+    for name in ("changed.prediction", "__changed"):  # helpers colour cells, they are not shown
+        assert panel.view.isColumnHidden(col(panel, name))
+    assert not panel.view.isColumnHidden(col(panel, "delta.confidence"))
+    # row 0 of the comparison is v1's first row; its cells say whether they changed
+    first = model.value(model.index(0, col(panel, "id")))
+    for side in ("0", "1"):
+        index = model.index(0, col(panel, f"{side}.prediction"))
+        assert index.data(CHANGED_ROLE) == (first in changed_prediction)
+    delta = model.value(model.index(0, col(panel, "delta.confidence")))
+    assert delta == pytest.approx(old[first]["confidence"] - new[first]["confidence"])
+
+
+def test_quick_filters_show_only_changed_rows(qtbot, compared, expected):
+    panel = compared
+    new, _, changed_prediction = expected
+    bar = panel.compare_bar
+    qtbot.mouseClick(bar.filter_buttons["changed"], Qt.MouseButton.LeftButton)
+    assert panel.spec.compare.only == "changed"
+    qtbot.waitUntil(lambda: panel.model.result.spec == panel.spec, timeout=15_000)
+    assert panel.model.total_rows <= len(new)
+    panel.filter_bar.set_text('row0["prediction"] != row1["prediction"]', apply=True)
+    wait_applied(qtbot, panel, len(changed_prediction))
+    assert sorted(shown_column(qtbot, panel, "id")) == changed_prediction
+    qtbot.mouseClick(bar.filter_buttons["only_1"], Qt.MouseButton.LeftButton)
+    wait_applied(qtbot, panel, 0)
+    qtbot.mouseClick(bar.filter_buttons[None], Qt.MouseButton.LeftButton)
+    wait_applied(qtbot, panel, len(changed_prediction))
+
+
+def test_changed_cells_are_tinted(qtbot, compared, expected):
+    panel = compared
+    _, _, changed_prediction = expected
+    panel.filter_bar.set_text(f'row0["id"] == {changed_prediction[0]!r}', apply=True)
+    wait_applied(qtbot, panel, 1)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=10_000)
+    view = panel.view
+    rect = view.visualRect(panel.model.index(0, col(panel, "1.prediction")))
+    view.scrollTo(panel.model.index(0, col(panel, "1.prediction")))
+    rect = view.visualRect(panel.model.index(0, col(panel, "1.prediction")))
+    image = view.viewport().grab().toImage()
+    pixel = image.pixelColor(rect.left() + 3, rect.top() + 3)
+    base = view.palette().color(view.viewport().backgroundRole())
+    tint = QColor(CHANGED_TINT)
+    expected_colour = QColor(
+        *(
+            round(b * (1 - tint.alphaF()) + t * tint.alphaF())
+            for b, t in zip(
+                (base.red(), base.green(), base.blue()),
+                (tint.red(), tint.green(), tint.blue()),
+                strict=True,
+            )
+        )
+    )
+    assert abs(pixel.red() - expected_colour.red()) < 12
+    assert abs(pixel.blue() - expected_colour.blue()) < 12
+    assert pixel.blue() < pixel.red()  # amber, not the plain base colour
+
+
+def test_the_header_bar_has_the_side_colour(qtbot, compared):
+    panel = compared
+    header = panel.view.horizontalHeader()
+    section = col(panel, "1.prediction")
+    panel.view.scrollTo(panel.model.index(0, section))
+    x = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
+    pixel = header.viewport().grab().toImage().pixelColor(x, 1)
+    assert pixel.name() == QColor(SIDE_COLOURS[1]).name()
+
+
+def test_key_chooser_and_stop_comparing(qtbot, compared):
+    panel = compared
+    bar = panel.compare_bar
+    index = bar.key_box.findText("row position")
+    bar.key_box.setCurrentIndex(index)
+    bar.key_box.activated.emit(index)
+    assert panel.spec.compare.key == ("#", "#")
+    qtbot.waitUntil(lambda: panel.model.result.spec == panel.spec, timeout=15_000)
+    assert bar.key_box.currentText() == "row position"
+    qtbot.mouseClick(bar.close_button, Qt.MouseButton.LeftButton)
+    assert panel.spec.compare is None
+    qtbot.waitUntil(lambda: panel.model.result.spec == panel.spec, timeout=15_000)
+    assert not bar.isVisible()
+    assert "0.prediction" not in [c.name for c in panel.model.columns]
+
+
+def test_the_compare_button_lists_the_other_versions(qtbot, app_state, make_panel):  # noqa: F811
+    panel = make_panel(app_state, NEW, TABLE)
+    panel._fill_compare_menu()
+    entries = [a.text() for a in panel.compare_menu.actions()]
+    assert entries == ["with v0  (production)"]
+    panel.compare_menu.actions()[0].trigger()
+    assert panel.spec.compare.ref == app_state.cache.resolve(OLD).ref
+
+
+def test_sidebar_compare_with_opens_the_comparison(qtbot, app_state, tmp_path):
+    window = make_window(qtbot, app_state, tmp_path)
+    new = app_state.cache.resolve(NEW)
+    menu = window.sidebar.menu_for(new)
+    compare = menu_action(menu, "Compare with")
+    assert compare.isEnabled()
+    (with_old,) = compare.menu().actions()
+    assert with_old.text() == "v0  (production)"
+    with_old.trigger()
+    page = window.current_page()
+    assert page is not None and page.version.id == new.id and page.current_tab() == "table"
+    panel = page.show_table()
+    assert panel.spec.compare is not None and panel.spec.compare.ref.endswith(":v0")
+    qtbot.waitUntil(lambda: panel.compare_bar.isVisible(), timeout=15_000)
+    qtbot.waitUntil(lambda: "changed" in panel.compare_bar.summary.text(), timeout=15_000)
