@@ -57,6 +57,7 @@ class LaunchOptions:
     filters: tuple[str, ...] = ()
     sort: tuple = ()
     compare: object = None
+    group_by: tuple[str, ...] = ()
     """A CompareSpec: show the table compared with another."""
     size: tuple[int, int] | None = None
     screenshot: Path | None = None
@@ -186,7 +187,7 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         if options.open_ref:
             version = cache.resolve(options.open_ref)
             page = window.open_version(version, options.tab or "overview", options.open_table)
-            if options.filters or options.sort or options.compare:
+            if options.filters or options.sort or options.compare or options.group_by:
                 panel = page.show_table(options.open_table)
                 if panel is None:
                     raise _no_table(version.ref)
@@ -198,6 +199,8 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
                         if len(options.filters) > 1
                         else options.filters[0]
                     )
+                if options.group_by:
+                    panel.group_by(tuple(options.group_by))
                 panel.set_sort(tuple(options.sort))
             if options.select_row is not None:
                 panel = page.show_table(options.open_table)

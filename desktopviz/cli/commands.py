@@ -272,7 +272,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
             raise DesktopvizError("--open takes REF and at most one TABLE")
         ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
     if (
-        args.tab or args.select is not None or args.file or args.filter or args.sort or args.compare
+        args.tab
+        or args.select is not None
+        or args.file
+        or args.filter
+        or args.sort
+        or args.compare
+        or args.group_by
     ) and not ref:
         raise DesktopvizError(
             "--tab, --select, --file, --filter, --sort and --compare need --open REF"
@@ -298,6 +304,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         filters=filters,
         sort=sort,
         compare=compare,
+        group_by=tuple(args.group_by or ()),
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
@@ -326,13 +333,16 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
             version = cache.resolve(ref)
             if options.get("open_table"):
                 cache.table_info(version, options["open_table"])
-            if options.get("filters") or options.get("sort") or options.get("compare"):
+            if any(options.get(k) for k in ("filters", "sort", "compare", "group_by")):
                 from desktopviz.query.engine import QueryEngine
-                from desktopviz.query.spec import QuerySpec
+                from desktopviz.query.spec import GroupSpec, QuerySpec
 
                 engine = QueryEngine(cache)  # a bad filter or column: one line, before the window
                 try:
-                    spec = QuerySpec(sort=options.get("sort", ()), compare=options.get("compare"))
+                    group = GroupSpec(options["group_by"]) if options.get("group_by") else None
+                    spec = QuerySpec(
+                        sort=options.get("sort", ()), compare=options.get("compare"), group=group
+                    )
                     for text in options.get("filters", ()):
                         engine.check_filter(version, options.get("open_table"), spec, text)
                     engine.result(version, options.get("open_table"), spec)

@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort", action="append", metavar="COL[:desc]", help="sort the table (as in `table`)"
     )
     s.add_argument(
+        "--group-by", action="append", metavar="COL", help="one row per group (as in `table`)"
+    )
+    s.add_argument(
         "--compare", metavar="REF2", help="compare the table with REF2's (as in `table`)"
     )
     s.add_argument("--compare-table", metavar="T", help="REF2's table (default: the same one)")

@@ -55,7 +55,9 @@ def _fetch_scattered(path: Path, positions: np.ndarray, columns: list[str]) -> p
     """Rows at scattered ``positions`` through DuckDB's row-number filter, in ``positions`` order
     and with the file's own Arrow types."""
     if not hasattr(_local, "con"):
-        _local.con = duckdb.connect()
+        # a page's rows: no spilling (DuckDB's default spill folder is ./.tmp in the working
+        # directory), a small memory budget
+        _local.con = duckdb.connect(config={"temp_directory": "", "memory_limit": "1GB"})
     wanted = np.unique(positions)
     cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     source = "'" + str(path).replace("'", "''") + "'"

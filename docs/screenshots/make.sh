@@ -19,3 +19,10 @@ shot --cache "$work/demo" gui --open "$ref" --file "$image" --size 1200x780 --sc
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json --select 2 --screenshot table.png
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json --select 2 --theme dark \
     --screenshot table-dark.png
+shot --cache "$work/demo" gui --open "$ref" predictions.table.json \
+    --filter 'row["label"] == "car" and row["confidence"] > 0.85' --sort confidence:desc \
+    --screenshot filtered.png
+shot --cache "$work/demo" gui --open "$ref" predictions.table.json \
+    --compare street-scenes/scene-predictions:v0 --only changed --select 0 --screenshot compare.png
+shot --cache "$work/demo" gui --open "$ref" predictions.table.json --group-by label \
+    --screenshot group.png

@@ -106,8 +106,12 @@ class ColumnInfo:
 
 def column_info(name: str, kind: str, arrow_type: pa.DataType | None) -> ColumnInfo:
     """Describe a column from its kind and Arrow type."""
-    if kind in ("media", "media_list"):
+    if kind == "media":
         render = "media"
+    elif kind == "media_list":
+        render = "gallery"
+    elif is_histogram(arrow_type):
+        render = "histogram"
     elif kind == "json":
         render = "nested"
     elif arrow_type is None:
@@ -125,12 +129,24 @@ def column_info(name: str, kind: str, arrow_type: pa.DataType | None) -> ColumnI
     return ColumnInfo(name, kind, arrow_type, render, type_label(kind, arrow_type))
 
 
+def is_histogram(arrow_type: pa.DataType | None) -> bool:
+    """A grouped numeric column: a struct of min, mean, max and histogram (bin counts)."""
+    return (
+        arrow_type is not None
+        and pa.types.is_struct(arrow_type)
+        and arrow_type.get_field_index("histogram") >= 0
+        and arrow_type.get_field_index("mean") >= 0
+    )
+
+
 def type_label(kind: str, arrow_type: pa.DataType | None) -> str:
     """A short type name for a header: int, float, str, bool, list[float], dict, image..."""
     if kind == "media":
         return "media"
     if kind == "media_list":
-        return "media list"
+        return "gallery"
+    if is_histogram(arrow_type):
+        return "histogram"
     if kind in ("json", "ndarray"):
         return kind
     t = arrow_type
@@ -226,9 +242,14 @@ def display_text(value: Any, column: ColumnInfo) -> str:
         return format_number(value)
     if render == "bool":
         return "true" if value else "false"
+    if render == "gallery":
+        return f"[{len(value)} items]"
+    if render == "histogram":
+        lo, mean, hi = value.get("min"), value.get("mean"), value.get("max")
+        if mean is None:
+            return ""
+        return f"{format_number(lo)} … {format_number(hi)}, mean {format_number(mean)}"
     if render == "media":
-        if column.kind == "media_list":
-            return f"[{len(value)} items]"
         if value.get("caption"):
             return value["caption"]
         name = (value.get("path") or "").rsplit("/", 1)[-1]
@@ -372,7 +393,11 @@ class TableModel(QAbstractTableModel):
 
     def _open(self) -> tuple[Result, list[ColumnInfo], int]:
         result = self.engine.result(self.version, self.table, self.spec)
-        types = result.relation.types()
+        group_table = getattr(result, "table", None)
+        if isinstance(group_table, pa.Table):  # one row per group: its own columns and types
+            types = {f.name: f.type for f in group_table.schema}
+        else:
+            types = result.relation.types()
         columns = [
             column_info(name, result.kinds.get(name, "plain"), types.get(name))
             for name in result.columns
@@ -550,6 +575,8 @@ class TableModel(QAbstractTableModel):
                 render = "null"
             elif column.render == "media" and col in page.cells and page.cells[col][i] is not None:
                 render = "image"
+            elif column.render == "gallery" and not page.cells.get(col, [None] * (i + 1))[i]:
+                render = "nested"
             elif column.name == "__status":
                 render = "status"
             else:
@@ -615,7 +642,7 @@ class TableModel(QAbstractTableModel):
     @property
     def has_images(self) -> bool:
         """Whether any column holds media (thumbnails may be drawn)."""
-        return any(c.render == "media" for c in self.columns)
+        return any(c.render in ("media", "gallery") for c in self.columns)
 
     def cached_row_count(self) -> int:
         """Rows held in the page cache now."""
@@ -680,6 +707,12 @@ class TableModel(QAbstractTableModel):
             texts.append([display_text(v, column) for v in vals])
             if column.kind == "media":
                 cells[col] = [self._image_cell(v) for v in vals]
+            elif column.kind == "media_list":
+                cells[col] = [
+                    [c for c in (self._image_cell(v) for v in (items or [])) if c is not None]
+                    or None
+                    for items in vals
+                ]
         return generation, Page(start, values, texts, cells)
 
     def _image_cell(self, record: dict[str, Any] | None) -> ImageCell | None:
@@ -710,7 +743,14 @@ class TableModel(QAbstractTableModel):
         self._evict()
         self._page_changed(page.start, page.row_count)
         if page.cells:
-            self.images_seen.emit([c for cells in page.cells.values() for c in cells if c])
+            seen = []
+            for cells in page.cells.values():
+                for c in cells:
+                    if isinstance(c, list):
+                        seen.extend(c)
+                    elif c is not None:
+                        seen.append(c)
+            self.images_seen.emit(seen)
         self.page_loaded.emit(page.start)
 
     def _on_page_failed(self, key: tuple[int, int], error: Exception) -> None:

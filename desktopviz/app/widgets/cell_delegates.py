@@ -43,7 +43,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktopviz.app.models.table_model import CELL_ROLE, PAINT_ROLE, RENDER_ROLE, VALUE_ROLE
+from desktopviz.app.models.table_model import (
+    CELL_ROLE,
+    PAINT_ROLE,
+    RENDER_ROLE,
+    SIDE_ROLE,
+    VALUE_ROLE,
+    format_number,
+)
 from desktopviz.app.palette import SIDE_COLOURS, text_colour_on
 from desktopviz.app.state import AppState
 from desktopviz.app.thumbnail_loader import ImageRequest, LoadedImage, ThumbnailLoader
@@ -73,6 +80,10 @@ MEDIA_BADGES = {
 
 TEXT_PAD = 4
 """Pixels between a cell's edge and its text."""
+GALLERY_ITEMS = 4
+"""Images a group's gallery cell shows."""
+HISTOGRAM_WIDTH = 170
+"""Width of a grouped numeric column (its histogram)."""
 # looked up once: enum arithmetic costs microseconds a cell in PySide6
 _SELECTED = QStyle.StateFlag.State_Selected
 _HAS_FOCUS = QStyle.StateFlag.State_HasFocus
@@ -112,6 +123,8 @@ class CellDelegate(QStyledItemDelegate):
         render = index.data(RENDER_ROLE)
         if render in ("image", "media") and index.data(CELL_ROLE) is not None:
             return QSize(self.thumb_size + 2 * PAD, self.thumb_size + 2 * PAD)
+        if render == "gallery":
+            return QSize(GALLERY_ITEMS * (self.thumb_size + PAD) + PAD, self.thumb_size + 2 * PAD)
         hint = super().sizeHint(option, index)
         return QSize(min(hint.width() + 8, 360), hint.height())
 
@@ -143,6 +156,10 @@ class CellDelegate(QStyledItemDelegate):
             self._paint_muted(painter, option, text or "")
         elif render == "image":
             self._paint_image(painter, option, index.data(CELL_ROLE), rect)
+        elif render == "gallery":
+            self._paint_gallery(painter, option, index.data(CELL_ROLE) or [], rect)
+        elif render == "histogram":
+            self._paint_histogram(painter, option, index)
         elif render == "media":
             self._paint_media(painter, option, index.data(VALUE_ROLE))
         elif render == "error":
@@ -179,6 +196,60 @@ class CellDelegate(QStyledItemDelegate):
             painter.setPen(palette.color(_HIGHLIGHT))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
             painter.restore()
+
+    def _paint_gallery(
+        self, painter: QPainter, option: QStyleOptionViewItem, cells: list, rect: QRect
+    ) -> None:
+        """A group's first images side by side (as many as fit)."""
+        side = max(16, min(rect.height() - 2 * PAD, self.thumb_size))
+        x = rect.left() + PAD
+        for cell in cells[:GALLERY_ITEMS]:
+            if x + side > rect.right():
+                break
+            slot = QRect(x, rect.top() + (rect.height() - side) // 2, side, side)
+            self._paint_image(painter, option, cell, slot)
+            x += side + PAD
+
+    def _paint_histogram(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """A grouped numeric column: bars of its bin counts (bins shared by every group, so
+        bars compare down the column; the side's colour in a comparison), min and max below."""
+        value = index.data(VALUE_ROLE) or {}
+        counts = [int(c or 0) for c in value.get("histogram") or []]
+        rect = option.rect.adjusted(6, 4, -6, -4)
+        metrics = option.fontMetrics
+        text_height = metrics.height()
+        plot = QRectF(rect.left(), rect.top(), rect.width(), rect.height() - text_height - 2)
+        side = index.model().headerData(index.column(), Qt.Orientation.Horizontal, SIDE_ROLE)
+        colour = QColor(SIDE_COLOURS[side] if side is not None else SIDE_COLOURS[0])
+        if option.state & _SELECTED:
+            colour = option.palette.color(_HIGHLIGHTED_TEXT)
+        painter.save()
+        top = max(counts, default=0)
+        if top > 0 and plot.height() > 4:
+            width = plot.width() / len(counts)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            for i, count in enumerate(counts):
+                if count:
+                    h = max(1.0, plot.height() * count / top)
+                    painter.drawRect(
+                        QRectF(plot.left() + i * width, plot.bottom() - h, max(1.0, width - 1), h)
+                    )
+        painter.setPen(self._text_colour(option, muted=True))
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
+        painter.setFont(small)
+        lo, hi = value.get("min"), value.get("max")
+        labels = QRectF(rect.left(), rect.bottom() - text_height, rect.width(), text_height)
+        if lo is not None:
+            painter.drawText(labels, int(_LEFT), format_number(lo))
+            painter.drawText(labels, int(_RIGHT), format_number(hi))
+        painter.restore()
 
     def _paint_status(
         self,

@@ -23,11 +23,22 @@ from PySide6.QtWidgets import (
 )
 
 from desktopviz.app.icons import icon
-from desktopviz.app.models.table_model import HIDDEN_COLUMNS, HIDDEN_PREFIXES, TableModel
+from desktopviz.app.models.table_model import (
+    HIDDEN_COLUMNS,
+    HIDDEN_PREFIXES,
+    TableModel,
+    compare_base,
+)
 from desktopviz.app.palette import mute
 from desktopviz.app.state import AppState, TableStatus
 from desktopviz.app.thumbnail_loader import ThumbnailLoader
-from desktopviz.app.widgets.cell_delegates import DEFAULT_THUMB, PAD, CellDelegate
+from desktopviz.app.widgets.cell_delegates import (
+    DEFAULT_THUMB,
+    GALLERY_ITEMS,
+    HISTOGRAM_WIDTH,
+    PAD,
+    CellDelegate,
+)
 from desktopviz.app.widgets.compare_bar import CompareBar, compare_targets
 from desktopviz.app.widgets.filter_bar import FilterBar, combine, value_filter
 from desktopviz.app.widgets.overlays import OverlayLegend
@@ -35,7 +46,7 @@ from desktopviz.app.widgets.table_view import TableView
 from desktopviz.app.workers import run_in_worker
 from desktopviz.model import Version
 from desktopviz.query.compare import DiffSummary, diff_summary
-from desktopviz.query.spec import CompareSpec, QuerySpec, SortKey
+from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey
 
 MIN_THUMB, MAX_THUMB = 32, 256
 MAX_TEXT_COLUMN = 320
@@ -97,6 +108,17 @@ class TablePanel(QWidget):
         self.compare_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.compare_button.setAutoRaise(True)
         self.compare_button.setToolTip("Compare this table with another version's, row by row")
+        self.group_button = QToolButton(self)
+        self.group_button.setText("Group")
+        self.group_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.group_button.setAutoRaise(True)
+        self.group_button.setToolTip(
+            "One row per group: counts, histograms with shared bins, top values, galleries"
+        )
+        self.group_menu = QMenu(self.group_button)
+        self.group_menu.aboutToShow.connect(self._fill_group_menu)
+        self.group_button.setMenu(self.group_menu)
+        self._columns_before_group: list[tuple[str, str]] = []
         self.compare_menu = QMenu(self.compare_button)
         self.compare_menu.aboutToShow.connect(self._fill_compare_menu)
         self.compare_button.setMenu(self.compare_menu)
@@ -124,6 +146,7 @@ class TablePanel(QWidget):
         bar.setContentsMargins(8, 6, 8, 4)
         bar.setSpacing(8)
         bar.addWidget(self.summary, 1)
+        bar.addWidget(self.group_button)
         bar.addWidget(self.compare_button)
         bar.addWidget(self.sort_button)
         bar.addWidget(self.thumb_label)
@@ -149,6 +172,7 @@ class TablePanel(QWidget):
         self.view.selection_size_changed.connect(lambda _n: self._emit_status())
         self.view.copied.connect(state.status_message.emit)
         self.view.sort_requested.connect(self.sort_by_column)
+        self.view.doubleClicked.connect(self._double_clicked)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._cell_menu)
         self.filter_bar.applied.connect(self.set_filter)
@@ -167,7 +191,7 @@ class TablePanel(QWidget):
             return
         self.spec = spec
         self.summary.setText("Querying…")
-        self.filter_bar.set_base_spec(spec)
+        self.filter_bar.set_base_spec(spec.with_(group=None))  # the count is of rows
         self._show_sort()
         self.model.set_spec(spec)
 
@@ -177,6 +201,70 @@ class TablePanel(QWidget):
             self.filter_bar.set_text(text, apply=True)  # applying it calls back here
             return
         self.set_spec(self.spec.with_(filters=(text,) if text else ()))
+
+    def group_by(self, columns: tuple[str, ...]) -> None:
+        """One row per group of ``columns`` (() to show the rows again); sort keys are dropped
+        (groups sort by their own columns)."""
+        group = GroupSpec(tuple(columns)) if columns else None
+        self.set_spec(self.spec.with_(group=group, sort=()))
+
+    def drill_down(self, model_row: int) -> None:
+        """Show the rows of one group: its key values become a filter and grouping stops."""
+        group = self.spec.group
+        if group is None:
+            return
+        parts = []
+        for name in group.by:
+            col = [c.name for c in self.model.columns].index(name)
+            value = self.model.value(self.model.index(model_row, col))
+            expr = value_filter(name.removeprefix("0."), value)
+            if expr is None:
+                self.state.status_message.emit(f"cannot filter to this group's {name}")
+                return
+            parts.append(expr)
+        current = self.filter_bar.current
+        self.set_spec(self.spec.with_(group=None, filters=(combine(current, " and ".join(parts)),)))
+        self.filter_bar.current = self.spec.filters[0]
+        self.filter_bar.set_text(self.spec.filters[0])
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if self.spec.group is not None and index.isValid():
+            self.drill_down(index.row())
+
+    def _fill_group_menu(self) -> None:
+        menu = self.group_menu
+        menu.clear()
+        current = self.spec.group.by if self.spec.group else ()
+        columns = self._groupable_columns()
+        for name, label in columns:
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(name in current)
+            action.toggled.connect(
+                lambda on, n=name: self.group_by(
+                    tuple(c for c in current if c != n) + ((n,) if on else ())
+                )
+            )
+        if not columns:
+            menu.addAction("No column to group by").setEnabled(False)
+        if current:
+            menu.addSeparator()
+            menu.addAction("Show rows (no grouping)", lambda: self.group_by(()))
+
+    def _groupable_columns(self) -> list[tuple[str, str]]:
+        """Columns a group can be keyed on: strings, bools and numbers (not media or nested
+        values), as (name, label); side 0's in a comparison."""
+        if self.spec.group is not None:
+            return self._columns_before_group
+        out = []
+        for column in self.model.columns:
+            if column.render not in ("text", "number", "bool") or column.name == "__status":
+                continue
+            if column.name.startswith(("1.", "delta.", "changed.", "__")):
+                continue
+            out.append((column.name, compare_base(column.name)))
+        self._columns_before_group = out
+        return out
 
     def compare_with(
         self, ref: str, table: str | None = None, key: tuple[str, str] | None = None
@@ -304,6 +392,8 @@ class TablePanel(QWidget):
             for col, column in enumerate(self.model.columns):
                 if column.render == "media":
                     self.view.setColumnWidth(col, max(pixels + 2 * PAD, 90))
+                elif column.render == "gallery":  # up to GALLERY_ITEMS side by side
+                    self.view.setColumnWidth(col, GALLERY_ITEMS * (pixels + PAD) + PAD)
         else:
             self.view.set_row_height(self.fontMetrics().height() + 10)
         if self.thumb_slider.value() != pixels:
@@ -322,7 +412,9 @@ class TablePanel(QWidget):
         self._show_thumbnail_controls(images)
         self.set_thumb_size(self.thumb_slider.value())
         rows = f"{model.total_rows:,} row{'s' * (model.total_rows != 1)}"
-        if model.total_rows != model.table_rows:
+        if self.spec.group is not None:
+            rows = f"{model.total_rows:,} group{'s' * (model.total_rows != 1)} of {model.table_rows:,} rows"
+        elif model.total_rows != model.table_rows:
             rows += f" of {model.table_rows:,}"
         shown = [
             c
@@ -340,6 +432,14 @@ class TablePanel(QWidget):
             self.filter_bar.set_columns(types)
         self._show_sort()
         self._show_compare()
+        grouped = self.spec.group is not None
+        self.group_button.setText(
+            f"Grouped by {', '.join(compare_base(b) for b in self.spec.group.by)}"
+            if grouped
+            else "Group"
+        )
+        if grouped and not model.has_images:
+            self.view.set_row_height(max(self.fontMetrics().height() * 3 + 8, 48))
         self.summary.setToolTip(f"{self.version.ref} · {self.table}")
         self._emit_status()
         self.state.table_changed.emit(self.version, self.table)
@@ -454,7 +554,10 @@ class TablePanel(QWidget):
         header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
         for col, column in enumerate(self.model.columns[:FIRST_COLUMNS_SIZED]):
-            if column.render == "media":
+            if column.render in ("media", "gallery"):
+                continue
+            if column.render == "histogram":
+                self.view.setColumnWidth(col, HISTOGRAM_WIDTH)
                 continue
             texts = self.model.sample_texts(col)
             widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
