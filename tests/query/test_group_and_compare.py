@@ -210,3 +210,35 @@ def test_compare_pages_equal_the_full_join(big_versions, only):
     assert q.to_arrow().to_pylist() == whole
     for offset, count in [(0, 10), (q.num_rows // 2, 25), (q.num_rows - 7, 20)]:
         assert q.rows(offset, count).to_pylist() == whole[offset : offset + count]
+
+
+def test_fingerprints_are_built_once_and_go_with_their_table(tmp_path):
+    """A comparison reads each table's fingerprint (built on first use, atomically); another
+    engine reuses it; gc removes it once the table's version is deleted."""
+    from desktopviz.query.compare import fingerprint_path
+
+    base = tmp_path
+    t0 = pa.table({"id": [1, 2, 3], "label": ["a", "b", "c"], "score": [0.1, 0.2, 0.3]})
+    t1 = pa.table({"id": [2, 3, 4], "label": ["b", "x", "d"], "score": [0.2, 0.3, 0.4]})
+    with Cache(base / "cache") as cache:
+        import_path(cache, write(base, "fp", t0))
+        import_path(cache, write(base, "fp", t1))
+        paths = [
+            fingerprint_path(cache, cache.parquet_path(cache.table_info(cache.resolve(r))))
+            for r in ("fp:v0", "fp:v1")
+        ]
+    c = dv.open_cache(base / "cache")
+    d = c.table("fp:v0").compare("fp:v1").diff()
+    assert (d.added, d.removed, d.changed, d.columns["label"]) == (1, 1, 1, 1)
+    assert all(p.is_file() for p in paths)
+    assert not list(paths[0].parent.glob(".*.part"))
+    built = [p.stat().st_mtime_ns for p in paths]
+    c.close()
+    c = dv.open_cache(base / "cache")
+    assert c.table("fp:v1").compare("fp:v0").diff().changed == 1
+    assert [p.stat().st_mtime_ns for p in paths] == built  # reused, not rebuilt
+    c.close()
+    with Cache(base / "cache") as cache:
+        cache.delete_version(cache.resolve("fp:v0"))
+        cache.gc()
+    assert not paths[0].exists() and paths[1].exists()
