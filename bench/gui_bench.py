@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from query_bench import make_table  # noqa: E402 - the 10M-row predictions table
+from query_bench import make_table, median_ms  # noqa: E402 - the 10M-row table, a timer
 
 TARGETS_MS = {
     "launch to first paint": 1500,
@@ -265,28 +265,18 @@ def image_screen(demo_cache: Path, label: str, *, from_memory: bool) -> dict[str
     wait_until(lambda: clock.painted_after(done))
     out[label] = (min(p for p in clock.times if p > done) - t0) * 1000
     if from_memory:
-        out["image rows painted from memory"] = median_ms(view.viewport().repaint)
+        out["image rows painted from memory"] = median_ms(view.viewport().repaint, STEPS)
         bar = view.verticalScrollBar()
 
         def step() -> None:  # rows already decoded: back and forth over them
             bar.setValue(bar.value() + (1 if bar.value() == 0 else -1))
             view.viewport().repaint()
 
-        out["image rows: scroll step (cached)"] = median_ms(step)
+        out["image rows: scroll step (cached)"] = median_ms(step, STEPS)
     panel.close()
     state.engine.close()
     cache.close()
     return out
-
-
-def median_ms(fn: Callable[[], object], repeat: int = STEPS) -> float:
-    """Median ms of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def main() -> int:

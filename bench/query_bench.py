@@ -81,6 +81,7 @@ BUILD_CHUNK = 2_000_000
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    """Median ms of ``repeat`` calls of ``fn``."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -13,6 +13,7 @@ from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.manifest import artifact_digest, file_digest, parse_reference
 from desktopviz.formats.materialize import materialize, table_kind
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
+from desktopviz.query.fingerprint import build_fingerprint
 from desktopviz.store.blobs import BlobInfo
 from desktopviz.store.cache import Cache, CommitResult, NewFile, NewTable, NewVersion, VersionHeader
 from desktopviz.store.paths import safe_relpath
@@ -189,6 +190,8 @@ def _materialize_tables(
             )
         except FormatError as e:
             raise e.located(file=path) from e
+        check_cancel(cancel)
+        build_fingerprint(cache, cache.root / rel)  # what comparisons read (a derived file)
         out.append(NewTable(path, m.kind, rel, m.schema_json(), m.num_rows))
     return out
 

@@ -7,8 +7,6 @@ numeric deltas (``delta.col`` = side 1 - side 0). Joins stay lazy: DuckDB runs t
 
 from __future__ import annotations
 
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,13 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from desktopviz.errors import DesktopvizError
+from desktopviz.query.fingerprint import build_fingerprint
 from desktopviz.query.parquet_file import fetch_rows
 from desktopviz.query.spec import CompareSpec
 from desktopviz.query.sql import Column, is_numeric, quote
 
 if TYPE_CHECKING:
     from desktopviz.query.engine import QueryEngine, Relation, TableSource
-    from desktopviz.store.cache import Cache
 
 
 def compare_relation(
@@ -141,13 +139,14 @@ def compare_relation(
             side1.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
 
     # the join kept narrow: per output row both row numbers and a bitmask of changed columns.
-    # Each side is read from its fingerprint (see :func:`fingerprint`): row number, numeric
+    # Each side is read from its fingerprint (see desktopviz.query.fingerprint): row number, numeric
     # columns as they are and a 64-bit hash of every other column, so the join holds no wide
     # values and reads no list of boxes.
     def narrow(source: TableSource, k: str) -> str:
         key = "__pos" if k == "file_row_number" else k
         cols = ", ".join(quote(n) for n in common)
-        return f"(SELECT {key} AS __key, __pos{', ' + cols if cols else ''} FROM {fingerprint(engine, source)})"
+        scan = f"read_parquet({_lit(build_fingerprint(engine.cache, source.parquet))})"
+        return f"(SELECT {key} AS __key, __pos{', ' + cols if cols else ''} FROM {scan})"
 
     narrow_join = f"{narrow(left, k0)} a FULL OUTER JOIN {narrow(right, k1)} b ON a.__key = b.__key"
     mask = " + ".join(
@@ -169,44 +168,6 @@ def compare_relation(
     return Relation(
         sql, "__o", {0: side0, 1: side1}, names, -1, kinds, contiguous=False, pairs=pairs
     )
-
-
-FINGERPRINTS = "fingerprints"
-"""The folder under the cache's ``derived/`` that holds tables' fingerprints."""
-
-
-def fingerprint_path(cache: Cache, parquet: Path) -> Path:
-    """Where the fingerprint of a stored table's Parquet file lives."""
-    return cache.derived_dir / FINGERPRINTS / f"{parquet.stem}.parquet"
-
-
-def fingerprint(engine: QueryEngine, source: TableSource) -> str:
-    """A scan of the table's fingerprint: ``__pos`` (row number), numeric columns as they are and
-    a 64-bit hash of every other column, in row order. Built once per stored table (atomically,
-    next to its Parquet file's name; ``gc`` removes it with the table) and reused by every
-    comparison the table takes part in: at 10M rows with a list of boxes per row it is 156 MB
-    and the join + diff over two of them takes 1.5 s against 3.7 s hashing the columns each time.
-    Equal hashes of different values (odds 2**-64 per cell) would hide a change."""
-    from desktopviz.query.engine import _lit
-
-    path = fingerprint_path(engine.cache, source.parquet)
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        parts = ["file_row_number AS __pos"]
-        for field in source.schema:
-            q = quote(field.name)
-            parts.append(q if is_numeric(field.type) else f"hash({q}) AS {q}")
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-        try:
-            engine.execute(
-                f"COPY (SELECT {', '.join(parts)} FROM read_parquet({_lit(source.parquet)}, "
-                f"file_row_number = true)) TO {_lit(partial)} (FORMAT parquet, COMPRESSION zstd)",
-                [],
-            )
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
-    return f"read_parquet({_lit(path)})"
 
 
 @dataclass

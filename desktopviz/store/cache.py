@@ -652,7 +652,7 @@ class Cache:
                         freed += p.stat().st_size
                         p.unlink()
                         derived += 1
-            # a table's fingerprint (for comparisons) is named after its Parquet file
+            # a table's fingerprint (desktopviz.query.fingerprint) is named after its Parquet file
             used_stems = {Path(p).stem for p in used_derived}
             for p in (self.derived_dir / "fingerprints").glob("*.parquet"):
                 if p.stem not in used_stems:

@@ -213,9 +213,9 @@ def test_compare_pages_equal_the_full_join(big_versions, only):
 
 
 def test_fingerprints_are_built_once_and_go_with_their_table(tmp_path):
-    """A comparison reads each table's fingerprint (built on first use, atomically); another
-    engine reuses it; gc removes it once the table's version is deleted."""
-    from desktopviz.query.compare import fingerprint_path
+    """Import writes each table's fingerprint (a comparison builds a missing one, atomically);
+    comparisons reuse them; gc removes one once its table's version is deleted."""
+    from desktopviz.query.fingerprint import fingerprint_path
 
     base = tmp_path
     t0 = pa.table({"id": [1, 2, 3], "label": ["a", "b", "c"], "score": [0.1, 0.2, 0.3]})
@@ -227,6 +227,8 @@ def test_fingerprints_are_built_once_and_go_with_their_table(tmp_path):
             fingerprint_path(cache, cache.parquet_path(cache.table_info(cache.resolve(r))))
             for r in ("fp:v0", "fp:v1")
         ]
+    assert all(p.is_file() for p in paths)  # made by the import
+    paths[1].unlink()  # as in a cache from before fingerprints: the comparison makes it
     c = dv.open_cache(base / "cache")
     d = c.table("fp:v0").compare("fp:v1").diff()
     assert (d.added, d.removed, d.changed, d.columns["label"]) == (1, 1, 1, 1)
