@@ -106,3 +106,17 @@ class LineageEdge:
     run_id: str
     version_id: int
     direction: str
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A named way of looking at a collection's table: a query spec (as a dict), the column
+    layout (order, widths, hidden), when it was saved and last used."""
+
+    collection_id: int
+    table: str
+    name: str
+    spec: dict[str, Any]
+    layout: dict[str, Any]
+    saved_at: str
+    used_at: str | None = None

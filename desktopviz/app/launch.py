@@ -58,6 +58,7 @@ class LaunchOptions:
     sort: tuple = ()
     compare: object = None
     group_by: tuple[str, ...] = ()
+    view: str | None = None
     """A CompareSpec: show the table compared with another."""
     size: tuple[int, int] | None = None
     screenshot: Path | None = None
@@ -187,6 +188,11 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         if options.open_ref:
             version = cache.resolve(options.open_ref)
             page = window.open_version(version, options.tab or "overview", options.open_table)
+            if options.view:
+                panel = page.show_table(options.open_table)
+                if panel is None:
+                    raise _no_table(version.ref)
+                panel.apply_view(options.view)
             if options.filters or options.sort or options.compare or options.group_by:
                 panel = page.show_table(options.open_table)
                 if panel is None:

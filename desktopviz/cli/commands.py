@@ -230,6 +230,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         or args.sort
         or args.compare
         or args.group_by
+        or args.view
     ) and not ref:
         raise DesktopvizError(
             "--tab, --select, --file, --filter, --sort and --compare need --open REF"
@@ -256,6 +257,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         sort=sort,
         compare=compare,
         group_by=tuple(args.group_by or ()),
+        view=args.view,
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
@@ -299,6 +301,9 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
                     engine.result(version, options.get("open_table"), spec)
                 finally:
                     engine.close()
+            if options.get("view"):
+                table = cache.table_info(version, options.get("open_table")).path
+                cache.view(version, table, options["view"])
             wanted = options.get("open_file")
             if wanted and not any(f.path == wanted for f in cache.files(version)):
                 raise NotFoundError(f"{version.ref} has no file {wanted!r}")

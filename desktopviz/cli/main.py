@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--group-by", action="append", metavar="COL", help="one row per group (as in `table`)"
     )
+    s.add_argument("--view", metavar="NAME", help="show the table in a saved view")
     s.add_argument(
         "--compare", metavar="REF2", help="compare the table with REF2's (as in `table`)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from desktopviz.query.expr import ExprError, Node
 from desktopviz.query.mongo import parse_mongo
@@ -67,6 +68,53 @@ class QuerySpec:
     def with_(self, **changes: object) -> QuerySpec:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def spec_to_dict(spec: QuerySpec) -> dict[str, Any]:
+    """A spec as plain JSON-able data (what a saved view stores)."""
+    out: dict[str, Any] = {}
+    if spec.filters:
+        out["filters"] = list(spec.filters)
+    if spec.sort:
+        out["sort"] = [[k.column, k.descending] for k in spec.sort]
+    if spec.select is not None:
+        out["select"] = list(spec.select)
+    if spec.limit is not None:
+        out["limit"] = spec.limit
+    if spec.group is not None:
+        out["group"] = {"by": list(spec.group.by), "bins": spec.group.bins}
+    if spec.compare is not None:
+        c = spec.compare
+        out["compare"] = {
+            "ref": c.ref,
+            "table": c.table,
+            "key": list(c.key) if c.key else None,
+            "mode": c.mode,
+            "only": c.only,
+        }
+    return out
+
+
+def spec_from_dict(data: dict[str, Any]) -> QuerySpec:
+    """The spec :func:`spec_to_dict` wrote (unknown keys are ignored, missing ones default)."""
+    group = data.get("group")
+    compare = data.get("compare")
+    return QuerySpec(
+        filters=tuple(str(f) for f in data.get("filters", ())),
+        sort=tuple(SortKey(str(c), bool(d)) for c, d in data.get("sort", ())),
+        select=tuple(data["select"]) if data.get("select") is not None else None,
+        limit=int(data["limit"]) if data.get("limit") is not None else None,
+        group=GroupSpec(tuple(group["by"]), int(group.get("bins", 20))) if group else None,
+        compare=CompareSpec(
+            str(compare["ref"]),
+            compare.get("table"),
+            tuple(compare["key"]) if compare.get("key") else None,  # type: ignore[arg-type]
+            compare.get("mode", "join"),
+            compare.get("only"),
+        )
+        if compare
+        else None,
+    )
 
 
 def parse_filter(text: str) -> Node:

@@ -18,11 +18,25 @@ from pathlib import Path
 from typing import Any
 
 from desktopviz.errors import CacheBusyError, DesktopvizError, NotFoundError
-from desktopviz.model import Collection, FileEntry, LineageEdge, Project, Run, TableInfo, Version
+from desktopviz.model import (
+    Collection,
+    FileEntry,
+    LineageEdge,
+    Project,
+    Run,
+    SavedView,
+    TableInfo,
+    Version,
+)
 from desktopviz.store.blobs import BlobStore
 from desktopviz.store.schema import migrate
 
 RESERVED_ALIASES = frozenset({"latest"})
+
+
+def _saved_view(row: tuple) -> SavedView:
+    cid, table, name, spec, layout, saved_at, used_at = row
+    return SavedView(cid, table, name, json.loads(spec), json.loads(layout), saved_at, used_at)
 
 
 def now_iso() -> str:
@@ -429,10 +443,95 @@ class Cache:
                 "SELECT id FROM versions WHERE collection_id = ? ORDER BY idx DESC LIMIT 1", (cid,)
             ).fetchone()
             if newest is None:
+                conn.execute("DELETE FROM views WHERE collection_id = ?", (cid,))
                 conn.execute("DELETE FROM collections WHERE id = ?", (cid,))
                 return None
             self._set_alias_in_tx(cid, "latest", newest[0])
         return self.version_by_id(newest[0])
+
+    # -- saved views ----------------------------------------------------------------------
+    def save_view(
+        self,
+        version: Version,
+        table: str,
+        name: str,
+        spec: dict[str, Any],
+        layout: dict[str, Any] | None = None,
+    ) -> SavedView:
+        """Save (or replace) view ``name`` of ``table`` for every version of ``version``'s
+        collection; it becomes the one last used."""
+        name = name.strip()
+        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+            raise DesktopvizError(
+                f"a view needs a name of 1 to 200 printable characters, not {name!r}"
+            )
+        stamp = now_iso()
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO views (collection_id, table_path, name, spec, layout, saved_at, used_at) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT (collection_id, table_path, name) DO UPDATE SET "
+                "spec = excluded.spec, layout = excluded.layout, saved_at = excluded.saved_at, "
+                "used_at = excluded.used_at",
+                (
+                    version.collection_id,
+                    table,
+                    name,
+                    json.dumps(spec),
+                    json.dumps(layout or {}),
+                    stamp,
+                    stamp,
+                ),
+            )
+        return self.view(version, table, name)
+
+    def views(self, version: Version, table: str) -> list[SavedView]:
+        """The saved views of ``table`` in ``version``'s collection, by name."""
+        rows = self.conn.execute(
+            "SELECT collection_id, table_path, name, spec, layout, saved_at, used_at FROM views "
+            "WHERE collection_id = ? AND table_path = ? ORDER BY name",
+            (version.collection_id, table),
+        ).fetchall()
+        return [_saved_view(r) for r in rows]
+
+    def view(self, version: Version, table: str, name: str) -> SavedView:
+        """One saved view (NotFoundError names the ones there are)."""
+        for v in self.views(version, table):
+            if v.name == name:
+                return v
+        names = ", ".join(v.name for v in self.views(version, table)) or "none saved"
+        raise NotFoundError(f"no view {name!r} of {table} in {version.name} (views: {names})")
+
+    def last_view(self, version: Version, table: str) -> SavedView | None:
+        """The view of ``table`` used last (what opening the table shows), if any."""
+        row = self.conn.execute(
+            "SELECT collection_id, table_path, name, spec, layout, saved_at, used_at FROM views "
+            "WHERE collection_id = ? AND table_path = ? AND used_at IS NOT NULL "
+            "ORDER BY used_at DESC, name LIMIT 1",
+            (version.collection_id, table),
+        ).fetchone()
+        return _saved_view(row) if row else None
+
+    def use_view(self, version: Version, table: str, name: str | None) -> None:
+        """Remember that view ``name`` is shown (None: the table itself, no view)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE views SET used_at = NULL WHERE collection_id = ? AND table_path = ?",
+                (version.collection_id, table),
+            )
+            if name is not None:
+                conn.execute(
+                    "UPDATE views SET used_at = ? WHERE collection_id = ? AND table_path = ? "
+                    "AND name = ?",
+                    (now_iso(), version.collection_id, table, name),
+                )
+
+    def delete_view(self, version: Version, table: str, name: str) -> None:
+        """Delete a saved view."""
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM views WHERE collection_id = ? AND table_path = ? AND name = ?",
+                (version.collection_id, table, name),
+            )
 
     # -- files and tables ----------------------------------------------------------------
     def files(self, version: Version | int) -> list[FileEntry]:

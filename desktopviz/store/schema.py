@@ -95,6 +95,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX lineage_by_version ON lineage (version_id);
     """,
+    # 2: saved views of a collection's table (they apply to every version)
+    """
+    CREATE TABLE views (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        table_path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        layout TEXT NOT NULL DEFAULT '{}',
+        saved_at TEXT NOT NULL,
+        used_at TEXT,
+        PRIMARY KEY (collection_id, table_path, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -49,7 +49,14 @@ from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import DesktopvizError
 from desktopviz.model import Version
 from desktopviz.query.compare import DiffSummary, diff_summary
-from desktopviz.query.spec import CompareSpec, GroupSpec, QuerySpec, SortKey
+from desktopviz.query.spec import (
+    CompareSpec,
+    GroupSpec,
+    QuerySpec,
+    SortKey,
+    spec_from_dict,
+    spec_to_dict,
+)
 
 MIN_THUMB, MAX_THUMB = 32, 256
 MAX_TEXT_COLUMN = 320
@@ -77,6 +84,14 @@ class TablePanel(QWidget):
         self._sized = False
         self._pending_row: int | None = None
         self._pending_cell: QModelIndex | None = None
+        self.current_view: str | None = None
+        """The saved view shown (None: the table as set up by hand)."""
+        self._pending_layout: dict | None = None
+        if spec is None:  # a table opens in the view used last (views apply to every version)
+            last = state.cache.last_view(version, table)
+            if last is not None:
+                spec = _view_spec(last.spec)
+                self.current_view, self._pending_layout = last.name, last.layout
         self.spec = spec or QuerySpec()
         """The query shown (filters, sort keys, ...)."""
         limits = {"row_limit": row_limit} if row_limit is not None else {}
@@ -89,9 +104,7 @@ class TablePanel(QWidget):
         self.query_bar = QWidget(self)
         """The filter bar and the sort button (room for group / compare tools)."""
         self.filter_bar = FilterBar(state, version, table, self.spec.with_(filters=()), self)
-        if self.spec.filters:
-            self.filter_bar.current = " and ".join(f"({f})" for f in self.spec.filters)
-            self.filter_bar.set_text(self.filter_bar.current)
+        self._sync_filter_bar()
         self.sort_button = QToolButton(self)
         self.sort_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.sort_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -122,6 +135,15 @@ class TablePanel(QWidget):
         self.group_menu.aboutToShow.connect(self._fill_group_menu)
         self.group_button.setMenu(self.group_menu)
         self._columns_before_group: list[tuple[str, str]] = []
+        self.views_button = QToolButton(self)
+        self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.views_button.setAutoRaise(True)
+        self.views_button.setToolTip(
+            "Saved views: filter, sort, group, compare and columns, for every version"
+        )
+        self.views_menu = QMenu(self.views_button)
+        self.views_menu.aboutToShow.connect(self._fill_views_menu)
+        self.views_button.setMenu(self.views_menu)
         self.export_button = QToolButton(self)
         self.export_button.setIcon(icon("export"))
         self.export_button.setText("Export")
@@ -162,6 +184,7 @@ class TablePanel(QWidget):
         bar.addWidget(self.group_button)
         bar.addWidget(self.compare_button)
         bar.addWidget(self.sort_button)
+        bar.addWidget(self.views_button)
         bar.addWidget(self.export_button)
         bar.addWidget(self.thumb_label)
         bar.addWidget(self.thumb_slider)
@@ -215,6 +238,134 @@ class TablePanel(QWidget):
             self.filter_bar.set_text(text, apply=True)  # applying it calls back here
             return
         self.set_spec(self.spec.with_(filters=(text,) if text else ()))
+
+    # -- saved views ----------------------------------------------------------------------------
+    def layout_state(self) -> dict:
+        """Column order, widths and hidden columns, by name (what a view keeps of the view)."""
+        header = self.view.horizontalHeader()
+        columns = {}
+        for col, column in enumerate(self.model.columns):
+            columns[column.name] = {
+                "position": header.visualIndex(col),
+                "width": header.sectionSize(col),
+                "hidden": header.isSectionHidden(col),
+            }
+        return {"columns": columns}
+
+    def apply_layout(self, layout: dict) -> None:
+        """Put columns back in a saved order, width and visibility (unknown names are skipped)."""
+        header = self.view.horizontalHeader()
+        saved = layout.get("columns", {})
+        index = {c.name: i for i, c in enumerate(self.model.columns)}
+        for name, col in sorted(
+            ((n, i) for n, i in index.items() if n in saved),
+            key=lambda item: saved[item[0]].get("position", 0),
+        ):
+            want = min(int(saved[name].get("position", 0)), len(index) - 1)
+            header.moveSection(header.visualIndex(col), want)
+        for name, col in index.items():
+            if name in saved:
+                if saved[name].get("width"):
+                    header.resizeSection(col, int(saved[name]["width"]))
+                header.setSectionHidden(col, bool(saved[name].get("hidden")))
+
+    def save_view(self, name: str) -> None:
+        """Save what the table shows now (query and columns) as view ``name`` for every version
+        of this artifact."""
+        try:
+            self.state.cache.save_view(
+                self.version, self.table, name, spec_to_dict(self.spec), self.layout_state()
+            )
+        except DesktopvizError as e:
+            self.state.status_message.emit(str(e))
+            return
+        self.current_view = name.strip()
+        self._show_view_name()
+        self.state.status_message.emit(f"Saved view {self.current_view!r}")
+
+    def apply_view(self, name: str) -> None:
+        """Show saved view ``name`` (its query, then its columns once the rows are there)."""
+        try:
+            saved = self.state.cache.view(self.version, self.table, name)
+        except DesktopvizError as e:
+            self.state.status_message.emit(str(e))
+            return
+        self.state.cache.use_view(self.version, self.table, name)
+        self.current_view = name
+        self._pending_layout = saved.layout
+        spec = _view_spec(saved.spec)
+        if spec == self.spec:
+            self.apply_layout(saved.layout)
+            self._pending_layout = None
+        self.set_spec(spec)
+        self._sync_filter_bar()
+        self._show_view_name()
+
+    def clear_view(self) -> None:
+        """Back to the plain table (no view, no query)."""
+        self.state.cache.use_view(self.version, self.table, None)
+        self.current_view = None
+        self.set_spec(QuerySpec())
+        self._sync_filter_bar()
+        self._show_view_name()
+
+    def delete_view(self, name: str) -> None:
+        """Delete saved view ``name`` (the table keeps showing what it shows)."""
+        self.state.cache.delete_view(self.version, self.table, name)
+        if self.current_view == name:
+            self.current_view = None
+        self._show_view_name()
+
+    def ask_save_view(self) -> None:
+        """Views > Save view as…: ask for a name."""
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(
+            self, "Save view", "Name (the view applies to every version of this artifact):",
+            text=self.current_view or "",
+        )  # fmt: skip
+        if ok and name.strip():
+            self.save_view(name)
+
+    def _fill_views_menu(self) -> None:
+        menu = self.views_menu
+        menu.clear()
+        saved = self.state.cache.views(self.version, self.table)
+        for v in saved:
+            action = menu.addAction(v.name, lambda n=v.name: self.apply_view(n))
+            action.setCheckable(True)
+            action.setChecked(v.name == self.current_view)
+        if not saved:
+            menu.addAction("No saved views yet").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Save view as…", self.ask_save_view)
+        if self.current_view:
+            menu.addAction(
+                f"Update {self.current_view!r}", lambda: self.save_view(self.current_view)
+            )
+        remove = menu.addMenu("Delete view")
+        remove.setEnabled(bool(saved))
+        for v in saved:
+            remove.addAction(v.name, lambda n=v.name: self.delete_view(n))
+        menu.addAction("Plain table (no view)", self.clear_view)
+
+    def _apply_pending_layout(self) -> None:
+        if self._pending_layout is not None:
+            layout, self._pending_layout = self._pending_layout, None
+            self.apply_layout(layout)
+
+    def _show_view_name(self) -> None:
+        self.views_button.setText(f"View: {self.current_view}" if self.current_view else "Views")
+
+    def _sync_filter_bar(self) -> None:
+        """The filter box shows the spec's filters (after a view or a drill-down)."""
+        text = (
+            " and ".join(f"({f})" for f in self.spec.filters)
+            if len(self.spec.filters) > 1
+            else (self.spec.filters[0] if self.spec.filters else "")
+        )
+        self.filter_bar.current = text
+        self.filter_bar.set_text(text)
 
     def ask_export(self) -> None:
         """File > Export: ask where (the suffix picks the format), then export."""
@@ -503,6 +654,9 @@ class TablePanel(QWidget):
             self.filter_bar.set_columns(types)
         self._show_sort()
         self._show_compare()
+        self._show_view_name()
+        if self._sized or model.total_rows == 0:  # else after the first page sizes the columns
+            self._apply_pending_layout()
         grouped = self.spec.group is not None
         self.group_button.setText(
             f"Grouped by {', '.join(compare_base(b) for b in self.spec.group.by)}"
@@ -615,6 +769,7 @@ class TablePanel(QWidget):
         if not self._sized:
             self._sized = True
             self._size_columns()
+        self._apply_pending_layout()
         if self._pending_cell is not None and self._pending_cell.isValid():
             index, self._pending_cell = self._pending_cell, None
             self._current_changed(index, QModelIndex())
@@ -659,6 +814,14 @@ class TablePanel(QWidget):
         self.model.close()
         self.loader.close()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def _view_spec(data: dict) -> QuerySpec:
+    """A saved view's spec; a view saved by a newer or broken build shows the plain table."""
+    try:
+        return spec_from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return QuerySpec()
 
 
 if __name__ == "__main__":
