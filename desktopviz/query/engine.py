@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from desktopviz.errors import Cancelled, DesktopvizError
 from desktopviz.model import TableInfo, Version
+from desktopviz.query.charts import bin_sql
 from desktopviz.query.expr import ExprError
 from desktopviz.query.expr import Path as PathNode
 from desktopviz.query.parquet_file import column_ranges, fetch_rows, read_rows
@@ -325,6 +326,14 @@ class Result:
         schema = self.rows(0, 0).schema
         return pa.Table.from_batches(list(self.batches()), schema=schema)
 
+    def where_sql(self) -> str:
+        """``WHERE ...`` of the result's filters ("" when there are none), over ``relation.sql``."""
+        return f"WHERE {self._where}" if self._where else ""
+
+    def params(self) -> list[Any]:
+        """The values :meth:`where_sql` binds."""
+        return list(self._params)
+
     def explain(self) -> str:
         """The SQL the result runs, with its parameters."""
         where = f" WHERE {self._where}" if self._where else ""
@@ -417,7 +426,7 @@ class GroupResult(Result):
             if n in self.bins:
                 lo, hi, b = self.bins[n]
                 width = (hi - lo) / b if hi > lo else 1.0
-                bucket = f"least(greatest(floor(({v} - {lo!r}) / {width!r}), 0), {b - 1})"
+                bucket = bin_sql(v, lo, width, b)
                 inner.append(f"histogram({bucket}) AS __h{i}")
                 fields.append(
                     f"histogram := list_transform(range({b}), lambda __i: coalesce(__h{i}[__i], 0))"

@@ -244,3 +244,15 @@ def test_fingerprints_are_built_once_and_go_with_their_table(tmp_path):
         cache.delete_version(cache.resolve("fp:v0"))
         cache.gc()
     assert not paths[0].exists() and paths[1].exists()
+
+
+def test_group_histograms_leave_nulls_out(versions):
+    """A null score is in the group's count, not in its first bin (DuckDB's greatest() skips
+    nulls, so an unguarded bin expression put every null in bin 0)."""
+    c, _ = versions
+    groups = c.table("preds:v1").group_by("label").to_arrow().to_pylist()
+    rows = c.table("preds:v1").to_arrow().to_pylist()
+    for g in groups:
+        scored = [r for r in rows if r["label"] == g["label"] and r["score"] is not None]
+        assert sum(g["score"]["histogram"]) == len(scored) <= g["count"]
+    assert any(g["count"] > sum(g["score"]["histogram"]) for g in groups)  # id 101 has no score
