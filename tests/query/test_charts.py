@@ -18,7 +18,7 @@ from desktopviz.query.charts import bin_filter, distribution
 def cache(tmp_path_factory):
     cache_dir = tmp_path_factory.mktemp("charts") / "cache"
     rng = np.random.default_rng(5)
-    for version in range(2):
+    for _version in range(2):
         with dv.init(project="p", dir=cache_dir) as run:
             rows = []
             for i in range(3000):
