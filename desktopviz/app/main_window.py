@@ -103,6 +103,13 @@ class MainWindow(QMainWindow):
         self.inspector = CellInspector(state)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
+        from desktopviz.app.widgets.charts_panel import ChartsPanel
+
+        self.charts = ChartsPanel(state, self.current_table_panel)
+        self.charts_dock = self._dock("Charts", "chartsDock", self.charts)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.charts_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.charts_dock)
+        self.inspector_dock.raise_()
         self._docks_sized = False
 
         self.table_status_label = QLabel()
@@ -170,6 +177,7 @@ class MainWindow(QMainWindow):
         for dock, icon_name, keys in (
             (self.sidebar_dock, "sidebar", "Ctrl+Shift+A"),
             (self.inspector_dock, "inspector", "Ctrl+Shift+I"),
+            (self.charts_dock, "compare", "Ctrl+Shift+H"),
         ):
             action = dock.toggleViewAction()
             action.setIcon(icon(icon_name))
@@ -230,13 +238,10 @@ class MainWindow(QMainWindow):
 
     def _focus_search(self) -> None:
         """Ctrl+F: the filter box of the table in front, else the artifact search."""
-        page = self.current_page()
-        if page is not None and page.current_tab() == "table":
-            slot = page.tables.currentWidget()
-            panel = getattr(slot, "panel", None)
-            if panel is not None:
-                panel.filter_bar.focus_editor()
-                return
+        panel = self.current_table_panel()
+        if panel is not None:
+            panel.filter_bar.focus_editor()
+            return
         self._focus_sidebar_search()
 
     def _focus_sidebar_search(self) -> None:
@@ -248,6 +253,13 @@ class MainWindow(QMainWindow):
     def page_list(self) -> list[VersionPage]:
         """The open version pages, in tab order."""
         return [self.pages.widget(i) for i in range(self.pages.count())]
+
+    def current_table_panel(self):  # noqa: ANN201 - a TablePanel or None
+        """The table panel in front (None when no table tab is in front)."""
+        page = self.current_page()
+        if page is None or page.current_tab() != "table":
+            return None
+        return getattr(page.tables.currentWidget(), "panel", None)
 
     def current_page(self) -> VersionPage | None:
         """The version page in front (None on the start page)."""

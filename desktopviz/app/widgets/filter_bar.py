@@ -166,7 +166,7 @@ class FilterEdit(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setPlaceholderText(
-            """Filter: row["score"] > 0.5 and row["label"] == "cat"   or   {$gt: ['$0.score', 0.5]}"""
+            """Filter: row["score"] > 0.5   or   {$gt: ['$0.score', 0.5]}   (Ctrl+Space completes)"""
         )
         self.setAccessibleName("Filter")
         self.highlighter = FilterHighlighter(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSlider,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -177,17 +178,24 @@ class TablePanel(QWidget):
         self.legend = OverlayLegend(state, self)
         self.legend.hide()
 
+        # the tools sit in a tool bar: in a narrow window the ones that do not fit go into its
+        # overflow menu instead of widening the panel (and squeezing the docks)
+        self.tools = QToolBar(self)
+        self.tools.setIconSize(QSize(16, 16))
+        self.tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for widget in (self.group_button, self.compare_button, self.sort_button):
+            self.tools.addWidget(widget)
+        for widget in (self.views_button, self.export_button):
+            self.tools.addWidget(widget)
+        self._thumb_actions = [
+            self.tools.addWidget(w) for w in (self.thumb_label, self.thumb_slider)
+        ]
+        self.summary.setMinimumWidth(60)
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 6, 8, 4)
         bar.setSpacing(8)
         bar.addWidget(self.summary, 1)
-        bar.addWidget(self.group_button)
-        bar.addWidget(self.compare_button)
-        bar.addWidget(self.sort_button)
-        bar.addWidget(self.views_button)
-        bar.addWidget(self.export_button)
-        bar.addWidget(self.thumb_label)
-        bar.addWidget(self.thumb_slider)
+        bar.addWidget(self.tools, 0)
         legend_row = QHBoxLayout()
         legend_row.setContentsMargins(8, 0, 8, 6)
         legend_row.addWidget(self.legend, 1)
@@ -762,8 +770,9 @@ class TablePanel(QWidget):
             self.cell_menu(index).exec(self.view.viewport().mapToGlobal(pos))
 
     def _show_thumbnail_controls(self, visible: bool) -> None:
-        for widget in (self.thumb_label, self.thumb_slider, self.legend):
-            widget.setVisible(visible)
+        for action in self._thumb_actions:  # tool bar widgets show and hide by their action
+            action.setVisible(visible)
+        self.legend.setVisible(visible)
 
     def _page_loaded(self, start: int) -> None:
         if not self._sized:

@@ -1,0 +1,325 @@
+"""The Charts dock: for the selected column of the table in front, a histogram (numeric) or a bar
+chart of its top values (anything else) over the rows the table shows, per side in a comparison
+(shared bins, side colours); click a bar to filter the table to it. A scatter of two numeric
+columns (a sample of the rows shown): drag out a rectangle to filter the table to it.
+
+Public API: :class:`ChartsPanel` -- ``ChartsPanel(state, current_panel)`` where
+``current_panel()`` returns the TablePanel in front (or None); :meth:`ChartsPanel.show_column`,
+:meth:`ChartsPanel.click_bar`, :meth:`ChartsPanel.brush`; ``distribution`` (the data shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from desktopviz.app.palette import SIDE_COLOURS, mute
+from desktopviz.app.state import AppState, CellRef
+from desktopviz.app.workers import run_in_worker
+from desktopviz.query.charts import Distribution, bin_filter, distribution
+from desktopviz.query.sql import is_numeric
+
+SCATTER_POINTS = 5000
+"""Rows a scatter plot samples from the rows shown."""
+
+
+class ChartsPanel(QWidget):
+    """Distribution and scatter charts of the table in front."""
+
+    def __init__(self, state: AppState, current_panel: Callable[[], Any]) -> None:
+        super().__init__()
+        self.state = state
+        self.current_panel = current_panel
+        self.distribution: Distribution | None = None
+        self.column: str | None = None
+        self._asked: tuple | None = None
+        self.title = QLabel("Select a cell to chart its column")
+        self.title.setObjectName("sectionTitle")
+        self.note = mute(QLabel(""))
+        self.note.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setMinimumHeight(60)
+        self.plot.scene().sigMouseClicked.connect(self._plot_clicked)
+        self.bars: list[pg.BarGraphItem] = []
+
+        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot.setMenuEnabled(False)
+        self.scatter_plot.hideButtons()
+        self.scatter_plot.setMinimumHeight(60)
+        self.scatter_item = pg.ScatterPlotItem(size=4, pen=None)
+        self.scatter_plot.addItem(self.scatter_item)
+        self.x_box, self.y_box = QComboBox(), QComboBox()
+        self.brush_roi: pg.RectROI | None = None
+        self.brush_note = mute(
+            QLabel("Drag the rectangle's corner, then release: the table is filtered to it.")
+        )
+        self.brush_note.setWordWrap(True)
+        scatter = QWidget()
+        axes = QHBoxLayout()
+        axes.addWidget(QLabel("x"))
+        axes.addWidget(self.x_box, 1)
+        axes.addWidget(QLabel("y"))
+        axes.addWidget(self.y_box, 1)
+        scatter_layout = QVBoxLayout(scatter)
+        scatter_layout.setContentsMargins(0, 4, 0, 0)
+        scatter_layout.addLayout(axes)
+        scatter_layout.addWidget(self.scatter_plot, 1)
+        scatter_layout.addWidget(self.brush_note)
+
+        distribution_tab = QWidget()
+        dist_layout = QVBoxLayout(distribution_tab)
+        dist_layout.setContentsMargins(0, 4, 0, 0)
+        dist_layout.addWidget(self.title)
+        dist_layout.addWidget(self.plot, 1)
+        dist_layout.addWidget(self.note)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(distribution_tab, "Distribution")
+        self.tabs.addTab(scatter, "Scatter")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.tabs)
+        self._apply_palette()
+
+        state.cell_changed.connect(self._cell_changed)
+        state.table_status_changed.connect(lambda _status: self.refresh())
+        self.x_box.activated.connect(lambda _i: self.refresh_scatter())
+        self.y_box.activated.connect(lambda _i: self.refresh_scatter())
+        self.tabs.currentChanged.connect(lambda _i: self.refresh())
+
+    # -- public -------------------------------------------------------------------------------
+    def show_column(self, column: str) -> None:
+        """Chart ``column`` of the table in front."""
+        self.column = column
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the charts for the rows the table in front shows now (in a worker)."""
+        panel = self.current_panel()
+        result = panel.model.result if panel is not None else None
+        if result is None or getattr(result, "table", None) is not None:  # none, or grouped
+            self._clear("Charts show the rows of an open, ungrouped table")
+            return
+        self._fill_axes(panel)
+        if self.tabs.currentIndex() == 1:
+            self.refresh_scatter()
+        if self.column is None or self.column not in result.relation.names:
+            return
+        kind = result.relation.kinds.get(self.column, "plain")
+        arrow_type = result.relation.types().get(self.column)
+        if kind != "plain" or arrow_type is None or pa.types.is_nested(arrow_type):
+            self._clear(f"{self.column}: charts show numbers, strings and booleans")
+            return
+        asked = (id(result), self.column)
+        if asked == self._asked:
+            return
+        self._asked = asked
+        self.title.setText(f"{self.column} · computing…")
+        column = self.column
+        run_in_worker(
+            distribution,
+            result,
+            column,
+            on_result=lambda d, a=asked: self._show(a, d, result.num_rows),
+            on_error=lambda e, a=asked: self._failed(a, e),
+            owner=self,
+        )
+
+    def click_bar(self, index: int) -> None:
+        """Filter the table in front to bar ``index`` (a bin's range or a value)."""
+        panel = self.current_panel()
+        if panel is None or self.distribution is None:
+            return
+        from desktopviz.app.widgets.filter_bar import combine
+
+        panel.set_filter(combine(panel.filter_bar.current, bin_filter(self.distribution, index)))
+
+    def brush(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        """Filter the table in front to the rows inside the brushed rectangle."""
+        panel = self.current_panel()
+        x, y = self.x_box.currentText(), self.y_box.currentText()
+        if panel is None or not x or not y:
+            return
+        from desktopviz.app.widgets.filter_bar import combine
+
+        def path(name: str) -> str:
+            if name[:2] in ("0.", "1."):
+                return f'row{name[0]}["{name[2:]}"]'
+            return f'row["{name}"]'
+
+        expr = (
+            f"{path(x)} >= {x_range[0]!r} and {path(x)} <= {x_range[1]!r} and "
+            f"{path(y)} >= {y_range[0]!r} and {path(y)} <= {y_range[1]!r}"
+        )
+        panel.set_filter(combine(panel.filter_bar.current, expr))
+
+    # -- distribution -------------------------------------------------------------------------
+    def _cell_changed(self, cell: CellRef | None) -> None:
+        if cell is not None:
+            self.show_column(cell.column)
+
+    def _show(self, asked: tuple, dist: Distribution, rows: int) -> None:
+        if asked != self._asked:
+            return
+        self.distribution = dist
+        for bar in self.bars:
+            self.plot.removeItem(bar)
+        self.bars = []
+        sides = len(dist.counts)
+        n = len(dist.counts[0]) if dist.counts else 0
+        for side, counts in enumerate(dist.counts):
+            colour = QColor(SIDE_COLOURS[side])
+            if dist.numeric:
+                edges = np.array(dist.edges)
+                width = (edges[1:] - edges[:-1]) / sides
+                x0 = edges[:-1] + side * width
+                bar = pg.BarGraphItem(
+                    x0=x0, width=width * 0.95, height=list(counts), brush=colour, pen=None
+                )
+            else:
+                x = np.arange(n) + side / (sides + 0.5)
+                bar = pg.BarGraphItem(
+                    x=x, width=0.8 / sides, height=list(counts), brush=colour, pen=None
+                )
+            self.plot.addItem(bar)
+            self.bars.append(bar)
+        axis = self.plot.getAxis("bottom")
+        if dist.numeric:
+            axis.setTicks(None)
+        else:
+            every = 1 + n // 10  # at most about ten labels
+            axis.setTicks(
+                [[(i, _short(str(v))) for i, v in enumerate(dist.values) if i % every == 0]]
+            )
+        self.plot.autoRange()
+        what = "histogram" if dist.numeric else f"top {n} values"
+        sides_text = " · ".join(dist.columns) if sides > 1 else self.column
+        self.title.setText(f"{sides_text} · {what} of {rows:,} rows")
+        missing = ", ".join(f"{m:,}" for m in dist.missing)
+        self.note.setText(
+            f"missing (null or NaN): {missing} · click a bar to filter the table to it"
+        )
+
+    def _failed(self, asked: tuple, error: BaseException) -> None:
+        if asked == self._asked:
+            self._asked = None
+            self._clear(f"Cannot chart {self.column}: {error}")
+
+    def _clear(self, message: str) -> None:
+        for bar in self.bars:
+            self.plot.removeItem(bar)
+        self.bars = []
+        self.distribution = None
+        self._asked = None
+        self.title.setText(message)
+        self.note.setText("")
+
+    def bar_at(self, x: float) -> int | None:
+        """The bar under plot x-coordinate ``x`` (None between or beyond bars)."""
+        dist = self.distribution
+        if dist is None:
+            return None
+        if dist.numeric:
+            edges = dist.edges
+            if not edges[0] <= x <= edges[-1]:
+                return None
+            return min(int(np.searchsorted(edges, x, side="right")) - 1, len(edges) - 2)
+        index = int(round(x))
+        return index if 0 <= index < len(dist.values) else None
+
+    def _plot_clicked(self, event: Any) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.plot.getPlotItem().vb.mapSceneToView(event.scenePos())
+        index = self.bar_at(point.x())
+        if index is not None:
+            self.click_bar(index)
+
+    # -- scatter ------------------------------------------------------------------------------
+    def _fill_axes(self, panel: Any) -> None:
+        types = panel.model.result.relation.types()
+        numeric = [
+            n
+            for n, t in types.items()
+            if is_numeric(t) and not n.startswith(("delta.", "changed.", "__"))
+        ]
+        for box, default in ((self.x_box, 0), (self.y_box, 1)):
+            current = box.currentText()
+            if [box.itemText(i) for i in range(box.count())] != numeric:
+                box.blockSignals(True)
+                box.clear()
+                box.addItems(numeric)
+                if current in numeric:
+                    box.setCurrentText(current)
+                elif numeric:
+                    box.setCurrentIndex(min(default, len(numeric) - 1))
+                box.blockSignals(False)
+
+    def refresh_scatter(self) -> None:
+        """Plot a sample of the rows shown, x against y (in a worker)."""
+        panel = self.current_panel()
+        x, y = self.x_box.currentText(), self.y_box.currentText()
+        if panel is None or panel.model.result is None or not x or not y:
+            return
+        result = panel.model.result
+
+        def sample() -> tuple[np.ndarray, np.ndarray]:
+            n = result.num_rows
+            step = max(1, n // SCATTER_POINTS)
+            xs, ys = [], []
+            for offset in range(0, min(n, step * SCATTER_POINTS), step * 200):
+                page = result.rows(offset, 200 * step, [x, y])
+                xs.append(page.column(x).to_numpy(zero_copy_only=False)[::step])
+                ys.append(page.column(y).to_numpy(zero_copy_only=False)[::step])
+            if not xs:
+                return np.array([]), np.array([])
+            return np.concatenate(xs).astype(float), np.concatenate(ys).astype(float)
+
+        run_in_worker(sample, on_result=self._show_scatter, owner=self)
+
+    def _show_scatter(self, points: tuple[np.ndarray, np.ndarray]) -> None:
+        xs, ys = points
+        keep = np.isfinite(xs) & np.isfinite(ys)
+        xs, ys = xs[keep], ys[keep]
+        self.scatter_item.setData(xs, ys, brush=QColor(SIDE_COLOURS[0]))
+        self.scatter_plot.setLabel("bottom", self.x_box.currentText())
+        self.scatter_plot.setLabel("left", self.y_box.currentText())
+        if self.brush_roi is not None:
+            self.scatter_plot.removeItem(self.brush_roi)
+        if len(xs):
+            x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+            w, h = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+            self.brush_roi = pg.RectROI(
+                QPointF(x0 + w * 0.25, y0 + h * 0.25),
+                (w * 0.5, h * 0.5),
+                pen=pg.mkPen("#E69F00", width=2),
+            )
+            self.brush_roi.sigRegionChangeFinished.connect(self._brushed)
+            self.scatter_plot.addItem(self.brush_roi)
+            self.scatter_plot.autoRange()
+
+    def _brushed(self, roi: pg.RectROI) -> None:
+        pos, size = roi.pos(), roi.size()
+        self.brush((pos.x(), pos.x() + size.x()), (pos.y(), pos.y() + size.y()))
+
+    def _apply_palette(self) -> None:
+        background = self.palette().color(QPalette.ColorRole.Base)
+        foreground = self.palette().color(QPalette.ColorRole.Text)
+        for plot in (self.plot, self.scatter_plot):
+            plot.setBackground(background)
+            for name in ("bottom", "left"):
+                plot.getAxis(name).setTextPen(foreground)
+                plot.getAxis(name).setPen(foreground)
+
+
+def _short(text: str, limit: int = 12) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,96 @@
+"""The Charts dock as a user drives it: select a cell and see its column's histogram (or its top
+values) over the rows shown, click a bar and see the table filtered to it, brush a scatter of two
+numeric columns. Expected counts come from the stored Parquet file, with numpy."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from tests.app.test_filter_bar import wait_applied
+from tests.app.test_main_window import make_window
+
+NEW = "street-scenes/scene-predictions:v1"
+TABLE = "predictions.table.json"
+
+
+@pytest.fixture
+def shown(qtbot, app_state, tmp_path):
+    """The main window with the predictions table in front, and the stored rows."""
+    window = make_window(qtbot, app_state, tmp_path)
+    version = app_state.cache.resolve(NEW)
+    page = window.open_version(version, "table", TABLE)
+    panel = page.show_table(TABLE)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=15_000)
+    rows = pq.read_table(
+        app_state.cache.parquet_path(app_state.cache.table_info(version, TABLE))
+    ).to_pylist()
+    return window, panel, rows
+
+
+def click_cell(qtbot, panel, name: str) -> None:
+    col = [c.name for c in panel.model.columns].index(name)
+    view = panel.view
+    view.scrollTo(panel.model.index(0, col))
+    rect = view.visualRect(panel.model.index(0, col))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_a_numeric_column_shows_its_histogram_and_a_click_filters(qtbot, shown):
+    window, panel, rows = shown
+    charts = window.charts
+    click_cell(qtbot, panel, "confidence")
+    qtbot.waitUntil(lambda: charts.distribution is not None, timeout=15_000)
+    d = charts.distribution
+    values = [r["confidence"] for r in rows]
+    want, _ = np.histogram(values, bins=len(d.edges) - 1, range=(min(values), max(values)))
+    assert d.numeric and list(d.counts[0]) == want.tolist()
+    assert f"confidence · histogram of {len(rows)} rows" in charts.title.text()
+    # click the tallest bar where it is drawn
+    tallest = int(np.argmax(want))
+    x = (d.edges[tallest] + d.edges[tallest + 1]) / 2
+    view_box = charts.plot.getPlotItem().vb
+    scene = view_box.mapViewToScene(QPointF(x, want[tallest] / 2))
+    point = charts.plot.mapFromScene(scene)
+    qtbot.mouseClick(
+        charts.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y())
+    )
+    wait_applied(qtbot, panel, int(want[tallest]))
+    assert "confidence" in panel.filter_bar.text()
+
+
+def test_a_string_column_shows_top_values_and_a_bar_filters_to_one(qtbot, shown):
+    window, panel, rows = shown
+    charts = window.charts
+    click_cell(qtbot, panel, "label")
+    qtbot.waitUntil(lambda: charts.distribution is not None, timeout=15_000)
+    d = charts.distribution
+    want = Counter(r["label"] for r in rows)
+    assert not d.numeric and dict(zip(d.values, d.counts[0], strict=True)) == dict(want)
+    charts.click_bar(2)
+    wait_applied(qtbot, panel, want[d.values[2]])
+
+
+def test_media_columns_are_not_charted(qtbot, shown):
+    window, panel, _ = shown
+    click_cell(qtbot, panel, "image")
+    qtbot.waitUntil(lambda: "charts show numbers" in window.charts.title.text(), timeout=10_000)
+    assert window.charts.distribution is None
+
+
+def test_brushing_the_scatter_filters_to_the_rectangle(qtbot, shown):
+    window, panel, rows = shown
+    charts = window.charts
+    charts.tabs.setCurrentIndex(1)
+    charts.x_box.setCurrentText("confidence")
+    charts.x_box.activated.emit(charts.x_box.currentIndex())
+    charts.y_box.setCurrentText("mean_iou")
+    charts.y_box.activated.emit(charts.y_box.currentIndex())
+    qtbot.waitUntil(lambda: len(charts.scatter_item.data) == len(rows), timeout=15_000)
+    charts.brush((0.8, 0.95), (0.5, 1.0))
+    want = sum(1 for r in rows if 0.8 <= r["confidence"] <= 0.95 and 0.5 <= r["mean_iou"] <= 1.0)
+    wait_applied(qtbot, panel, want)
