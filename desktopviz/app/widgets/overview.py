@@ -395,7 +395,7 @@ class RunDialog(QDialog):
         self.state = state
         self.run = run
         self.setWindowTitle(f"Run {run.name or run.id}")
-        self.resize(640, 520)
+        self.resize(820, 600)
         layout = QVBoxLayout(self)
         title = QLabel(run.name or run.id)
         title.setObjectName("pageTitle")
@@ -438,6 +438,12 @@ class RunDialog(QDialog):
             tree.set_value(value or {}, expand_depth=1)
             self.trees[name] = tree
             tabs.addTab(tree, name)
+        from desktopviz.app.widgets.metric_charts import MetricCharts
+
+        self.metrics = MetricCharts(state.cache.history(run.id))
+        tabs.insertTab(0, self.metrics, "Metrics")
+        tabs.setCurrentIndex(0 if self.metrics.series else 1)
+        self.tabs = tabs
         layout.addWidget(tabs, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
