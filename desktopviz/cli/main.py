@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("REF", "TABLE"),
         help="open this version (and table)",
     )
-    s.add_argument("--tab", choices=["overview", "files", "table"], help="the tab to show")
+    s.add_argument(
+        "--tab", choices=["overview", "files", "table", "lineage"], help="the tab to show"
+    )
     s.add_argument("--select", type=int, metavar="ROW", help="select this row of the table")
     s.add_argument("--file", metavar="PATH", help="show this file of the version in the Files tab")
     s.add_argument(

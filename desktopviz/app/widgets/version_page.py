@@ -20,7 +20,7 @@ from desktopviz.app.widgets.overview import Overview, visible_tables
 from desktopviz.model import Version
 from desktopviz.store.cache import table_name
 
-TABS = ("overview", "files", "table")
+TABS = ("overview", "files", "table", "lineage")
 
 
 class _TableSlot(QWidget):
@@ -71,6 +71,10 @@ class VersionPage(QWidget):
         self.tabs.addTab(self.overview, icon("overview"), "Overview")
         self.tabs.addTab(self.files, icon("folder"), "Files")
         self.tabs.addTab(table_tab, icon("table"), "Table")
+        self.lineage_tab = QWidget()  # the graph is drawn when the tab is first shown
+        QVBoxLayout(self.lineage_tab).setContentsMargins(0, 0, 0, 0)
+        self.lineage = None
+        self.tabs.addTab(self.lineage_tab, icon("link"), "Lineage")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
@@ -137,9 +141,14 @@ class VersionPage(QWidget):
         return self.files.select_path(path)
 
     def _tab_changed(self, index: int) -> None:
-        QTimer.singleShot(0, self._focus_off_hidden)
+        QTimer.singleShot(0, self, self._focus_off_hidden)  # dropped if the page goes first
         if index == TABS.index("table") and self.tables.count():
             self.show_table()
+        if index == TABS.index("lineage") and self.lineage is None:
+            from desktopviz.app.widgets.lineage_view import LineageView
+
+            self.lineage = LineageView(self.state, self.version)
+            self.lineage_tab.layout().addWidget(self.lineage)
 
     def _focus_off_hidden(self) -> None:
         """Keys (Ctrl+F, Ctrl+C...) must not go to a widget of a tab no longer shown."""

@@ -1,0 +1,257 @@
+"""The Lineage tab: runs and artifact versions around the open version, left to right (inputs,
+the runs that used them, their outputs), artifacts as rounded boxes coloured by type, runs as
+pills, the open version highlighted. Wheel zooms, dragging pans, "Fit" shows it all; depth and
+"explode" (each run, or one node per job type) are controls; clicking a node opens it.
+
+Public API: :class:`LineageView` -- ``LineageView(state, version)``, :meth:`LineageView.rebuild`,
+``graph``, ``items`` (node key -> its graphics item), :meth:`LineageView.open_node`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QWheelEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktopviz.app.icons import icon
+from desktopviz.app.palette import class_colour, mute, text_colour_on
+from desktopviz.app.state import AppState
+from desktopviz.lineage import Graph, Node, lineage_graph
+from desktopviz.model import Version
+
+NODE_W, NODE_H = 190, 46
+GAP_X, GAP_Y = 90, 22
+TYPE_COLOURS = {"dataset": "#0072B2", "model": "#009E73", "predictions": "#CC79A7"}
+RUN_COLOUR = "#5F6B7A"
+
+
+def type_colour(kind: str) -> QColor:
+    """The colour of an artifact type (stable for types not listed)."""
+    if kind in TYPE_COLOURS:
+        return QColor(TYPE_COLOURS[kind])
+    return class_colour(3 + sum(map(ord, kind)) % 40)
+
+
+class NodeItem(QGraphicsItem):
+    """One node: a rounded box (version) or a pill (run, job type) with a title and a detail."""
+
+    def __init__(self, key: tuple[str, str], node: Node, focus: bool) -> None:
+        super().__init__()
+        self.key, self.node, self.focus = key, node, focus
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(f"{node.label}\n{node.detail}".strip() + "\n(click to open)")
+        self.hovered = False
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF(-3, -3, NODE_W + 6, NODE_H + 6)
+
+    def paint(self, painter: QPainter, _option: object, _widget: object = None) -> None:
+        rect = QRectF(0, 0, NODE_W, NODE_H)
+        version = self.node.kind == "version"
+        fill = type_colour(self.node.type) if version else QColor(RUN_COLOUR)
+        if self.hovered:
+            fill = fill.lighter(115)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor("#E69F00"), 4) if self.focus else QPen(fill.darker(130), 1)
+        painter.setPen(pen)
+        painter.setBrush(QBrush(fill))
+        radius = 8 if version else NODE_H / 2
+        painter.drawRoundedRect(rect, radius, radius)
+        painter.setPen(text_colour_on(fill))
+        title = QFont(painter.font())
+        title.setBold(True)
+        painter.setFont(title)
+        inner = rect.adjusted(14, 4, -14, -4)
+        metrics = painter.fontMetrics()
+        painter.drawText(
+            QRectF(inner.left(), inner.top(), inner.width(), inner.height() / 2 + 2),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            metrics.elidedText(self.node.label, Qt.TextElideMode.ElideMiddle, int(inner.width())),
+        )
+        small = QFont(painter.font())
+        small.setBold(False)
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        painter.setFont(small)
+        detail = self.node.detail or (self.node.type if version else "")
+        painter.drawText(
+            QRectF(inner.left(), inner.center().y(), inner.width(), inner.height() / 2),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            painter.fontMetrics().elidedText(
+                detail, Qt.TextElideMode.ElideRight, int(inner.width())
+            ),
+        )
+
+    def hoverEnterEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        self.hovered = False
+        self.update()
+
+
+class GraphView(QGraphicsView):
+    """Pans by dragging, zooms with the wheel (around the pointer), reports clicked nodes."""
+
+    node_clicked = Signal(object)
+    resized = Signal()
+    zoomed = Signal()
+
+    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self._pressed_at: QPointF | None = None
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+        scale = self.transform().m11() * factor
+        if 0.05 <= scale <= 4:
+            self.scale(factor, factor)
+            self.zoomed.emit()
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.resized.emit()
+
+    def mousePressEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        self._pressed_at = event.position()  # type: ignore[attr-defined]
+        super().mousePressEvent(event)  # type: ignore[arg-type]
+
+    def mouseReleaseEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().mouseReleaseEvent(event)  # type: ignore[arg-type]
+        pos = event.position()  # type: ignore[attr-defined]
+        if self._pressed_at is not None and (pos - self._pressed_at).manhattanLength() < 4:
+            item = self.itemAt(pos.toPoint())
+            while item is not None and not isinstance(item, NodeItem):
+                item = item.parentItem()
+            if isinstance(item, NodeItem):
+                self.node_clicked.emit(item.key)
+        self._pressed_at = None
+
+
+class LineageView(QWidget):
+    """Controls (depth, explode, fit) above the graph of the version's lineage."""
+
+    def __init__(self, state: AppState, version: Version, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state, self.version = state, version
+        self.graph: Graph | None = None
+        self.items: dict[tuple[str, str], NodeItem] = {}
+        self.depth = QSpinBox(self)
+        self.depth.setRange(1, 20)
+        self.depth.setValue(2)
+        self.depth.setPrefix("depth ")
+        self.depth.setToolTip("Run hops from this version (version → run → version is one)")
+        self.explode = QCheckBox("Each run", self)
+        self.explode.setChecked(True)
+        self.explode.setToolTip("Show each run, or one node per job type")
+        self.fit_button = QPushButton(icon("zoom-fit"), "Fit", self)
+        self.summary = mute(QLabel("", self))
+        self.scene = QGraphicsScene(self)
+        self.view = GraphView(self.scene, self)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 6, 8, 2)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.depth)
+        bar.addWidget(self.explode)
+        bar.addWidget(self.fit_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        self.depth.valueChanged.connect(lambda _v: self.rebuild())
+        self.explode.toggled.connect(lambda _on: self.rebuild())
+        self.fit_button.clicked.connect(self._fit_clicked)
+        self.view.node_clicked.connect(self.open_node)
+        self.auto_fit = True
+        """Fit the graph to the view on resize, until the user zooms."""
+        self.view.resized.connect(lambda: self.auto_fit and self.fit())
+        self.view.zoomed.connect(lambda: setattr(self, "auto_fit", False))
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Read the lineage again and draw it."""
+        graph = lineage_graph(
+            self.state.cache, self.version, self.depth.value(), self.explode.isChecked()
+        )
+        self.graph = graph
+        self.scene.clear()
+        self.items = {}
+        edge_pen = QPen(self.palette().color(QPalette.ColorRole.PlaceholderText), 1.4)
+        for key, node in graph.nodes.items():
+            item = NodeItem(key, node, key == graph.focus)
+            item.setPos(graph.layer[key] * (NODE_W + GAP_X), graph.row[key] * (NODE_H + GAP_Y))
+            item.setZValue(1)
+            self.scene.addItem(item)
+            self.items[key] = item
+        for a, b in graph.edges:
+            start = self.items[a].pos() + QPointF(NODE_W, NODE_H / 2)
+            end = self.items[b].pos() + QPointF(0, NODE_H / 2)
+            path = QPainterPath(start)
+            bend = max(30.0, (end.x() - start.x()) / 2)
+            path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+            arrow = QPainterPath(end)
+            arrow.lineTo(end + QPointF(-8, -4))
+            arrow.moveTo(end)
+            arrow.lineTo(end + QPointF(-8, 4))
+            path.addPath(arrow)
+            edge = QGraphicsPathItem(path)
+            edge.setPen(edge_pen)
+            self.scene.addItem(edge)
+        runs = sum(1 for n in graph.nodes.values() if n.kind != "version")
+        versions = len(graph.nodes) - runs
+        self.summary.setText(
+            f"{versions} version{'s' * (versions != 1)}, {runs} "
+            f"{'run' if self.explode.isChecked() else 'job type'}{'s' * (runs != 1)}, "
+            f"{len(graph.edges)} edges"
+            + ("" if graph.edges else " — no run produced or used this version yet")
+        )
+        self.scene.setSceneRect(self.scene.itemsBoundingRect().adjusted(-40, -40, 40, 40))
+        self.fit()
+
+    def fit(self) -> None:
+        """Zoom to show the whole graph (never larger than actual size); later resizes fit it
+        again until the user zooms."""
+        self.view.resetTransform()
+        rect = self.scene.sceneRect()
+        viewport = self.view.viewport().rect()
+        if rect.width() > viewport.width() or rect.height() > viewport.height():
+            self.view.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self.view.centerOn(rect.center())
+
+    def _fit_clicked(self) -> None:
+        self.auto_fit = True
+        self.fit()
+
+    def open_node(self, key: tuple[str, str]) -> None:
+        """Open what a node stands for: a version's page, a run's page."""
+        kind, value = key
+        if kind == "version":
+            version = self.state.cache.version_by_id(int(value))
+            self.state.open_version_requested.emit(version, "lineage")
+        elif kind == "run":
+            self.state.run_requested.emit(value)
+        elif self.graph is not None:  # a job type: its first run
+            members = self.graph.nodes[key].members
+            if members:
+                self.state.run_requested.emit(members[0])
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.fit()
