@@ -26,3 +26,4 @@ shot --cache "$work/demo" gui --open "$ref" predictions.table.json \
     --compare street-scenes/scene-predictions:v0 --only changed --select 0 --screenshot compare.png
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json --group-by label \
     --screenshot group.png
+shot --cache "$work/demo" gui --open "$ref" --tab lineage --size 1200x700 --screenshot lineage.png

@@ -31,8 +31,8 @@ from desktopviz.app.state import AppState
 from desktopviz.lineage import Graph, Node, lineage_graph
 from desktopviz.model import Version
 
-NODE_W, NODE_H = 190, 46
-GAP_X, GAP_Y = 90, 22
+NODE_W, NODE_H = 160, 44
+GAP_X, GAP_Y = 44, 18
 TYPE_COLOURS = {"dataset": "#0072B2", "model": "#009E73", "predictions": "#CC79A7"}
 RUN_COLOUR = "#5F6B7A"
 
