@@ -13,7 +13,12 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 from desktopviz.app.widgets.filter_bar import filter_suggestions, value_filter
 from desktopviz.query.spec import SortKey
-from tests.app.test_table_panel import PREDICTIONS, make_panel  # noqa: F401 - fixture
+from tests.app.test_table_panel import (  # noqa: F401 - fixtures
+    PREDICTIONS,
+    big_cache_dir,
+    big_state,
+    make_panel,
+)
 
 TABLE = "predictions.table.json"
 
@@ -271,3 +276,31 @@ def test_export_writes_the_rows_shown_and_cancel_writes_nothing(qtbot, panel, ap
     qtbot.waitUntil(lambda: panel.export_job.is_done, timeout=15_000)
     assert other.read_text() in ("kept\n",) or other.read_text().startswith("id,")
     assert list(tmp_path.glob(".*.part")) == []
+
+
+def test_the_event_loop_keeps_turning_while_a_big_filter_runs(qtbot, big_state, make_panel):  # noqa: F811
+    """Filter and sort 200,000 rows (a regex over a text column): the query runs in a worker,
+    so the UI thread keeps handling events (no gap between timer ticks longer than 250 ms)."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    panel = make_panel(big_state, "big/rows:v0")
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    started = time.perf_counter()
+    panel.set_filter('matches(row["note"], "row [0-9]*7\\t")')
+    panel.set_sort((SortKey("note", True),))
+    qtbot.waitUntil(
+        lambda: panel.model.result is not None and panel.model.result.spec == panel.spec,
+        timeout=30_000,
+    )
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=30_000)
+    timer.stop()
+    assert panel.model.total_rows == sum(1 for i in range(200_000) if i % 2 and i % 10 == 7)
+    points = [started, *ticks]
+    gaps = [b - a for a, b in zip(points, points[1:], strict=False)]
+    assert len(ticks) >= 3 and max(gaps) < 0.25
