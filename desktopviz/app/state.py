@@ -25,6 +25,8 @@ class CellRef:
     value: Any
     kind: str
     arrow_type: str
+    other: Any = None
+    """In a comparison, the other side's value of a changed cell (None otherwise)."""
 
 
 @dataclass(frozen=True)

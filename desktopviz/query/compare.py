@@ -308,3 +308,22 @@ def diff_summary(engine: QueryEngine, relation: Relation) -> DiffSummary:
         both - row["changed"],
         {n[len("changed.") :]: int(v or 0) for n, v in row.items() if n.startswith("changed.")},
     )
+
+
+def text_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """``new`` against ``old`` as (op, text) pieces in reading order: ``equal``, ``delete``
+    (only in ``old``) and ``insert`` (only in ``new``); a replacement is a delete then an insert.
+    Character level, for the changed string cells of a comparison."""
+    import difflib
+
+    pieces: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            pieces.append(("equal", new[b0:b1]))
+        else:
+            if a1 > a0:
+                pieces.append(("delete", old[a0:a1]))
+            if b1 > b0:
+                pieces.append(("insert", new[b0:b1]))
+    return pieces

@@ -177,3 +177,35 @@ def test_sidebar_compare_with_opens_the_comparison(qtbot, app_state, tmp_path):
     assert panel.spec.compare is not None and panel.spec.compare.ref.endswith(":v0")
     qtbot.waitUntil(lambda: panel.compare_bar.isVisible(), timeout=15_000)
     qtbot.waitUntil(lambda: "changed" in panel.compare_bar.summary.text(), timeout=15_000)
+
+
+def test_a_changed_string_shows_its_text_diff_in_the_cell_and_the_inspector(
+    qtbot, compared, expected, app_state
+):
+    from desktopviz.app.widgets.cell_inspector import CellInspector
+
+    panel = compared
+    new, old, changed_prediction = expected
+    ident = changed_prediction[0]
+    panel.filter_bar.set_text(f'row0["id"] == {ident!r}', apply=True)
+    wait_applied(qtbot, panel, 1)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=10_000)
+    index = panel.model.index(0, col(panel, "1.prediction"))
+    panel.view.scrollTo(index)
+    rect = panel.view.visualRect(index)
+    image = panel.view.viewport().grab().toImage()
+    side = QColor(SIDE_COLOURS[1])
+    marked = [
+        (x, y)
+        for x in range(rect.left(), rect.right())
+        for y in range(rect.top(), rect.bottom())
+        if (c := image.pixelColor(x, y)).red() > 200 and 150 < c.green() < 215 and c.blue() < 120
+    ]
+    assert marked, f"no {side.name()} marks in the changed cell"
+    inspector = CellInspector(app_state)
+    qtbot.addWidget(inspector)
+    cell = panel.model.cell_ref(index)
+    assert cell.value == old[ident]["prediction"] and cell.other == new[ident]["prediction"]
+    inspector.show_cell(cell)
+    html = inspector.text.toHtml()
+    assert "side 0" in html and "side 1" in html and "background-color:rgba" in html

@@ -256,3 +256,14 @@ def test_group_histograms_leave_nulls_out(versions):
         scored = [r for r in rows if r["label"] == g["label"] and r["score"] is not None]
         assert sum(g["score"]["histogram"]) == len(scored) <= g["count"]
     assert any(g["count"] > sum(g["score"]["histogram"]) for g in groups)  # id 101 has no score
+
+
+def test_text_diff_marks_what_each_side_alone_has():
+    from desktopviz.query.compare import text_diff
+
+    pieces = text_diff("bicycle", "bicycles")
+    assert pieces == [("equal", "bicycle"), ("insert", "s")]
+    pieces = text_diff("tree", "sign")
+    assert "".join(t for op, t in pieces if op != "delete") == "sign"
+    assert "".join(t for op, t in pieces if op != "insert") == "tree"
+    assert text_diff("same", "same") == [("equal", "same")]

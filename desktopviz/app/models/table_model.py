@@ -61,6 +61,8 @@ PAINT_ROLE = Qt.ItemDataRole.UserRole + 6
 ``changed``: the cell differs between the two sides of a comparison)."""
 CHANGED_ROLE = Qt.ItemDataRole.UserRole + 8
 """True for a cell of a comparison whose two sides differ (its row is in both)."""
+OTHER_TEXT_ROLE = Qt.ItemDataRole.UserRole + 9
+"""A changed string cell of a comparison: the other side's text (what its diff is against)."""
 SIDE_ROLE = Qt.ItemDataRole.UserRole + 7
 """Header of a comparison: 0 or 1 for a side's column, None for the others."""
 HIDDEN_PREFIXES = ("changed.",)
@@ -357,6 +359,8 @@ class TableModel(QAbstractTableModel):
         self._generation = 0
         self._result_generation = -1
         self._changed_column: dict[int, int] = {}
+        self._twin: dict[int, int] = {}
+        """Column -> the other side's column of a comparison."""
         """Column -> the column saying whether its cell changed (in a comparison)."""
         self.side_labels: dict[int, str] = {0: version.tag, 1: ""}
         """What the header calls each side of a comparison (``v1``, ``v0``)."""
@@ -417,6 +421,9 @@ class TableModel(QAbstractTableModel):
             for i, c in enumerate(self.columns)
             if c.name[:2] in ("0.", "1.") or c.name.startswith("delta.")
             if f"changed.{compare_base(c.name)}" in index
+        }
+        self._twin = {
+            i: t for i in range(len(self.columns)) if (t := self.other_side(i)) is not None
         }
         if self.spec.compare is not None:
             other = self.spec.compare.ref.rpartition(":")[2] or self.spec.compare.ref
@@ -588,6 +595,9 @@ class TableModel(QAbstractTableModel):
         if role == CHANGED_ROLE:
             flag = self._changed_column.get(col)
             return bool(flag is not None and page.values[flag][i])
+        if role == OTHER_TEXT_ROLE:
+            twin = self._twin.get(col)
+            return page.texts[twin][i] if twin is not None else None
         if role == CELL_ROLE:
             cells = page.cells.get(col)
             return cells[i] if cells is not None else None
@@ -629,6 +639,11 @@ class TableModel(QAbstractTableModel):
         if not index.isValid() or self.data(index, LOADING_ROLE):
             return None
         column = self.columns[index.column()]
+        other = None
+        if self.data(index, CHANGED_ROLE):
+            twin = self.other_side(index.column())
+            if twin is not None:
+                other = self.value(self.index(index.row(), twin))
         return CellRef(
             version=self.version,
             table=self.table,
@@ -637,7 +652,16 @@ class TableModel(QAbstractTableModel):
             value=self.value(index),
             kind=column.kind,
             arrow_type=str(column.arrow_type),
+            other=other,
         )
+
+    def other_side(self, column: int) -> int | None:
+        """The column of the other side of a comparison (``0.x`` <-> ``1.x``), if any."""
+        name = self.columns[column].name
+        if name[:2] not in ("0.", "1."):
+            return None
+        twin = f"{1 - int(name[0])}.{name[2:]}"
+        return next((i for i, c in enumerate(self.columns) if c.name == twin), None)
 
     @property
     def has_images(self) -> bool:

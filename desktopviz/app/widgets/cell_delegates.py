@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from desktopviz.app.models.table_model import (
     CELL_ROLE,
+    OTHER_TEXT_ROLE,
     PAINT_ROLE,
     RENDER_ROLE,
     SIDE_ROLE,
@@ -55,6 +56,7 @@ from desktopviz.app.palette import SIDE_COLOURS, text_colour_on
 from desktopviz.app.state import AppState
 from desktopviz.app.thumbnail_loader import ImageRequest, LoadedImage, ThumbnailLoader
 from desktopviz.app.widgets.overlays import ImageCell, paint_overlays
+from desktopviz.query.compare import text_diff
 from desktopviz.store.thumbnails import IMAGE, MASK, bucket_for
 
 PAD = 3
@@ -78,6 +80,8 @@ MEDIA_BADGES = {
 }
 
 
+MAX_DIFF_CHARS = 2000
+"""Longer changed strings are tinted without a character diff (the diff costs O(n*m))."""
 TEXT_PAD = 4
 """Pixels between a cell's edge and its text."""
 GALLERY_ITEMS = 4
@@ -136,6 +140,12 @@ class CellDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         render, text, changed = index.data(PAINT_ROLE) or ("loading", "", False)
+        if changed and render == "text":
+            other = index.data(OTHER_TEXT_ROLE)
+            side = index.model().headerData(index.column(), Qt.Orientation.Horizontal, SIDE_ROLE)
+            if other is not None and side is not None and len(text) + len(other) < MAX_DIFF_CHARS:
+                self._paint_diff_text(painter, option, text, other, side)
+                return
         if render == "number" or render == "text":
             self._paint_text(painter, option, text, right=render == "number", changed=changed)
             return
@@ -249,6 +259,40 @@ class CellDelegate(QStyledItemDelegate):
         if lo is not None:
             painter.drawText(labels, int(_LEFT), format_number(lo))
             painter.drawText(labels, int(_RIGHT), format_number(hi))
+        painter.restore()
+
+    def _paint_diff_text(
+        self, painter: QPainter, option: QStyleOptionViewItem, text: str, other: str, side: int
+    ) -> None:
+        """A changed string of a comparison: the characters only this side has are marked in
+        the side's colour (character-level diff against the other side)."""
+        self._paint_text(painter, option, "", right=False, changed=True)
+        rect = option.rect
+        area = QRectF(rect.adjusted(TEXT_PAD, 0, -TEXT_PAD, 0))
+        metrics = option.fontMetrics
+        mark = QColor(SIDE_COLOURS[side])
+        mark.setAlpha(110)
+        selected = option.state & _SELECTED
+        painter.save()
+        painter.setPen(option.palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT))
+        x = area.left()
+        for op, piece in text_diff(other, text):
+            if op == "delete":
+                continue
+            width = metrics.horizontalAdvance(piece)
+            if x + width > area.right():
+                piece = metrics.elidedText(
+                    piece, Qt.TextElideMode.ElideRight, int(area.right() - x)
+                )
+                width = metrics.horizontalAdvance(piece)
+            box = QRectF(x, area.top(), width, area.height())
+            if op == "insert" and not selected:  # a marker pen's height behind the text
+                line = metrics.height() + 2
+                painter.fillRect(QRectF(x, area.center().y() - line / 2, width, line), mark)
+            painter.drawText(box, _LEFT, piece)
+            x += width
+            if x >= area.right():
+                break
         painter.restore()
 
     def _paint_status(

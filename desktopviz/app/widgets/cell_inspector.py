@@ -10,6 +10,7 @@ Public API: :class:`CellInspector` -- ``CellInspector(state)``; it follows ``sta
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import tempfile
@@ -20,7 +21,15 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QGuiApplication,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -37,7 +46,7 @@ from PySide6.QtWidgets import (
 
 from desktopviz.app.icons import icon
 from desktopviz.app.models.table_model import format_number
-from desktopviz.app.palette import mute
+from desktopviz.app.palette import SIDE_COLOURS, mute
 from desktopviz.app.state import AppState, CellRef, OverlaySettings
 from desktopviz.app.thumbnail_loader import ImageRequest, ThumbnailLoader
 from desktopviz.app.widgets.image_view import ImageView
@@ -53,6 +62,7 @@ from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import DesktopvizError
 from desktopviz.formats.media import IMAGE_TYPE, class_set
 from desktopviz.model import Version
+from desktopviz.query.compare import text_diff
 from desktopviz.store.cache import Cache
 from desktopviz.store.thumbnails import MASK, media_file
 
@@ -319,8 +329,35 @@ class CellInspector(QWidget):
             self._show_plain(f"{value!r}\n\n(shown in the table as {format_number(value)})")
         elif isinstance(value, bool):
             self._show_plain("true" if value else "false")
+        elif isinstance(value, str) and isinstance(cell.other, str):
+            self._show_diff(value, cell.other, cell.column)
         else:
             self._show_plain(str(value))
+
+    def _show_diff(self, value: str, other: str, column: str) -> None:
+        """A changed string of a comparison: both sides, each with what only it has marked in
+        its side's colour."""
+        side = int(column[0]) if column[:2] in ("0.", "1.") else 0
+        texts = {side: value, 1 - side: other}
+        blocks = []
+        for s in (0, 1):
+            colour = QColor(SIDE_COLOURS[s])
+            rgba = f"rgba({colour.red()},{colour.green()},{colour.blue()},0.45)"
+            parts = []
+            for op, piece in text_diff(texts[1 - s], texts[s]):
+                if op == "delete":
+                    continue
+                piece = html.escape(piece).replace("\n", "<br>")
+                parts.append(
+                    f"<span style='background:{rgba}'>{piece}</span>" if op == "insert" else piece
+                )
+            label = f"<b style='color:{SIDE_COLOURS[s]}'>side {s}</b>"
+            blocks.append(
+                f"<p>{label}<br><span style='font-family:monospace'>{''.join(parts)}</span></p>"
+            )
+        self._text_value = value
+        self.text.setHtml("".join(blocks))
+        self.pages.setCurrentIndex(3)
 
     def _show_plain(self, text: str) -> None:
         self._text_value = text
