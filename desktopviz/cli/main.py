@@ -21,6 +21,32 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
+def add_query_options(s: argparse.ArgumentParser) -> None:
+    """The query options ``table`` and ``gui`` share: filter, sort, group, compare."""
+    s.add_argument(
+        "--filter",
+        action="append",
+        metavar="EXPR",
+        help="keep rows where EXPR holds: {$gt: ['$0.score', 0.5]} or row[\"score\"] > 0.5 (repeatable)",
+    )
+    s.add_argument(
+        "--sort", action="append", metavar="COL[:desc]", help="sort key, nulls last (repeatable)"
+    )
+    s.add_argument(
+        "--group-by", action="append", metavar="COL", help="one row per group (repeatable)"
+    )
+    s.add_argument("--compare", metavar="REF2", help="compare with another version or table")
+    s.add_argument(
+        "--compare-table", metavar="T", help="the table of REF2 (default: the same path)"
+    )
+    s.add_argument("--key", metavar="COL[,COL2]", help="join key (default id, else row position)")
+    s.add_argument(
+        "--only",
+        choices=["both", "only_0", "only_1", "changed"],
+        help="quick filter of a comparison",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     p = _Parser(
@@ -53,30 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("table", help="print or export a table of an artifact version")
     s.add_argument("ref", metavar="REF", help="[project/]name:v<N>|latest|<alias>")
     s.add_argument("table", nargs="?", metavar="TABLE", help="the table's path in the artifact")
-    s.add_argument(
-        "--filter",
-        action="append",
-        metavar="EXPR",
-        help="keep rows where EXPR holds: {$gt: ['$0.score', 0.5]} or row[\"score\"] > 0.5 (repeatable)",
-    )
-    s.add_argument(
-        "--sort", action="append", metavar="COL[:desc]", help="sort key, nulls last (repeatable)"
-    )
-    s.add_argument(
-        "--group-by", action="append", metavar="COL", help="one row per group (repeatable)"
-    )
-    s.add_argument("--compare", metavar="REF2", help="compare with another version or table")
-    s.add_argument(
-        "--compare-table", metavar="T", help="the table of REF2 (default: the same path)"
-    )
-    s.add_argument("--key", metavar="COL[,COL2]", help="join key (default id, else row position)")
+    add_query_options(s)
     s.add_argument(
         "--concat", action="store_true", help="concatenate the two tables instead of joining"
-    )
-    s.add_argument(
-        "--only",
-        choices=["both", "only_0", "only_1", "changed"],
-        help="quick filter of a comparison",
     )
     s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
     s.add_argument("--limit", type=int, metavar="N")
@@ -123,26 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--select", type=int, metavar="ROW", help="select this row of the table")
     s.add_argument("--file", metavar="PATH", help="show this file of the version in the Files tab")
-    s.add_argument(
-        "--filter", action="append", metavar="EXPR", help="filter the table (as in `table`)"
-    )
-    s.add_argument(
-        "--sort", action="append", metavar="COL[:desc]", help="sort the table (as in `table`)"
-    )
-    s.add_argument(
-        "--group-by", action="append", metavar="COL", help="one row per group (as in `table`)"
-    )
+    add_query_options(s)
     s.add_argument("--view", metavar="NAME", help="show the table in a saved view")
-    s.add_argument(
-        "--compare", metavar="REF2", help="compare the table with REF2's (as in `table`)"
-    )
-    s.add_argument("--compare-table", metavar="T", help="REF2's table (default: the same one)")
-    s.add_argument("--key", metavar="COL[,COL2]", help="join key of the comparison")
-    s.add_argument(
-        "--only",
-        choices=["both", "only_0", "only_1", "changed"],
-        help="quick filter of the comparison",
-    )
     s.add_argument("--size", metavar="WxH", help="window size in pixels (default 1400x900)")
     s.add_argument("--theme", choices=["system", "light", "dark"], help="colour theme")
     s.add_argument(
