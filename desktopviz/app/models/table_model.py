@@ -22,7 +22,7 @@ import json
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
@@ -304,6 +304,8 @@ class Page:
     texts: list[list[str]]
     cells: dict[int, list[ImageCell | None]]
     error: str | None = None
+    paint: dict[int, list[tuple[str, str, bool]]] = field(default_factory=dict)
+    """Per column, what painting needs of each row (made on first paint)."""
 
     @property
     def row_count(self) -> int:
@@ -564,6 +566,13 @@ class TableModel(QAbstractTableModel):
             if role == PAINT_ROLE:
                 return ("loading", "", False)
             return None
+        if role == PAINT_ROLE and page.error is None:  # the hot path: every painted cell
+            tuples = page.paint.get(col)
+            if tuples is None:
+                tuples = page.paint[col] = [
+                    self._paint_tuple(page, col, i) for i in range(page.row_count)
+                ]
+            return tuples[row - page.start]
         column = self.columns[col]
         if page.error is not None:
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -576,22 +585,8 @@ class TableModel(QAbstractTableModel):
             return page.texts[col][i]
         if role == VALUE_ROLE:
             return page.values[col][i]
-        if role == RENDER_ROLE or role == PAINT_ROLE:
-            value = page.values[col][i]
-            if value is None:
-                render = "null"
-            elif column.render == "media" and col in page.cells and page.cells[col][i] is not None:
-                render = "image"
-            elif column.render == "gallery" and not page.cells.get(col, [None] * (i + 1))[i]:
-                render = "nested"
-            elif column.name == "__status":
-                render = "status"
-            else:
-                render = column.render
-            if role == RENDER_ROLE:
-                return render
-            flag = self._changed_column.get(col)
-            return (render, page.texts[col][i], bool(flag is not None and page.values[flag][i]))
+        if role == RENDER_ROLE:
+            return self._paint_tuple(page, col, i)[0]
         if role == CHANGED_ROLE:
             flag = self._changed_column.get(col)
             return bool(flag is not None and page.values[flag][i])
@@ -612,6 +607,23 @@ class TableModel(QAbstractTableModel):
         if role == LOADING_ROLE:
             return False
         return None
+
+    def _paint_tuple(self, page: Page, col: int, i: int) -> tuple[str, str, bool]:
+        """(how the cell is drawn, its text, whether it changed in a comparison)."""
+        column = self.columns[col]
+        value = page.values[col][i]
+        if value is None:
+            render = "null"
+        elif column.render == "media" and col in page.cells and page.cells[col][i] is not None:
+            render = "image"
+        elif column.render == "gallery" and not page.cells.get(col, [None] * (i + 1))[i]:
+            render = "nested"
+        elif column.name == "__status":
+            render = "status"
+        else:
+            render = column.render
+        flag = self._changed_column.get(col)
+        return (render, page.texts[col][i], bool(flag is not None and page.values[flag][i]))
 
     def _tooltip(self, page: Page, col: int, i: int) -> str | None:
         value = page.values[col][i]
