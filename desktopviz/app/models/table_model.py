@@ -608,6 +608,21 @@ class TableModel(QAbstractTableModel):
             return False
         return None
 
+    def paint_at(self, model_row: int, col: int) -> tuple[str, str, bool]:
+        """What painting a cell needs, ``data(index, PAINT_ROLE)`` without the trip through
+        Qt (the delegate calls it for every cell it paints)."""
+        row = self.window_start + model_row
+        start = row - row % self.page_rows
+        page = self._pages.get(start)
+        if page is None or page.error is not None:
+            return self.data(self.index(model_row, col), PAINT_ROLE)
+        tuples = page.paint.get(col)
+        if tuples is None:
+            tuples = page.paint[col] = [
+                self._paint_tuple(page, col, i) for i in range(page.row_count)
+            ]
+        return tuples[row - start]
+
     def _paint_tuple(self, page: Page, col: int, i: int) -> tuple[str, str, bool]:
         """(how the cell is drawn, its text, whether it changed in a comparison)."""
         column = self.columns[col]

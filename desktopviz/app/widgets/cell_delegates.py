@@ -140,7 +140,12 @@ class CellDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        render, text, changed = index.data(PAINT_ROLE) or ("loading", "", False)
+        model = index.model()
+        paint_at = getattr(model, "paint_at", None)
+        if paint_at is not None:
+            render, text, changed = paint_at(index.row(), index.column())
+        else:
+            render, text, changed = index.data(PAINT_ROLE) or ("loading", "", False)
         if changed and render == "text":
             other = index.data(OTHER_TEXT_ROLE)
             side = index.model().headerData(index.column(), Qt.Orientation.Horizontal, SIDE_ROLE)
