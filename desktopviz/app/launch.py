@@ -189,14 +189,9 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
             version = cache.resolve(options.open_ref)
             page = window.open_version(version, options.tab or "overview", options.open_table)
             if options.view:
-                panel = page.show_table(options.open_table)
-                if panel is None:
-                    raise _no_table(version.ref)
-                panel.apply_view(options.view)
+                _table_panel(page, options.open_table, version).apply_view(options.view)
             if options.filters or options.sort or options.compare or options.group_by:
-                panel = page.show_table(options.open_table)
-                if panel is None:
-                    raise _no_table(version.ref)
+                panel = _table_panel(page, options.open_table, version)
                 if options.compare is not None:
                     panel.set_spec(panel.spec.with_(compare=options.compare))
                 if options.filters:
@@ -209,10 +204,7 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
                     panel.group_by(tuple(options.group_by))
                 panel.set_sort(tuple(options.sort))
             if options.select_row is not None:
-                panel = page.show_table(options.open_table)
-                if panel is None:
-                    raise _no_table(version.ref)
-                panel.select_row(options.select_row)
+                _table_panel(page, options.open_table, version).select_row(options.select_row)
             elif options.tab and options.open_table:
                 page.show_tab(options.tab)
             if options.open_file:
@@ -241,10 +233,14 @@ def _quiet_offscreen_warnings() -> None:
     qInstallMessageHandler(handler)
 
 
-def _no_table(ref: str) -> Exception:
+def _table_panel(page, table: str | None, version):  # noqa: ANN001, ANN202
+    """The page's table panel (NotFoundError when the version holds no such table)."""
     from desktopviz.errors import NotFoundError
 
-    return NotFoundError(f"{ref} holds no table to select a row in")
+    panel = page.show_table(table)
+    if panel is None:
+        raise NotFoundError(f"{version.ref} holds no table {table or ''}".rstrip())
+    return panel
 
 
 def _wait_until_idle(app, window, timeout: float) -> None:  # noqa: ANN001

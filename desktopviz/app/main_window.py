@@ -103,10 +103,10 @@ class MainWindow(QMainWindow):
         self.inspector = CellInspector(state)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
-        from desktopviz.app.widgets.charts_panel import ChartsPanel
-
-        self.charts = ChartsPanel(state, self.current_table_panel)
-        self.charts_dock = self._dock("Charts", "chartsDock", self.charts)
+        # the Charts panel (and pyqtgraph) is built the first time its dock shows: not at start-up
+        self._charts = None
+        self.charts_dock = self._dock("Charts", "chartsDock", QWidget())
+        self.charts_dock.visibilityChanged.connect(lambda shown: shown and self.charts)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.charts_dock)
         self.tabifyDockWidget(self.inspector_dock, self.charts_dock)
         self.inspector_dock.raise_()
@@ -253,6 +253,19 @@ class MainWindow(QMainWindow):
     def page_list(self) -> list[VersionPage]:
         """The open version pages, in tab order."""
         return [self.pages.widget(i) for i in range(self.pages.count())]
+
+    @property
+    def charts(self):  # noqa: ANN201 - a ChartsPanel (built on first use)
+        """The Charts dock's panel."""
+        if self._charts is None:
+            from desktopviz.app.widgets.charts_panel import ChartsPanel
+
+            self._charts = ChartsPanel(self.state, self.current_table_panel)
+            self.charts_dock.setWidget(self._charts)
+            cell = self.state.cell
+            if cell is not None:
+                self._charts.show_column(cell.column)
+        return self._charts
 
     def current_table_panel(self):  # noqa: ANN201 - a TablePanel or None
         """The table panel in front (None when no table tab is in front)."""

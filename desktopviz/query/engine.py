@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -534,15 +535,8 @@ class QueryEngine:
 
     def arrow(self, sql: str, params: list[Any]) -> pa.Table:
         """A query's result as Arrow."""
-        with self.lock:
-            outer, self._running = self._running, threading.get_ident()
-            self._statement += 1
-            try:
-                return self.con.sql(sql, params=params).to_arrow_table()
-            except duckdb.Error as e:
-                raise _query_error(e) from e
-            finally:
-                self._running = outer
+        with self.lock, self._statement_running():
+            return self.con.sql(sql, params=params).to_arrow_table()
 
     def interrupt(self, thread: int | None = None) -> bool:
         """Stop the statement running now, from any thread (with ``thread``: only if that thread
@@ -580,10 +574,17 @@ class QueryEngine:
             cursor.close()
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._statement_running():
+            return self.con.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _statement_running(self) -> Iterator[None]:
+        """Mark a statement of this thread as running (for :meth:`interrupt`) and turn DuckDB's
+        errors into ours."""
         outer, self._running = self._running, threading.get_ident()
         self._statement += 1
         try:
-            return self.con.execute(sql, params).fetchall()
+            yield
         except duckdb.Error as e:
             raise _query_error(e) from e
         finally:

@@ -70,6 +70,11 @@ HIDDEN_COLUMNS = ("__changed",)
 """Comparison columns the view hides (they colour the cells instead)."""
 
 
+def hidden_in_comparison(name: str) -> bool:
+    """Whether a comparison's column is a helper the view hides (it colours cells instead)."""
+    return name in HIDDEN_COLUMNS or name.startswith(HIDDEN_PREFIXES)
+
+
 def compare_side(name: str) -> int | None:
     """0 or 1 for a column of one side of a comparison (``0.score``), else None."""
     if name[:2] in ("0.", "1."):
@@ -566,13 +571,8 @@ class TableModel(QAbstractTableModel):
             if role == PAINT_ROLE:
                 return ("loading", "", False)
             return None
-        if role == PAINT_ROLE and page.error is None:  # the hot path: every painted cell
-            tuples = page.paint.get(col)
-            if tuples is None:
-                tuples = page.paint[col] = [
-                    self._paint_tuple(page, col, i) for i in range(page.row_count)
-                ]
-            return tuples[row - page.start]
+        if role == PAINT_ROLE and page.error is None:
+            return self._page_paint(page, col)[row - page.start]
         column = self.columns[col]
         if page.error is not None:
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -616,12 +616,16 @@ class TableModel(QAbstractTableModel):
         page = self._pages.get(start)
         if page is None or page.error is not None:
             return self.data(self.index(model_row, col), PAINT_ROLE)
+        return self._page_paint(page, col)[row - start]
+
+    def _page_paint(self, page: Page, col: int) -> list[tuple[str, str, bool]]:
+        """The paint tuples of one column of a page (made on its first paint, then kept)."""
         tuples = page.paint.get(col)
         if tuples is None:
             tuples = page.paint[col] = [
                 self._paint_tuple(page, col, i) for i in range(page.row_count)
             ]
-        return tuples[row - start]
+        return tuples
 
     def _paint_tuple(self, page: Page, col: int, i: int) -> tuple[str, str, bool]:
         """(how the cell is drawn, its text, whether it changed in a comparison)."""

@@ -26,12 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktopviz.app.icons import icon
-from desktopviz.app.models.table_model import (
-    HIDDEN_COLUMNS,
-    HIDDEN_PREFIXES,
-    TableModel,
-    compare_base,
-)
+from desktopviz.app.models.table_model import TableModel, compare_base, hidden_in_comparison
 from desktopviz.app.palette import mute
 from desktopviz.app.state import AppState, TableStatus
 from desktopviz.app.thumbnail_loader import ThumbnailLoader
@@ -539,9 +534,7 @@ class TablePanel(QWidget):
         """The compare bar, hidden helper columns and the diff summary follow the spec."""
         model, spec = self.model, self.spec
         for col, column in enumerate(model.columns):
-            hidden = spec.compare is not None and (
-                column.name in HIDDEN_COLUMNS or column.name.startswith(HIDDEN_PREFIXES)
-            )
+            hidden = spec.compare is not None and hidden_in_comparison(column.name)
             self.view.setColumnHidden(col, hidden)
         comparing = spec.compare is not None and model.result is not None
         self.compare_bar.setVisible(comparing)
@@ -649,10 +642,7 @@ class TablePanel(QWidget):
         shown = [
             c
             for c in model.columns
-            if not (
-                self.spec.compare is not None
-                and (c.name in HIDDEN_COLUMNS or c.name.startswith(HIDDEN_PREFIXES))
-            )
+            if not (self.spec.compare is not None and hidden_in_comparison(c.name))
         ]
         self.summary.setText(f"{rows} · {len(shown)} columns")
         if model.result is not None:
