@@ -225,9 +225,13 @@ class Result:
         """The stored table's row numbers at result positions ``offset .. offset+count``."""
         if self._table is None and offset + count <= TOP_ROWS:
             where = f"WHERE {self._where}" if self._where else ""
-            order = ", ".join(self._order + [self._row])
+            # unsorted, the scan's own order is the result's (insertion order is preserved), and
+            # a LIMIT without ORDER BY stops reading at the page instead of scanning the table
+            order = (
+                f"ORDER BY {', '.join(self._order + [self._row])}" if self._order else ""
+            )
             sql = (
-                f"SELECT {self._row} FROM {self._scan} {where} ORDER BY {order} "
+                f"SELECT {self._row} FROM {self._scan} {where} {order} "
                 f"LIMIT {int(count)} OFFSET {int(offset)}"
             )
             params = self._params
