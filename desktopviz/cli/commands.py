@@ -102,10 +102,15 @@ def cmd_table(args: argparse.Namespace) -> int:
             compare=compare,
         )
         result = engine.result(version, args.table, spec)
-        if args.output:  # written atomically: a failed or interrupted export leaves no half file
+        if args.save_as:
+            from desktopviz.sdk.subset import save_as_version
+
+            table = args.table or cache.table_info(version, None).path
+            print(save_as_version(result, version, table, args.save_as).ref)
+        elif args.output:  # written atomically: a failed or interrupted export leaves no half file
             from desktopviz.query.export import export_result
 
-            export_result(result, Path(args.output), args.format)
+            export_result(result, Path(args.output), args.format, media=args.media)
         else:
             descs = {n: {"kind": k} for n, k in result.kinds.items()}
             _write_stdout(result.batches(), result.rows(0, 0).schema, descs, args.format)

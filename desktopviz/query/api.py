@@ -111,6 +111,15 @@ class Query:
         """The whole result as a pandas DataFrame."""
         return self.to_arrow().to_pandas()
 
+    def save_as(self, name: str, **options: Any) -> Version:
+        """Save these rows as a new version of artifact ``name``, with lineage to this table's
+        version (options: ``type``, ``project``, ``table_name``, ``columns``, ``description``,
+        ``aliases``; see :func:`desktopviz.sdk.subset.save_as_version`)."""
+        from desktopviz.sdk.subset import save_as_version
+
+        table = self._table or self._engine.cache.table_info(self._version, None).path
+        return save_as_version(self.result, self._version, table, name, **options)
+
     def explain(self) -> str:
         """The SQL this query runs."""
         return self.result.explain()

@@ -227,9 +227,7 @@ class Result:
             where = f"WHERE {self._where}" if self._where else ""
             # unsorted, the scan's own order is the result's (insertion order is preserved), and
             # a LIMIT without ORDER BY stops reading at the page instead of scanning the table
-            order = (
-                f"ORDER BY {', '.join(self._order + [self._row])}" if self._order else ""
-            )
+            order = f"ORDER BY {', '.join(self._order + [self._row])}" if self._order else ""
             sql = (
                 f"SELECT {self._row} FROM {self._scan} {where} {order} "
                 f"LIMIT {int(count)} OFFSET {int(offset)}"

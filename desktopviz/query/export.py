@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from desktopviz.errors import Cancelled, DesktopvizError
 from desktopviz.formats.cells import column_cells
 from desktopviz.progress import CancelFn, Progress, ProgressFn, never_cancel, no_progress
+from desktopviz.query.media_files import MediaFiles
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 """File suffix -> export format."""
@@ -43,14 +44,25 @@ def write_batches(
     out: IO[str] | IO[bytes],
     *,
     on_rows: Any = None,
+    media: MediaFiles | None = None,
 ) -> int:
     """Write Arrow pages to ``out`` (binary for Parquet, text otherwise); return the rows
-    written. ``on_rows(n)`` is called after each page with the rows written so far."""
+    written. ``on_rows(n)`` is called after each page with the rows written so far; ``media``
+    rewrites where media cells point (see :class:`MediaFiles`)."""
     written = 0
+    kinds = {n: d.get("kind", "plain") for n, d in descs.items()}
     if fmt == "parquet":
         with pq.ParquetWriter(out, schema, compression="zstd") as w:
             for page in batches:
                 table = page if isinstance(page, pa.Table) else pa.Table.from_batches([page])
+                if media is not None:
+                    table = pa.table(
+                        [
+                            media.column(c, kinds.get(n, ""))
+                            for n, c in zip(table.column_names, table.columns, strict=True)
+                        ],
+                        schema=table.schema,
+                    )
                 w.write_table(table)
                 written += table.num_rows
                 if on_rows:
@@ -62,6 +74,10 @@ def write_batches(
         writer.writerow(names)
     for page in batches:
         cols = [column_cells(page.column(i), descs.get(n, {})) for i, n in enumerate(names)]
+        if media is not None:
+            cols = [
+                _media_cells(media, c, kinds.get(n, "")) for c, n in zip(cols, names, strict=True)
+            ]
         for row in zip(*cols, strict=True):
             if writer is not None:
                 writer.writerow([_csv_cell(v) for v in row])
@@ -74,19 +90,33 @@ def write_batches(
     return written
 
 
+def _media_cells(media: MediaFiles, cells: list[Any], kind: str) -> list[Any]:
+    if kind == "media":
+        return [media.cell(c) for c in cells]
+    if kind == "media_list":
+        return [None if c is None else [media.cell(x) for x in c] for c in cells]
+    return cells
+
+
 def export_result(
     result: Any,
     path: Path,
     fmt: str | None = None,
     *,
+    media: str = "cells",
     progress: ProgressFn = no_progress,
     cancel: CancelFn = never_cancel,
 ) -> int:
     """Write every row of a query result (filtered, sorted, compared, grouped: as shown) to
     ``path``, atomically: a half-written file never appears, and a cancelled or failed export
-    leaves whatever was at ``path`` untouched. Returns the rows written."""
+    leaves whatever was at ``path`` untouched. Returns the rows written.
+
+    ``media``: ``cells`` keeps media cells as stored (artifact-relative paths), ``paths`` points
+    them at the files in the cache, ``copy`` copies the files into ``<name>_media/`` beside
+    ``path`` and points at the copies (published with the file, or not at all)."""
     path = Path(path)
     fmt = fmt or format_for(path)
+    files = MediaFiles(result.engine.cache, media, path) if media != "cells" else None
     total = result.num_rows
     descs = {n: {"kind": k} for n, k in result.kinds.items()}
     schema = result.rows(0, 0).schema
@@ -101,13 +131,21 @@ def export_result(
     try:
         if fmt == "parquet":
             with open(partial, "wb") as out:
-                rows = write_batches(result.batches(), schema, descs, fmt, out, on_rows=on_rows)
+                rows = write_batches(
+                    result.batches(), schema, descs, fmt, out, on_rows=on_rows, media=files
+                )
         else:
             with open(partial, "w", encoding="utf-8", newline="") as out:
-                rows = write_batches(result.batches(), schema, descs, fmt, out, on_rows=on_rows)
+                rows = write_batches(
+                    result.batches(), schema, descs, fmt, out, on_rows=on_rows, media=files
+                )
+        if files is not None:
+            files.publish()
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
+        if files is not None:
+            files.discard()
         raise
     return rows
 

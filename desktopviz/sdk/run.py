@@ -27,7 +27,8 @@ HISTORY_FLUSH_ROWS = 200
 class Run:
     """A run in progress: ``dv.init(project=, job_type=, config=, dir=)``.
 
-    ``dir`` is the cache folder (default ``$DESKTOPVIZ_CACHE`` or the user cache dir). Finish it
+    ``dir`` is the cache folder (default ``$DESKTOPVIZ_CACHE`` or the user cache dir) or an open
+    :class:`Cache`. Finish it
     with ``finish()`` or use it as a context manager.
     """
 
@@ -36,11 +37,11 @@ class Run:
         project: str | None = None,
         job_type: str | None = None,
         config: dict[str, Any] | None = None,
-        dir: str | os.PathLike[str] | None = None,
+        dir: str | os.PathLike[str] | Cache | None = None,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
-        self.cache = Cache(cache_dir(dir))
+        self.cache = dir if isinstance(dir, Cache) else Cache(cache_dir(dir))
         self.project = project or "uncategorized"
         self.job_type = job_type
         self.id = id or _new_id()

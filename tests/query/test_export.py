@@ -4,7 +4,9 @@ whole or not at all, and a cancelled export keeps what was there."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -60,3 +62,61 @@ def test_a_cancelled_export_keeps_the_old_file(query, tmp_path):
 def test_an_unknown_suffix_is_refused_by_name(query, tmp_path):
     with pytest.raises(DesktopvizError, match=r"v\.xlsx.*\.parquet, \.csv, \.jsonl"):
         export_result(query.result, tmp_path / "v.xlsx")
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    from tests.support import sample_image
+
+    cache_dir = tmp_path_factory.mktemp("export-media") / "cache"
+    with dv.init(project="p", dir=cache_dir) as run:
+        t = dv.Table(columns=["id", "image"], data=[[i, sample_image(i)] for i in range(6)])
+        art = dv.Artifact("scenes", "dataset")
+        art.add(t, "samples")
+        run.log_artifact(art)
+    c = dv.open_cache(cache_dir)
+    yield c.table("scenes:v0").filter('row["id"] >= 2')
+    c.close()
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_media_copied_beside_the_export_are_the_images_shown(images, tmp_path):
+    n = export_result(images.result, tmp_path / "scenes.jsonl", media="copy")
+    assert n == 4
+    rows = [json.loads(x) for x in (tmp_path / "scenes.jsonl").read_text().splitlines()]
+    for row in rows:
+        image = tmp_path / row["image"]["path"]
+        assert row["image"]["path"].startswith("scenes_media/media/")
+        assert image.is_file() and _sha(image) == row["image"]["sha256"]
+        mask = tmp_path / row["image"]["masks"]["ground_truth"]["path"]
+        assert _sha(mask) == row["image"]["masks"]["ground_truth"]["sha256"]
+    assert len(list((tmp_path / "scenes_media").rglob("*.png"))) == 8  # 4 images, 4 masks
+    assert list(tmp_path.glob(".*")) == []  # no partial file or folder left
+
+
+def test_media_as_paths_point_at_the_files_in_the_cache(images, tmp_path):
+    export_result(images.result, tmp_path / "scenes.csv", media="paths")
+    with open(tmp_path / "scenes.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        cell = json.loads(row["image"])
+        assert Path(cell["path"]).is_absolute() and _sha(Path(cell["path"])) == cell["sha256"]
+    assert not (tmp_path / "scenes_media").exists()
+
+
+def test_parquet_media_structs_point_at_the_copies(images, tmp_path):
+    export_result(images.result, tmp_path / "scenes.parquet", media="copy")
+    table = pq.read_table(tmp_path / "scenes.parquet")
+    for cell in table.column("image").to_pylist():
+        assert _sha(tmp_path / cell["path"]) == cell["sha256"]
+        assert json.loads(cell["json"])["path"] == cell["path"]
+        assert dict(cell["masks"])["ground_truth"]["path"].startswith("scenes_media/")
+
+
+def test_a_cancelled_media_export_leaves_no_folder(images, tmp_path):
+    with pytest.raises(Cancelled):
+        export_result(images.result, tmp_path / "scenes.jsonl", media="copy", cancel=lambda: True)
+    assert list(tmp_path.iterdir()) == []
