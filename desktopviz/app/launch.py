@@ -52,6 +52,8 @@ class LaunchOptions:
     open_ref: str | None = None
     open_table: str | None = None
     tab: str | None = None
+    """``run`` shows the page of ``run_id``, else of the run that logged ``open_ref``."""
+    run_id: str | None = None
     select_row: int | None = None
     open_file: str | None = None
     filters: tuple[str, ...] = ()
@@ -175,6 +177,11 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         _quiet_offscreen_warnings()
     app = create_application(sys.argv[:1], options.theme)
     cache = Cache(options.cache_dir)
+    try:
+        run_id = _run_to_show(cache, options)
+    except Exception:
+        cache.close()
+        raise
     state = AppState(cache)
     interactive = options.screenshot is None
     window = MainWindow(state, remember=interactive)
@@ -212,13 +219,36 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         window.show()
         if options.import_paths:
             window.import_paths(options.import_paths)
+        shown = window
+        if run_id is not None:
+            shown = window.show_run(run_id) or window
+            if options.size:
+                shown.resize(*options.size)
         if not interactive:
-            return _screenshot(app, window, options.screenshot, options.size)
+            return _screenshot(app, shown, options.screenshot, options.size)
         return app.exec()
     finally:
         window.close()
         state.engine.close()
         cache.close()
+
+
+def _run_to_show(cache, options: LaunchOptions) -> str | None:  # noqa: ANN001
+    """The id of the run whose page ``--tab run`` shows (None for other tabs): ``run_id``, else
+    the run that logged ``open_ref``. NotFoundError when there is no such run."""
+    from desktopviz.errors import DesktopvizError, NotFoundError
+
+    if options.tab != "run":
+        return None
+    if options.run_id:
+        return cache.run(options.run_id).id
+    if not options.open_ref:
+        raise DesktopvizError("--tab run needs --run ID or --open REF")
+    version = cache.resolve(options.open_ref)
+    run_id = cache.producer(version)
+    if run_id is None:
+        raise NotFoundError(f"{version.ref} was not logged by a run, so it has no run page")
+    return run_id
 
 
 def _quiet_offscreen_warnings() -> None:

@@ -227,8 +227,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
         if len(args.open_ref) > 2:
             raise DesktopvizError("--open takes REF and at most one TABLE")
         ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
+    if args.run and args.tab not in (None, "run"):
+        raise DesktopvizError("--run ID shows a run page: use it with --tab run")
     if (
-        args.tab
+        (args.tab and not args.run)
         or args.select is not None
         or args.file
         or args.filter
@@ -255,7 +257,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         args,
         open_ref=ref,
         open_table=table,
-        tab=args.tab,
+        tab="run" if args.run else args.tab,
+        run_id=args.run,
         select_row=args.select,
         open_file=args.file,
         filters=filters,

@@ -86,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
     s.add_argument("--limit", type=int, metavar="N")
     s.add_argument("--output", "-o", metavar="FILE")
+    s.add_argument(
+        "--media",
+        choices=["cells", "paths", "copy"],
+        default="cells",
+        help="with --output: media cells as stored (cells), pointing at the cache's files "
+        "(paths), or at copies in FILE's folder under <name>_media/ (copy)",
+    )
+    s.add_argument(
+        "--save-as",
+        metavar="ARTIFACT",
+        help="save the rows as a new version of ARTIFACT (lineage to REF) and print its ref",
+    )
 
     s = sub.add_parser("alias", help="point an alias at a version (moving it within the artifact)")
     s.add_argument("ref", metavar="REF")
@@ -124,8 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="open this version (and table)",
     )
     s.add_argument(
-        "--tab", choices=["overview", "files", "table", "lineage"], help="the tab to show"
+        "--tab",
+        choices=["overview", "files", "table", "lineage", "run"],
+        help="the tab to show (run: the page of the run that logged the version, or of --run)",
     )
+    s.add_argument("--run", metavar="ID", help="with --tab run: show this run's page")
     s.add_argument("--select", type=int, metavar="ROW", help="select this row of the table")
     s.add_argument("--file", metavar="PATH", help="show this file of the version in the Files tab")
     add_query_options(s)

@@ -27,3 +27,5 @@ shot --cache "$work/demo" gui --open "$ref" predictions.table.json \
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json --group-by label \
     --screenshot group.png
 shot --cache "$work/demo" gui --open "$ref" --tab lineage --size 1200x700 --screenshot lineage.png
+shot --cache "$work/demo" gui --open street-scenes/scene-detector:v1 --tab run --size 900x700 \
+    --screenshot run.png

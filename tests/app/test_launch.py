@@ -14,6 +14,8 @@ from PIL import Image
 from desktopviz.app.launch import display_problem, missing_x11_packages
 
 REF = "street-scenes/scene-predictions:v1"
+TRAINED = "street-scenes/scene-detector:v1"
+"""Logged by the run ``train-wide-resnet``, which logged a metric history."""
 
 
 def desktopviz(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -31,6 +33,13 @@ def colours(png: Path, box: tuple[int, int, int, int]) -> int:
     """How many distinct colours the screenshot has inside ``box`` (left, top, right, bottom)."""
     with Image.open(png) as im:
         return len(im.convert("RGB").crop(box).getcolors(1 << 20) or [])
+
+
+def pixels_of(png: Path, hex_colour: str) -> int:
+    """How many pixels of the screenshot are exactly ``hex_colour`` (``#RRGGBB``)."""
+    rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    with Image.open(png) as im:
+        return sum(n for n, c in im.convert("RGB").getcolors(1 << 20) or [] if c == rgb)
 
 
 def test_screenshot_of_a_table_shows_thumbnails(demo_cache_dir, tmp_path):
@@ -142,3 +151,57 @@ def test_screenshot_of_a_filtered_sorted_table_and_bad_filters(demo_cache_dir, t
         "--sort", "nope", "--screenshot", str(tmp_path / "y.png"),
     )  # fmt: skip
     assert r.returncode == 2 and "nope" in r.stderr
+
+
+def test_screenshot_of_a_run_page_shows_its_metric_charts(demo_cache_dir, tmp_path):
+    from desktopviz.app.palette import CLASS_COLOURS
+
+    shots = {tab: tmp_path / f"{tab}.png" for tab in ("run", "overview")}
+    for tab, out in shots.items():
+        r = desktopviz(
+            "--cache", str(demo_cache_dir), "gui", "--open", TRAINED, "--tab", tab,
+            "--size", "900x700", "--screenshot", str(out),
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        assert f"screenshot: {out} (900x700)" in r.stdout
+    with Image.open(shots["run"]) as run, Image.open(shots["overview"]) as overview:
+        assert run.size == overview.size == (900, 700)
+        assert run.tobytes() != overview.tobytes()
+    # the three metrics checked at first (accuracy, epoch, loss) are drawn as lines in their colours
+    for colour in CLASS_COLOURS[:3]:
+        assert pixels_of(shots["run"], colour) > 300, colour
+
+
+def test_a_run_page_by_id_and_an_unknown_run_id(demo_cache_dir, tmp_path):
+    out = tmp_path / "run.png"
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--tab", "run", "--run", "train-baseline",
+        "--screenshot", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert pixels_of(out, "#0072B2") > 300  # its first metric's line
+    missing = tmp_path / "missing.png"
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--tab", "run", "--run", "nosuchrun",
+        "--screenshot", str(missing),
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "nosuchrun" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not missing.exists()
+
+
+def test_the_run_page_of_a_version_no_run_logged_is_exit_2(tmp_path):
+    cache = str(tmp_path / "cache")
+    (tmp_path / "points.csv").write_text("a,b\n1,2\n3,4\n")
+    r = desktopviz("--cache", cache, "import", str(tmp_path / "points.csv"), "--project", "loose")
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "x.png"
+    r = desktopviz(
+        "--cache", cache, "gui", "--open", "loose/points:v0", "--tab", "run",
+        "--screenshot", str(out),
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "desktopviz: error: loose/points:v0 was not logged by a run, so it has no run page"
+    )
+    assert not out.exists()
