@@ -18,11 +18,14 @@ def test_the_run_page_charts_its_metrics(qtbot, app_state):
     charts = dialog.metrics
     assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Metrics"
     history = app_state.cache.history(run.id)
-    assert charts.shown() == ["accuracy", "epoch", "loss"]
+    # one chart per metric, each on its own scale; the epoch counter is listed, not drawn
+    assert charts.shown() == ["accuracy", "loss", "val_loss"]
+    assert set(charts.charts) == {"accuracy", "loss", "val_loss"}
+    assert charts.charts["accuracy"].viewRange()[1][1] <= 1.5
     xs, ys = charts.curves["loss"].getData()
     assert list(xs) == [step for step, _ in history]
     assert list(ys) == [row["loss"] for _, row in history]
-    item = charts.list.findItems("val_loss", Qt.MatchFlag.MatchExactly)[0]
+    item = charts.list.findItems("epoch", Qt.MatchFlag.MatchExactly)[0]
     rect = charts.list.visualItemRect(item)
     check = rect.left() + rect.height() // 2  # the check box sits at the row's start
     qtbot.mouseClick(
@@ -30,7 +33,7 @@ def test_the_run_page_charts_its_metrics(qtbot, app_state):
         Qt.MouseButton.LeftButton,
         pos=QPoint(check, rect.center().y()),
     )
-    assert "val_loss" in charts.shown()
+    assert "epoch" in charts.shown() and "epoch" in charts.charts
     charts.show_metrics(["accuracy"])
     assert charts.shown() == ["accuracy"]
 

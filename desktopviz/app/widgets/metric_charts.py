@@ -1,4 +1,5 @@
-"""A run's metric history as line charts (pyqtgraph): pick metrics from the list, x = step.
+"""A run's metric history as line charts (pyqtgraph): pick metrics from the list; each gets its
+own chart (its own y scale, x = step, x axes linked), as W&B's run page draws them.
 
 Public API: :class:`MetricCharts` -- ``MetricCharts(history)``, :meth:`MetricCharts.show_metrics`,
 ``series`` (metric -> (steps, values)), :func:`metric_series`.
@@ -16,8 +17,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from desktopviz.app.palette import class_colour, mute
 
-FIRST_SHOWN = 3
+FIRST_SHOWN = 4
 """Metrics checked when the page opens."""
+COUNTERS = frozenset({"epoch", "step", "global_step", "iteration", "batch"})
+"""Metrics that count steps: listed but not checked at first (a straight line says nothing)."""
+COLUMNS = 2
+"""Charts per row."""
 
 
 def metric_series(
@@ -47,13 +52,9 @@ class MetricCharts(QWidget):
         self.series = metric_series(history)
         self.list = QListWidget(self)
         self.list.setMaximumWidth(220)
-        self.plot = pg.PlotWidget(self)
-        self.plot.setMenuEnabled(False)
-        self.plot.addLegend(offset=(-10, 10))
-        self.plot.setLabel("bottom", "step")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        background = self.palette().color(QPalette.ColorRole.Base)
-        self.plot.setBackground(background)
+        self.plot = pg.GraphicsLayoutWidget(self)
+        self.plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
+        self.charts: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
@@ -62,12 +63,11 @@ class MetricCharts(QWidget):
             self.list.hide()
             self.plot.hide()
             return
-        for i, name in enumerate(self.series):
+        first = [n for n in self.series if n not in COUNTERS][:FIRST_SHOWN]
+        for name in self.series:
             item = QListWidgetItem(name, self.list)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(
-                Qt.CheckState.Checked if i < FIRST_SHOWN else Qt.CheckState.Unchecked
-            )
+            item.setCheckState(Qt.CheckState.Checked if name in first else Qt.CheckState.Unchecked)
         layout.addWidget(self.list)
         layout.addWidget(self.plot, 1)
         self.list.itemChanged.connect(lambda _item: self._redraw())
@@ -86,18 +86,26 @@ class MetricCharts(QWidget):
         return list(self.curves)
 
     def _redraw(self) -> None:
-        for curve in self.curves.values():
-            self.plot.removeItem(curve)
-        self.curves = {}
+        self.plot.clear()
+        self.charts, self.curves = {}, {}
+        text = self.palette().color(QPalette.ColorRole.Text)
         for i in range(self.list.count()):
             item = self.list.item(i)
             if item.checkState() != Qt.CheckState.Checked:
                 continue
             name = item.text()
             steps, values = self.series[name]
+            n = len(self.charts)
+            chart = self.plot.addPlot(row=n // COLUMNS, col=n % COLUMNS)
+            chart.setTitle(name, color=text, size="10pt")
+            chart.setMenuEnabled(False)
+            chart.showGrid(x=True, y=True, alpha=0.2)
+            chart.setLabel("bottom", "step")
+            if self.charts:
+                chart.setXLink(next(iter(self.charts.values())))
             colour = QColor(class_colour(i))
-            self.curves[name] = self.plot.plot(
-                steps, values, name=name, pen=pg.mkPen(colour, width=2), symbol="o",
-                symbolSize=4, symbolBrush=colour, symbolPen=None,
+            self.curves[name] = chart.plot(
+                steps, values, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
+                symbolBrush=colour, symbolPen=None,
             )  # fmt: skip
-        self.plot.enableAutoRange()
+            self.charts[name] = chart
