@@ -146,10 +146,24 @@ class TablePanel(QWidget):
         self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.export_button.setAutoRaise(True)
         self.export_button.setToolTip(
-            "Save the rows shown (filtered, sorted) as CSV, Parquet or JSON Lines"
+            "Save the rows shown (filtered, sorted) as CSV, Parquet or JSON Lines, "
+            "or as a new artifact version"
         )
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.export_button.clicked.connect(self.ask_export)
+        self.export_menu = QMenu(self.export_button)
+        self.export_menu.addAction("Export rows…", self.ask_export)
+        self.export_menu.addAction(
+            "Export rows with media files…", lambda: self.ask_export(media="copy")
+        ).setToolTip("Copies the images and masks into a folder beside the file")
+        self.export_menu.addSeparator()
+        self.save_version_action = self.export_menu.addAction(
+            "Save as new version…", self.ask_save_as_version
+        )
+        self.export_menu.aboutToShow.connect(self._fill_export_menu)
+        self.export_button.setMenu(self.export_menu)
         self.export_job = None
+        self.save_job = None
         self.compare_menu = QMenu(self.compare_button)
         self.compare_menu.aboutToShow.connect(self._fill_compare_menu)
         self.compare_button.setMenu(self.compare_menu)
@@ -370,23 +384,100 @@ class TablePanel(QWidget):
         self.filter_bar.current = text
         self.filter_bar.set_text(text)
 
-    def ask_export(self) -> None:
-        """File > Export: ask where (the suffix picks the format), then export."""
+    def ask_export(self, media: str = "cells") -> None:
+        """File > Export: ask where (the suffix picks the format), then export (``media="copy"``:
+        with the images copied beside the file)."""
         from PySide6.QtWidgets import QFileDialog
 
         stem = Path(self.table).name.split(".")[0] or "rows"
         path, _ = QFileDialog.getSaveFileName(
             self,
-            "Export rows",
+            "Export rows with media files" if media == "copy" else "Export rows",
             str(Path.home() / f"{self.version.name}-{self.version.tag}-{stem}.csv"),
             "CSV (*.csv);;Parquet (*.parquet);;JSON Lines (*.jsonl)",
         )
         if path:
-            self.export_to(Path(path))
+            self.export_to(Path(path), media)
 
-    def export_to(self, path: Path) -> None:
+    def _fill_export_menu(self) -> None:
+        plain = self.spec.group is None and self.spec.compare is None
+        self.save_version_action.setEnabled(plain and self.model.result is not None)
+        self.save_version_action.setToolTip(
+            "" if plain else "Grouped or compared rows cannot be saved: show the table's rows"
+        )
+
+    def ask_save_as_version(self) -> None:
+        """Ask which artifact the rows shown become a new version of, then save them."""
+        from desktopviz.app.widgets.save_version_dialog import SaveVersionDialog
+
+        result = self.model.result
+        if result is None:
+            return
+        if self.spec.group is not None or self.spec.compare is not None:
+            self.state.status_message.emit(
+                "Grouped or compared rows cannot be saved as a version: show the table's rows"
+            )
+            return
+        dialog = SaveVersionDialog(
+            self.state.cache, self.version, self.table, result.num_rows, self
+        )
+        self.save_dialog = dialog
+        dialog.accepted.connect(
+            lambda: self.save_as_version(
+                open_after=dialog.open_after.isChecked(), **dialog.values()
+            )
+        )
+        dialog.open()
+
+    def save_as_version(self, name: str, *, open_after: bool = False, **options: object) -> None:
+        """Save the rows shown as a new version of artifact ``name`` in a worker (progress and
+        Cancel; a cancelled save writes nothing), then refresh the sidebar and maybe open it."""
+        from desktopviz.app.widgets.import_dialog import ImportDialog
+        from desktopviz.sdk.subset import save_as_version
+
+        result = self.model.result
+        if result is None:
+            return
+        dialog = ImportDialog("Saving", f"{result.num_rows:,} rows as a version of {name}", self)
+        dialog.open()
+        self.saved_version: Version | None = None
+
+        def finished(version: Version) -> None:
+            dialog.accept()
+            self.saved_version = version
+            self.state.refresh()
+            self.state.status_message.emit(f"Saved {result.num_rows:,} rows as {version.ref}")
+            if open_after:
+                self.state.open_version_requested.emit(version, "table")
+
+        def cancelled() -> None:
+            dialog.accept()
+            self.state.status_message.emit("Save cancelled; nothing was written")
+
+        def failed(error: BaseException) -> None:
+            dialog.accept()
+            self.state.status_message.emit(f"Save failed: {error}")
+            QMessageBox.warning(self, "Save as new version failed", str(error))
+
+        self.save_job = run_in_worker(
+            save_as_version,
+            result,
+            self.version,
+            self.table,
+            name,
+            **options,
+            on_result=finished,
+            on_cancelled=cancelled,
+            on_error=failed,
+            on_progress=dialog.update_progress,
+            owner=self,
+        )
+        dialog.cancel_requested.connect(self.save_job.cancel)
+
+    def export_to(self, path: Path, media: str = "cells") -> None:
         """Write every row the table shows now to ``path`` in a worker, with a progress dialog
-        and Cancel; the file appears whole or not at all."""
+        and Cancel; the file (and with ``media="copy"`` its media folder) appears whole or not
+        at all."""
         from desktopviz.app.widgets.import_dialog import ImportDialog
         from desktopviz.query.export import export_result, format_for
 
@@ -419,6 +510,7 @@ class TablePanel(QWidget):
             result,
             path,
             fmt,
+            media=media,
             on_result=finished,
             on_cancelled=cancelled,
             on_error=failed,

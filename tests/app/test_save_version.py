@@ -1,0 +1,106 @@
+"""Save as new version and media export, as a user drives them from the table's Export menu:
+filter and sort, choose "Save as new version…", name the artifact, save, and find the new
+version open with the rows shown and lineage back to the source."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.compute as pc
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
+
+from desktopviz.query.spec import SortKey
+from desktopviz.sdk.subset import SUBSET_JOB_TYPE
+from tests.app.test_filter_bar import TABLE, stored, wait_applied
+from tests.app.test_table_panel import PREDICTIONS, make_panel  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def panel(qtbot, app_state, make_panel):  # noqa: F811 - the imported fixture
+    return make_panel(app_state, PREDICTIONS, TABLE)
+
+
+def export_menu_entries(qtbot, panel, choose: str | None = None) -> dict[str, bool]:
+    """Open the Export button's menu with a click on its arrow; return entry -> enabled, and
+    trigger ``choose`` if given."""
+    seen: dict[str, bool] = {}
+
+    def act() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        actions = {a.text(): a for a in menu.actions() if a.text()}
+        seen.update({t: a.isEnabled() for t, a in actions.items()})
+        menu.close()
+        if choose:
+            actions[choose].trigger()
+
+    QTimer.singleShot(300, act)
+    button = panel.export_button
+    qtbot.mouseClick(
+        button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() - 4, button.height() // 2)
+    )
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    return seen
+
+
+def test_the_rows_shown_become_a_new_version_with_lineage(qtbot, panel, app_state):
+    table = stored(app_state)
+    want = table.filter(pc.equal(table["label"], "car")).sort_by([("confidence", "descending")])
+    panel.set_filter('row["label"] == "car"')
+    panel.set_sort((SortKey("confidence", True),))
+    wait_applied(qtbot, panel, want.num_rows)
+
+    entries = export_menu_entries(qtbot, panel, choose="Save as new version…")
+    assert entries["Save as new version…"] and "Export rows with media files…" in entries
+    qtbot.waitUntil(
+        lambda: getattr(panel, "save_dialog", None) is not None and panel.save_dialog.isVisible()
+    )
+    dialog = panel.save_dialog
+    assert dialog.artifact.currentText() == panel.version.name  # a new version of it, by default
+    dialog.artifact.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.artifact.lineEdit(), "cars-to-relabel")
+    assert dialog.type.isEnabled()  # a new artifact: its type is the user's to choose
+    qtbot.keyClicks(dialog.aliases, "relabel, review")
+    messages: list[str] = []
+    app_state.status_message.connect(messages.append)
+    with qtbot.waitSignal(app_state.open_version_requested, timeout=30_000) as opened:
+        save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    version = opened.args[0]
+    assert version.ref == f"{panel.version.project}/cars-to-relabel:v0"
+    assert {"relabel", "review", "latest"} <= set(version.aliases)
+    cache = app_state.cache
+    saved = app_state.engine.result(version, None, panel.spec.with_(filters=(), sort=()))
+    assert saved.to_arrow().column("id").to_pylist() == want.column("id").to_pylist()
+    run = cache.run(cache.producer(version))
+    assert run.job_type == SUBSET_JOB_TYPE and run.config["source"] == panel.version.ref
+    assert f"Saved {want.num_rows:,} rows as {version.ref}" in messages
+
+
+def test_grouped_rows_cannot_be_saved_and_the_menu_says_so(qtbot, panel):
+    panel.group_by(("label",))
+    qtbot.waitUntil(
+        lambda: panel.model.result is not None and panel.model.result.spec.group is not None
+    )
+    entries = export_menu_entries(qtbot, panel)
+    assert entries["Save as new version…"] is False
+    assert entries["Export rows…"] is True
+
+
+def test_export_with_media_copies_the_images_beside_the_file(qtbot, panel, app_state, tmp_path):
+    panel.set_filter('row["label"] == "car"')
+    table = stored(app_state)
+    rows = pc.sum(pc.equal(table["label"], "car")).as_py()
+    wait_applied(qtbot, panel, rows)
+    target = tmp_path / "cars.jsonl"
+    panel.export_to(target, media="copy")
+    qtbot.waitUntil(lambda: panel.export_job.is_done and target.exists(), timeout=30_000)
+    lines = [json.loads(x) for x in target.read_text().splitlines()]
+    assert len(lines) == rows
+    images = [
+        c for c in lines[0].values() if isinstance(c, dict) and c.get("_type") == "image-file"
+    ]
+    assert images and all((tmp_path / c["path"]).is_file() for c in images)
+    assert (tmp_path / "cars_media").is_dir() and not list(tmp_path.glob(".*"))
