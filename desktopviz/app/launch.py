@@ -60,6 +60,8 @@ class LaunchOptions:
     sort: tuple = ()
     compare: object = None
     group_by: tuple[str, ...] = ()
+    side_by_side: bool = False
+    """A comparison's sides in two tables (with ``compare``)."""
     view: str | None = None
     """A CompareSpec: show the table compared with another."""
     size: tuple[int, int] | None = None
@@ -207,6 +209,8 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
                         if len(options.filters) > 1
                         else options.filters[0]
                     )
+                if options.side_by_side:
+                    panel.set_side_by_side(True)
                 if options.group_by:
                     panel.group_by(tuple(options.group_by))
                 panel.set_sort(tuple(options.sort))

@@ -242,8 +242,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
         raise DesktopvizError(
             "--tab, --select, --file, --filter, --sort and --compare need --open REF"
         )
-    if (args.only or args.key or args.compare_table) and not args.compare:
-        raise DesktopvizError("--only, --key and --compare-table need --compare REF2")
+    if (args.only or args.key or args.compare_table or args.side_by_side) and not args.compare:
+        raise DesktopvizError(
+            "--only, --key, --compare-table and --side-by-side need --compare REF2"
+        )
     compare = None
     if args.compare:
         from desktopviz.query.spec import CompareSpec
@@ -265,6 +267,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         sort=sort,
         compare=compare,
         group_by=tuple(args.group_by or ()),
+        side_by_side=args.side_by_side,
         view=args.view,
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,

@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the tab to show (run: the page of the run that logged the version, or of --run)",
     )
     s.add_argument("--run", metavar="ID", help="with --tab run: show this run's page")
+    s.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="with --compare: each side in its own table, rows aligned",
+    )
     s.add_argument("--select", type=int, metavar="ROW", help="select this row of the table")
     s.add_argument("--file", metavar="PATH", help="show this file of the version in the Files tab")
     add_query_options(s)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 from desktopviz.app.models.table_model import CHANGED_ROLE, SIDE_ROLE, TYPE_ROLE
@@ -209,3 +209,63 @@ def test_a_changed_string_shows_its_text_diff_in_the_cell_and_the_inspector(
     inspector.show_cell(cell)
     html = inspector.text.toHtml()
     assert "side 0" in html and "side 1" in html and "background-color:rgba" in html
+
+
+def test_side_by_side_shows_each_side_in_its_table_scrolled_together(qtbot, compared, expected):
+    panel = compared
+    new, old, changed_prediction = expected
+    qtbot.mouseClick(panel.compare_bar.side_by_side, Qt.MouseButton.LeftButton)
+    left, right = panel.view, panel.side_view
+    assert right is not None and right.isVisible()
+
+    def shown(view):
+        return {
+            panel.model.columns[c].name
+            for c in range(len(panel.model.columns))
+            if not view.isColumnHidden(c)
+        }
+
+    assert {"0.prediction", "id"} <= shown(left) and not any(
+        n.startswith("1.") for n in shown(left)
+    )
+    assert {"1.prediction", "id"} <= shown(right) and not any(
+        n.startswith("0.") for n in shown(right)
+    )
+    # the same rows: side 0's (the open version, v1) values on the left, side 1's (v0) right
+    model = panel.model
+    for row in range(5):
+        rid = model.value(model.index(row, col(panel, "id")))
+        assert model.value(model.index(row, col(panel, "0.prediction"))) == new[rid]["prediction"]
+        assert model.value(model.index(row, col(panel, "1.prediction"))) == old[rid]["prediction"]
+    # scrolling one table scrolls the other
+    right.verticalScrollBar().setValue(20)
+    assert (
+        left.verticalScrollBar().value() == 20 and left.top_result_row() == right.top_result_row()
+    )
+    # a filter and a sort apply to both tables: they show the same rows in the same order
+    panel.filter_bar.set_text('row0["prediction"] != row1["prediction"]', apply=True)
+    wait_applied(qtbot, panel, len(changed_prediction))
+    qtbot.mouseClick(
+        right.horizontalHeader().viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=_section_centre(right, col(panel, "1.confidence")),
+    )
+    qtbot.waitUntil(
+        lambda: panel.spec.sort and panel.model.result.spec == panel.spec, timeout=15_000
+    )
+    assert panel.spec.sort[0].column == "1.confidence"
+    ids = shown_column(qtbot, panel, "id")
+    assert sorted(ids) == changed_prediction
+    confidences = [old[i]["confidence"] for i in ids]
+    assert confidences == sorted(confidences)
+    # merged again: one table with both sides
+    qtbot.mouseClick(panel.compare_bar.side_by_side, Qt.MouseButton.LeftButton)
+    assert not right.isVisible() and "1.prediction" in shown(left)
+
+
+def _section_centre(view, column: int) -> QPoint:
+    header = view.horizontalHeader()
+    return QPoint(
+        header.sectionViewportPosition(column) + header.sectionSize(column) // 2,
+        header.height() // 2,
+    )

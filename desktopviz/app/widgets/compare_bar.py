@@ -67,6 +67,8 @@ class CompareBar(QWidget):
     """A join key was picked: ``(key0, key1)``, ``("#", "#")`` for row position, None default."""
     closed = Signal()
     """Stop comparing."""
+    side_by_side_changed = Signal(bool)
+    """Show the two sides in two tables scrolled together (True) or merged in one (False)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +97,16 @@ class CompareBar(QWidget):
             self.filter_buttons[only] = button
             row.addWidget(button)
         row.addStretch(1)
+        self.side_by_side = QToolButton(self)
+        self.side_by_side.setText("Side by side")
+        self.side_by_side.setCheckable(True)
+        self.side_by_side.setAutoRaise(True)
+        self.side_by_side.setToolTip(
+            "Each side in its own table, rows aligned and scrolled together "
+            "(filter and sort apply to both)"
+        )
+        self.side_by_side.toggled.connect(self.side_by_side_changed.emit)
+        row.addWidget(self.side_by_side)
         self.summary = mute(QLabel("", self))
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setWordWrap(True)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSlider,
+    QSplitter,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -96,6 +97,11 @@ class TablePanel(QWidget):
         self.delegate = CellDelegate(state, self.loader, version.id, self)
         self.view = TableView(self)
         self.view.set_table_model(self.model, self.delegate)
+        self.side_view: TableView | None = None
+        """Side 1's table when a comparison is shown side by side (``view`` then shows side 0)."""
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.view)
 
         self.query_bar = QWidget(self)
         """The filter bar and the sort button (room for group / compare tools)."""
@@ -214,7 +220,7 @@ class TablePanel(QWidget):
         layout.addWidget(self.query_bar)
         layout.addLayout(bar)
         layout.addLayout(legend_row)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.splitter, 1)
         self._show_thumbnail_controls(False)
 
         self.thumb_slider.valueChanged.connect(self.set_thumb_size)
@@ -233,6 +239,7 @@ class TablePanel(QWidget):
         self.compare_bar.only_changed.connect(self._set_only)
         self.compare_bar.key_changed.connect(self._set_key)
         self.compare_bar.closed.connect(self.stop_compare)
+        self.compare_bar.side_by_side_changed.connect(self.set_side_by_side)
         self.view.installEventFilter(self)
         state.overlay_settings_changed.connect(lambda _s: self.view.viewport().update())
         self.set_thumb_size(DEFAULT_THUMB)
@@ -625,10 +632,10 @@ class TablePanel(QWidget):
     def _show_compare(self) -> None:
         """The compare bar, hidden helper columns and the diff summary follow the spec."""
         model, spec = self.model, self.spec
-        for col, column in enumerate(model.columns):
-            hidden = spec.compare is not None and hidden_in_comparison(column.name)
-            self.view.setColumnHidden(col, hidden)
         comparing = spec.compare is not None and model.result is not None
+        if not comparing and self.side_view is not None:
+            self.compare_bar.side_by_side.setChecked(False)  # hides the second table
+        self._show_compare_columns()
         self.compare_bar.setVisible(comparing)
         self.compare_button.setText("Comparing" if comparing else "Compare")
         if not comparing:
@@ -654,6 +661,64 @@ class TablePanel(QWidget):
             on_error=lambda e, w=whole: self._summary_ready(w, None, str(e)),
             owner=self,
         )
+
+    def _show_compare_columns(self) -> None:
+        """Hide a comparison's helper columns; side by side, each table shows one side's columns
+        (the key and the status in both)."""
+        split = self.side_view is not None and self.side_view.isVisible()
+        for col, column in enumerate(self.model.columns):
+            name = column.name
+            hidden = self.spec.compare is not None and hidden_in_comparison(name)
+            side = name[:2] if name[:2] in ("0.", "1.") else None
+            self.view.setColumnHidden(
+                col, hidden or (split and (side == "1." or name.startswith("delta.")))
+            )
+            if self.side_view is not None:
+                self.side_view.setColumnHidden(
+                    col, hidden or side == "0." or name.startswith("delta.")
+                )
+
+    def set_side_by_side(self, on: bool) -> None:
+        """Show a comparison as two tables, side 0 left and side 1 right, rows aligned and
+        scrolled together (on), or merged in one table (off)."""
+        on = on and self.spec.compare is not None
+        if self.compare_bar.side_by_side.isChecked() != on:
+            self.compare_bar.side_by_side.setChecked(on)  # calls back here
+            return
+        if on and self.side_view is None:
+            self.side_view = self._second_view()
+        if self.side_view is not None:
+            self.side_view.setVisible(on)
+        self._show_compare_columns()
+        if on:
+            assert self.side_view is not None
+            self.side_view.scroll_to_result_row(self.view.top_result_row(), select=False)
+            self.splitter.setSizes([self.splitter.width() // 2] * 2)
+
+    def _second_view(self) -> TableView:
+        """A second table over the same model: its rows follow the first's as they scroll."""
+        view = TableView(self)
+        view.set_table_model(self.model, self.delegate)
+        view.verticalHeader().hide()  # the row numbers are the left table's
+        view.verticalHeader().setDefaultSectionSize(self.view.verticalHeader().defaultSectionSize())
+        for col in range(len(self.model.columns)):
+            view.setColumnWidth(col, self.view.columnWidth(col))
+        view.horizontalHeader().set_sort_marks(self.view.horizontalHeader().sort_marks)
+        view.selectionModel().currentChanged.connect(self._current_changed)
+        view.sort_requested.connect(self.sort_by_column)
+        view.doubleClicked.connect(self._double_clicked)
+        view.copied.connect(self.state.status_message.emit)
+        self.splitter.addWidget(view)
+        for a, b in ((self.view, view), (view, self.view)):
+            a.verticalScrollBar().valueChanged.connect(
+                lambda value, b=b: b.verticalScrollBar().setValue(value)
+            )
+            a.window_bar.valueChanged.connect(lambda value, b=b: b.window_bar.setValue(value))
+        return view
+
+    def views(self) -> list[TableView]:
+        """The tables on screen (two when a comparison is side by side)."""
+        return [self.view] + ([self.side_view] if self.side_view is not None else [])
 
     def _summary_ready(
         self, whole: QuerySpec, summary: DiffSummary | None, error: str = ""
@@ -702,15 +767,16 @@ class TablePanel(QWidget):
     def set_thumb_size(self, pixels: int) -> None:
         """Thumbnail size in pixels; image rows are that tall (plus padding)."""
         self.delegate.thumb_size = pixels
-        if self.model.has_images:
-            self.view.set_row_height(pixels + 2 * PAD)
-            for col, column in enumerate(self.model.columns):
-                if column.render == "media":
-                    self.view.setColumnWidth(col, max(pixels + 2 * PAD, 90))
-                elif column.render == "gallery":  # up to GALLERY_ITEMS side by side
-                    self.view.setColumnWidth(col, GALLERY_ITEMS * (pixels + PAD) + PAD)
-        else:
-            self.view.set_row_height(self.fontMetrics().height() + 10)
+        for view in self.views():
+            if self.model.has_images:
+                view.set_row_height(pixels + 2 * PAD)
+                for col, column in enumerate(self.model.columns):
+                    if column.render == "media":
+                        view.setColumnWidth(col, max(pixels + 2 * PAD, 90))
+                    elif column.render == "gallery":  # up to GALLERY_ITEMS side by side
+                        view.setColumnWidth(col, GALLERY_ITEMS * (pixels + PAD) + PAD)
+            else:
+                view.set_row_height(self.fontMetrics().height() + 10)
         if self.thumb_slider.value() != pixels:
             self.thumb_slider.setValue(pixels)
 
@@ -754,7 +820,8 @@ class TablePanel(QWidget):
             else "Group"
         )
         if grouped and not model.has_images:
-            self.view.set_row_height(max(self.fontMetrics().height() * 3 + 8, 48))
+            for view in self.views():
+                view.set_row_height(max(self.fontMetrics().height() * 3 + 8, 48))
         self.summary.setToolTip(f"{self.version.ref} · {self.table}")
         self._emit_status()
         self.state.table_changed.emit(self.version, self.table)
@@ -778,7 +845,8 @@ class TablePanel(QWidget):
             for n, k in enumerate(self.spec.sort)
             if k.column in columns
         }
-        self.view.horizontalHeader().set_sort_marks(marks)
+        for view in self.views():
+            view.horizontalHeader().set_sort_marks(marks)
         keys = self.spec.sort
         if keys:
             first = keys[0]
@@ -874,14 +942,18 @@ class TablePanel(QWidget):
             if column.render in ("media", "gallery"):
                 continue
             if column.render == "histogram":
-                self.view.setColumnWidth(col, HISTOGRAM_WIDTH)
+                self._set_width(col, HISTOGRAM_WIDTH)
                 continue
             texts = self.model.sample_texts(col)
             widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
             if column.render == "bool":
                 widest = metrics.height()
             width = max(widest + 2 * CELL_MARGIN, header.sectionSizeFromContents(col).width())
-            self.view.setColumnWidth(col, min(width, MAX_TEXT_COLUMN))
+            self._set_width(col, min(width, MAX_TEXT_COLUMN))
+
+    def _set_width(self, col: int, width: int) -> None:
+        for view in self.views():
+            view.setColumnWidth(col, width)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
