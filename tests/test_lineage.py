@@ -3,11 +3,58 @@ left-to-right layers (inputs before the run, outputs after), and job types group
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from desktopviz.demo import build_demo
 from desktopviz.lineage import lineage_graph
-from desktopviz.store.cache import Cache
+from desktopviz.model import Run, Version
+from desktopviz.store.cache import Cache, NewFile, NewVersion, VersionHeader
+
+BIG_DEPTH = 20
+"""Enough run hops to reach every node of :func:`write_big_lineage` from its focus."""
+
+
+def write_big_lineage(cache: Cache, nodes: int = 1000, seed: int = 0) -> Version:
+    """A seeded lineage of about ``nodes`` runs and versions in project ``big``: a chain of
+    dataset versions (each made by a prep run from the one before), each fanned out to train
+    runs (a model version each) and eval runs (a predictions version each, from one or two
+    models). Returns the chain's middle version (every node within :data:`BIG_DEPTH` hops)."""
+    rng = random.Random(seed)
+    chain = max(2, round(nodes**0.5 / 3))
+    blob = cache.blobs.put_bytes(b"lineage")
+    made = 0
+
+    def version(name: str, kind: str, run: str | None) -> Version:
+        nonlocal made
+        made += 1
+        header = VersionHeader("big", name, kind, produced_by=run)
+        files = [NewFile("a.txt", blob.size, blob.sha256, blob.md5_b64)]
+        return cache.add_version(NewVersion(header, f"{name}-{made}", files)).version
+
+    def run(run_id: str, job: str, inputs: list[Version]) -> str:
+        cache.upsert_run(Run(run_id, "big", run_id, job, "finished"))
+        for v in inputs:
+            cache.add_lineage(run_id, v.id, "input")
+        return run_id
+
+    datasets = [version("raw-scenes", "dataset", None)]
+    for i in range(chain):
+        datasets.append(version("raw-scenes", "dataset", run(f"prep-{i}", "prep", datasets[-1:])))
+    fans = [0] * len(datasets)
+    for _ in range(max(0, nodes - 2 * chain - 1) // 4):  # 4 nodes: train, model, eval, preds
+        fans[rng.randrange(len(datasets))] += 1
+    for d, (data, fan) in enumerate(zip(datasets, fans, strict=True)):
+        models = []
+        for k in range(fan):
+            trained = run(f"train-{d}-{k}", "train", [data])
+            models.append(version(f"detector-{k % 5}", "model", trained))
+        for k, model in enumerate(models):
+            used = [data, model] + ([rng.choice(models)] if rng.random() < 0.3 else [])
+            kind = "embeddings" if k % 7 == 3 else "predictions"
+            version(f"{kind}-{k % 4}", kind, run(f"eval-{d}-{k}", "eval", used))
+    return datasets[len(datasets) // 2]
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +116,20 @@ def test_a_version_nothing_touched_is_alone(cache, tmp_path):
     import_path(cache, src)
     graph = lineage_graph(cache, cache.resolve("lonely:v0"))
     assert labels(graph) == {"lonely:v0"} and not graph.edges
+
+
+def test_a_thousand_node_lineage_is_laid_out_without_collisions(tmp_path):
+    with Cache(tmp_path / "cache") as big:
+        focus = write_big_lineage(big)
+        graph = lineage_graph(big, focus, depth=BIG_DEPTH)
+        assert 950 <= len(graph.nodes) <= 1000
+        assert len(graph.nodes) == len(big.runs("big")) + len(big.versions("big"))
+        assert all(graph.layer[a] < graph.layer[b] for a, b in graph.edges)
+        spots = [(graph.layer[k], graph.row[k]) for k in graph.nodes]
+        assert len(spots) == len(set(spots))
+        grouped = lineage_graph(big, focus, depth=BIG_DEPTH, explode=False)
+        assert {n.label for n in grouped.nodes.values() if n.kind == "job"} == {
+            "prep",
+            "train",
+            "eval",
+        }

@@ -1,14 +1,15 @@
 """The Lineage tab as a user drives it: the graph around the open version, the version
 highlighted, depth and "each run" controls, clicking a version opens its page, clicking a run
-opens the run page, the wheel zooms."""
+opens the run page, the wheel zooms; a 1,000-node lineage is all drawn, fits, and opens."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from desktopviz.app.widgets.lineage_view import NODE_H, NODE_W
+from desktopviz.app.widgets.lineage_view import NODE_H, NODE_W, NodeItem
 from desktopviz.app.widgets.overview import RunDialog
 from tests.app.test_main_window import make_window
+from tests.test_lineage import BIG_DEPTH, write_big_lineage
 
 
 def node_position(view, label: str) -> QPoint:
@@ -69,3 +70,26 @@ def test_the_wheel_zooms(qtbot, app_state, tmp_path):
     view.view.wheelEvent(event)
     assert view.view.transform().m11() > before
     assert not view.auto_fit
+
+
+def test_a_thousand_nodes_are_all_drawn_fit_and_a_far_node_opens(qtbot, app_state, tmp_path):
+    focus = write_big_lineage(app_state.cache)
+    window, view = open_lineage(qtbot, app_state, tmp_path, focus.ref)
+    view.depth.setValue(BIG_DEPTH)
+    cache = app_state.cache
+    assert len(view.graph.nodes) == len(cache.runs("big")) + len(cache.versions("big")) >= 950
+    drawn = [i for i in view.scene.items() if isinstance(i, NodeItem)]
+    assert len(drawn) == len(view.graph.nodes)
+    assert f"{len(view.graph.edges)} edges" in view.summary.text()
+
+    view.view.scale(3, 3)
+    view.fit_button.click()
+    shown = view.view.mapToScene(view.view.viewport().rect()).boundingRect()
+    assert shown.contains(view.scene.itemsBoundingRect())
+
+    far = max(drawn, key=lambda i: (i.node.kind == "version", i.pos().x(), i.pos().y()))
+    qtbot.mouseClick(
+        view.view.viewport(), Qt.MouseButton.LeftButton, pos=node_position(view, far.node.label)
+    )
+    page = window.current_page()
+    assert page.version.id == int(far.key[1]) and page.current_tab() == "lineage"

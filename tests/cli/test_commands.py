@@ -82,9 +82,7 @@ def test_import_ls_table_alias_gc(tmp_path, table_file):
     )
     assert pq.read_table(target).num_rows == 3
 
-    r = dv(
-        "table", "preds:v0", "--filter", 'row["id"] > 0', "--save-as", "picked", cache=cache
-    )
+    r = dv("table", "preds:v0", "--filter", 'row["id"] > 0', "--save-as", "picked", cache=cache)
     assert r.returncode == 0 and r.stdout.strip() == "proj/picked:v0", r.stderr
     got = dv("table", "picked:v0", cache=cache).stdout.splitlines()
     assert len(got) == 2 and all(json.loads(x)["id"] > 0 for x in got)

@@ -9,18 +9,31 @@ Public API: :class:`LineageView` -- ``LineageView(state, version)``, :meth:`Line
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QStaticText,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
-    QGraphicsPathItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
+    QStyleOptionGraphicsItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +48,13 @@ NODE_W, NODE_H = 160, 44
 GAP_X, GAP_Y = 44, 18
 TYPE_COLOURS = {"dataset": "#0072B2", "model": "#009E73", "predictions": "#CC79A7"}
 RUN_COLOUR = "#5F6B7A"
+FOCUS_COLOUR = "#E69F00"
+FOCUS_BRUSH = QBrush(QColor(FOCUS_COLOUR))
+NODE_RECT = QRectF(0, 0, NODE_W, NODE_H)
+BOUNDS = NODE_RECT.adjusted(-3, -3, 3, 3)
+TITLE, DETAIL = 0, 1
+TEXT_LOD = 0.45
+"""Below this scale nodes are drawn without text (about 6 px high: not legible)."""
 
 
 def type_colour(kind: str) -> QColor:
@@ -44,55 +64,76 @@ def type_colour(kind: str) -> QColor:
     return class_colour(3 + sum(map(ord, kind)) % 40)
 
 
-class NodeItem(QGraphicsItem):
-    """One node: a rounded box (version) or a pill (run, job type) with a title and a detail."""
+class NodeStyle:
+    """The fonts of every node of a scene, ``fonts[TITLE]`` and ``fonts[DETAIL]`` (one set per
+    rebuild, not one per paint)."""
 
-    def __init__(self, key: tuple[str, str], node: Node, focus: bool) -> None:
+    def __init__(self, font: QFont) -> None:
+        title, detail = QFont(font), QFont(font)
+        title.setBold(True)
+        detail.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        self.fonts = title, detail
+        self.metrics = QFontMetricsF(title), QFontMetricsF(detail)
+
+    def line(self, text: str, which: int, width: float, elide: Qt.TextElideMode) -> QStaticText:
+        """``text`` elided to ``width`` in font ``which``, laid out when first drawn (then
+        drawn from that layout)."""
+        out = QStaticText(self.metrics[which].elidedText(text, elide, width))
+        out.setTextFormat(Qt.TextFormat.PlainText)
+        return out
+
+
+class NodeItem(QGraphicsItem):
+    """One node: a rounded box (version) or a pill (run, job type) with a title and a detail.
+    Zoomed out below :data:`TEXT_LOD`, only the shape (text that small is not legible)."""
+
+    def __init__(self, key: tuple[str, str], node: Node, focus: bool, style: NodeStyle) -> None:
         super().__init__()
-        self.key, self.node, self.focus = key, node, focus
+        self.key, self.node, self.focus, self.style = key, node, focus, style
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip(f"{node.label}\n{node.detail}".strip() + "\n(click to open)")
         self.hovered = False
+        version = node.kind == "version"
+        fill = type_colour(node.type) if version else QColor(RUN_COLOUR)
+        self.brushes = QBrush(fill), QBrush(fill.lighter(115))
+        self.pen = QPen(FOCUS_BRUSH, 4) if focus else QPen(fill.darker(130), 1)
+        self.text_pen = QPen(text_colour_on(fill))
+        self.radius = 8 if version else NODE_H / 2
+        inner = NODE_RECT.adjusted(14, 4, -14, -4)
+        half = inner.height() / 2
+        title_h, detail_h = (m.height() for m in style.metrics)
+        elide = Qt.TextElideMode
+        self.title = style.line(node.label, TITLE, inner.width(), elide.ElideMiddle)
+        detail = node.detail or (node.type if version else "")
+        self.detail = style.line(detail, DETAIL, inner.width(), elide.ElideRight)
+        self.title_at = QPointF(inner.left(), inner.top() + (half + 2 - title_h) / 2)
+        self.detail_at = QPointF(inner.left(), inner.top() + half + (half - detail_h) / 2)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return QRectF(-3, -3, NODE_W + 6, NODE_H + 6)
+        return BOUNDS
 
-    def paint(self, painter: QPainter, _option: object, _widget: object = None) -> None:
-        rect = QRectF(0, 0, NODE_W, NODE_H)
-        version = self.node.kind == "version"
-        fill = type_colour(self.node.type) if version else QColor(RUN_COLOUR)
-        if self.hovered:
-            fill = fill.lighter(115)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor("#E69F00"), 4) if self.focus else QPen(fill.darker(130), 1)
-        painter.setPen(pen)
-        painter.setBrush(QBrush(fill))
-        radius = 8 if version else NODE_H / 2
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, _w: object = None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        rect, radius = NODE_RECT, self.radius
+        if lod < TEXT_LOD:  # the shape only; the open version ringed 2 px wide inside its edge
+            painter.setPen(Qt.PenStyle.NoPen)
+            if self.focus:
+                painter.setBrush(FOCUS_BRUSH)
+                painter.drawRoundedRect(rect, radius, radius)
+                inset = min(2 / lod, NODE_H / 4)
+                rect = rect.adjusted(inset, inset, -inset, -inset)
+            painter.setBrush(self.brushes[self.hovered])
+            painter.drawRoundedRect(rect, radius, radius)
+            return
+        painter.setPen(self.pen)
+        painter.setBrush(self.brushes[self.hovered])
         painter.drawRoundedRect(rect, radius, radius)
-        painter.setPen(text_colour_on(fill))
-        title = QFont(painter.font())
-        title.setBold(True)
-        painter.setFont(title)
-        inner = rect.adjusted(14, 4, -14, -4)
-        metrics = painter.fontMetrics()
-        painter.drawText(
-            QRectF(inner.left(), inner.top(), inner.width(), inner.height() / 2 + 2),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            metrics.elidedText(self.node.label, Qt.TextElideMode.ElideMiddle, int(inner.width())),
-        )
-        small = QFont(painter.font())
-        small.setBold(False)
-        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
-        painter.setFont(small)
-        detail = self.node.detail or (self.node.type if version else "")
-        painter.drawText(
-            QRectF(inner.left(), inner.center().y(), inner.width(), inner.height() / 2),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            painter.fontMetrics().elidedText(
-                detail, Qt.TextElideMode.ElideRight, int(inner.width())
-            ),
-        )
+        painter.setPen(self.text_pen)
+        painter.setFont(self.style.fonts[TITLE])
+        painter.drawStaticText(self.title_at, self.title)
+        painter.setFont(self.style.fonts[DETAIL])
+        painter.drawStaticText(self.detail_at, self.detail)
 
     def hoverEnterEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self.hovered = True
@@ -101,6 +142,28 @@ class NodeItem(QGraphicsItem):
     def hoverLeaveEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self.hovered = False
         self.update()
+
+
+class EdgeBundle(QGraphicsItem):
+    """The edges leaving one layer, drawn as one path of hairlines; the pointer passes through
+    them (no shape to hit, no hover)."""
+
+    def __init__(self, path: QPainterPath, pen: QPen) -> None:
+        super().__init__()
+        self.path, self.pen = path, pen
+        self.rect = path.controlPointRect().adjusted(-2, -2, 2, 2)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self.rect
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()
+
+    def paint(self, painter: QPainter, _option: object, _w: object = None) -> None:
+        painter.setPen(self.pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path)
 
 
 class GraphView(QGraphicsView):
@@ -116,6 +179,10 @@ class GraphView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlags(  # every item sets the pen, brush and font it draws with
+            QGraphicsView.OptimizationFlag.DontSavePainterState
+            | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing
+        )
         self._pressed_at: QPointF | None = None
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
@@ -193,27 +260,24 @@ class LineageView(QWidget):
         self.graph = graph
         self.scene.clear()
         self.items = {}
-        edge_pen = QPen(self.palette().color(QPalette.ColorRole.PlaceholderText), 1.4)
+        style = NodeStyle(self.view.font())
         for key, node in graph.nodes.items():
-            item = NodeItem(key, node, key == graph.focus)
+            item = NodeItem(key, node, key == graph.focus, style)
             item.setPos(graph.layer[key] * (NODE_W + GAP_X), graph.row[key] * (NODE_H + GAP_Y))
             item.setZValue(1)
             self.scene.addItem(item)
             self.items[key] = item
+        bundles: dict[int, QPainterPath] = defaultdict(QPainterPath)
         for a, b in graph.edges:
-            start = self.items[a].pos() + QPointF(NODE_W, NODE_H / 2)
-            end = self.items[b].pos() + QPointF(0, NODE_H / 2)
-            path = QPainterPath(start)
-            bend = max(30.0, (end.x() - start.x()) / 2)
-            path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
-            arrow = QPainterPath(end)
-            arrow.lineTo(end + QPointF(-8, -4))
-            arrow.moveTo(end)
-            arrow.lineTo(end + QPointF(-8, 4))
-            path.addPath(arrow)
-            edge = QGraphicsPathItem(path)
-            edge.setPen(edge_pen)
-            self.scene.addItem(edge)
+            _add_edge(
+                bundles[graph.layer[a]],
+                self.items[a].pos() + QPointF(NODE_W, NODE_H / 2),
+                self.items[b].pos() + QPointF(0, NODE_H / 2),
+            )
+        edge_pen = QPen(self.palette().color(QPalette.ColorRole.PlaceholderText), 1)
+        edge_pen.setCosmetic(True)  # a hairline at every zoom: legible, and fast to draw
+        for path in bundles.values():
+            self.scene.addItem(EdgeBundle(path, edge_pen))
         runs = sum(1 for n in graph.nodes.values() if n.kind != "version")
         versions = len(graph.nodes) - runs
         self.summary.setText(
@@ -255,3 +319,13 @@ class LineageView(QWidget):
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)  # type: ignore[arg-type]
         self.fit()
+
+
+def _add_edge(path: QPainterPath, start: QPointF, end: QPointF) -> None:
+    """A curve from ``start`` (a node's right side) to ``end`` (a left side) with an arrowhead."""
+    bend = max(30.0, (end.x() - start.x()) / 2)
+    path.moveTo(start)
+    path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+    path.lineTo(end + QPointF(-8, -4))
+    path.moveTo(end)
+    path.lineTo(end + QPointF(-8, 4))
