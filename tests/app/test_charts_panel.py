@@ -94,3 +94,35 @@ def test_brushing_the_scatter_filters_to_the_rectangle(qtbot, shown):
     charts.brush((0.8, 0.95), (0.5, 1.0))
     want = sum(1 for r in rows if 0.8 <= r["confidence"] <= 0.95 and 0.5 <= r["mean_iou"] <= 1.0)
     wait_applied(qtbot, panel, want)
+
+
+def test_bar_labels_never_overlap_however_narrow_the_dock(qtbot, shown):
+    from PySide6.QtGui import QFontMetrics
+
+    window, panel, _ = shown
+    charts = window.charts
+    click_cell(qtbot, panel, "label")
+    qtbot.waitUntil(lambda: charts.distribution is not None, timeout=15_000)
+    axis = charts.plot.getAxis("bottom")
+    view_box = charts.plot.getPlotItem().vb
+    metrics = QFontMetrics(axis.style.get("tickFont") or charts.plot.font())
+
+    def label_spans() -> list[tuple[float, float]]:
+        ticks = axis._tickLevels[0]  # what setTicks was given: (bar index, label)
+        spans = []
+        for x, text in ticks:
+            centre = charts.plot.mapFromScene(view_box.mapViewToScene(QPointF(x, 0))).x()
+            half = metrics.horizontalAdvance(text) / 2
+            spans.append((centre - half, centre + half))
+        return sorted(spans)
+
+    counts = []
+    for width in (900, 420, 260):
+        charts.resize(width, 400)
+        charts.plot.resize(width - 20, 300)
+        qtbot.wait(50)
+        spans = label_spans()
+        counts.append(len(spans))
+        assert spans, width
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), (width, spans)
+    assert counts[0] >= counts[-1] and counts[0] > 1

@@ -10,6 +10,7 @@ Public API: :class:`ChartsPanel` -- ``ChartsPanel(state, current_panel)`` where
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktopviz.app.palette import SIDE_COLOURS, mute
@@ -192,14 +193,7 @@ class ChartsPanel(QWidget):
                 )
             self.plot.addItem(bar)
             self.bars.append(bar)
-        axis = self.plot.getAxis("bottom")
-        if dist.numeric:
-            axis.setTicks(None)
-        else:
-            every = 1 + n // 10  # at most about ten labels
-            axis.setTicks(
-                [[(i, _short(str(v))) for i, v in enumerate(dist.values) if i % every == 0]]
-            )
+        self._label_bars()
         self.plot.autoRange()
         what = "histogram" if dist.numeric else f"top {n} values"
         sides_text = " · ".join(dist.columns) if sides > 1 else self.column
@@ -208,6 +202,29 @@ class ChartsPanel(QWidget):
         self.note.setText(
             f"missing (null or NaN): {missing} · click a bar to filter the table to it"
         )
+
+    def _label_bars(self) -> None:
+        """Name the bars of a categorical chart: as many labels as fit the plot's width side
+        by side (every k-th bar), so that no two overlap."""
+        dist = self.distribution
+        axis = self.plot.getAxis("bottom")
+        if dist is None or dist.numeric:
+            axis.setTicks(None)
+            return
+        labels = [_short(str(v)) for v in dist.values]
+        if not labels:
+            axis.setTicks([[]])
+            return
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.plot.font())
+        widest = max(metrics.horizontalAdvance(t) for t in labels) + 12
+        left = self.plot.getAxis("left").width()
+        room = max(1, int(self.plot.width() - left) // widest)
+        every = max(1, math.ceil(len(labels) / room))
+        axis.setTicks([[(i, t) for i, t in enumerate(labels) if i % every == 0]])
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._label_bars()
 
     def _failed(self, asked: tuple, error: BaseException) -> None:
         if asked == self._asked:
