@@ -651,11 +651,17 @@ class QueryEngine:
         return self._relations[key]
 
     def clear(self) -> None:
-        """Forget cached results (and drop their temp tables)."""
+        """Forget cached results (and drop their temp tables, a comparison's pairs too)."""
         with self.lock:
             for result in self._results.values():
                 result.close()
             self._results.clear()
+            for relation in self._relations.values():
+                temp = [relation.sql] if relation.sql.startswith("__result_") else []
+                if relation.pairs is not None:
+                    temp += [t for t in (relation.pairs.table, relation.pairs.ordered) if t]
+                for name in temp:
+                    self.execute(f"DROP TABLE IF EXISTS {name}", [])
             self._relations.clear()
 
     def close(self) -> None:

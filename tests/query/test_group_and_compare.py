@@ -267,3 +267,29 @@ def test_text_diff_marks_what_each_side_alone_has():
     assert "".join(t for op, t in pieces if op != "delete") == "sign"
     assert "".join(t for op, t in pieces if op != "insert") == "tree"
     assert text_diff("same", "same") == [("equal", "same")]
+
+
+@pytest.mark.parametrize("only", [None, "changed"])
+def test_pages_past_the_first_screens_read_the_kept_order(big_versions, only, monkeypatch):
+    """The first screens of a comparison are a top-N over its pairs; deeper pages read the pairs
+    kept in result order. Both give the rows of the full join, in the same order."""
+    from desktopviz.query import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "TOP_ROWS", 40)
+    big_versions._engine().clear()
+    q = big_versions.table("big:v0").compare("big:v1")
+    if only:
+        q = q.only(only)
+    whole = q.filter("{$eq: [1, 1]}").to_arrow().to_pylist()
+    for offset, count in [(0, 30), (30, 30), (q.num_rows // 2, 25), (5, 10)]:
+        assert q.rows(offset, count).to_pylist() == whole[offset : offset + count]
+
+
+def test_clearing_the_engine_drops_every_temp_table(big_versions):
+    engine = big_versions._engine()
+    q = big_versions.table("big:v0").compare("big:v1")
+    q.rows(0, 10), q.only("changed").rows(0, 10), q.sort("1.score").rows(100, 10), q.diff()
+    made = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '__result_%'"
+    assert len(engine.con.sql(made).fetchall()) >= 3  # pairs, pairs in order, a sort's order
+    engine.clear()
+    assert engine.con.sql(made).fetchall() == []
