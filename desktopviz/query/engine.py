@@ -115,6 +115,9 @@ def _megabytes(size: str) -> int:
 
 TOP_ROWS = 10_000
 """Pages within the first TOP_ROWS rows of a sorted or filtered result use a top-N query."""
+TOP_BLOCK = 2_048
+"""Rows a sorted result's first top-N keeps (the first screens; it costs about what one page
+would: the scan, not the rows kept, is the cost)."""
 
 
 @dataclass
@@ -182,6 +185,8 @@ class Result:
         self._where = " AND ".join(where) or None
         self._order = order
         self._table: str | None = None
+        self._top: np.ndarray | None = None
+        self._top_asked = 0
         # a comparison that is only paged (or quick-filtered) reads its narrow pairs table
         self._pairs = relation.pairs if not spec.filters and not order else None
         self.num_rows = self._count()
@@ -224,12 +229,13 @@ class Result:
     def _source_rows(self, offset: int, count: int) -> np.ndarray:
         """The stored table's row numbers at result positions ``offset .. offset+count``."""
         if self._table is None and offset + count <= TOP_ROWS:
+            if self._order:  # a top-N scans the whole table: one scan serves the first screens
+                return self._top_rows(offset + count)[offset : offset + count]
             where = f"WHERE {self._where}" if self._where else ""
             # unsorted, the scan's own order is the result's (insertion order is preserved), and
             # a LIMIT without ORDER BY stops reading at the page instead of scanning the table
-            order = f"ORDER BY {', '.join(self._order + [self._row])}" if self._order else ""
             sql = (
-                f"SELECT {self._row} FROM {self._scan} {where} {order} "
+                f"SELECT {self._row} FROM {self._scan} {where} "
                 f"LIMIT {int(count)} OFFSET {int(offset)}"
             )
             params = self._params
@@ -238,6 +244,26 @@ class Result:
             sql = f"SELECT __src FROM {self._table} WHERE rowid >= ? AND rowid < ? ORDER BY rowid"
             params = [offset, offset + count]
         return self.engine.arrow(sql, params).column(0).to_numpy()
+
+    def _top_rows(self, end: int) -> np.ndarray:
+        """The source row numbers of the sorted result's first rows, at least up to ``end``:
+        a top-N of ``TOP_BLOCK`` rows (or more, doubling) kept for the pages within it."""
+        top = self._top
+        if top is not None and (len(top) >= end or len(top) < self._top_asked):
+            return top  # it reaches ``end``, or it is the whole result
+        asked = min(TOP_ROWS, max(TOP_BLOCK, end, 2 * len(top) if top is not None else 0))
+        where = f"WHERE {self._where}" if self._where else ""
+        order = ", ".join(self._order + [self._row])
+        top = (
+            self.engine.arrow(
+                f"SELECT {self._row} FROM {self._scan} {where} ORDER BY {order} LIMIT {asked}",
+                self._params,
+            )
+            .column(0)
+            .to_numpy()
+        )
+        self._top, self._top_asked = top, asked
+        return top
 
     def rows(self, offset: int, count: int, columns: list[str] | None = None) -> pa.Table:
         """Rows ``offset .. offset+count`` of the result as Arrow.
@@ -618,7 +644,10 @@ class QueryEngine:
         """Raise :class:`ExprError` (with the position) when ``text`` is not a valid filter on the
         rows ``spec`` selects; runs no query on the rows and waits for none (the UI thread
         checks as the user types, while workers query)."""
-        relation = self.relation(self._source(version, table), spec)
+        source = self._source(version, table)
+        base = spec.with_(filters=(), group=None)
+        shown = self._results.get((version.id, source.info.path, base))  # no lock: no waiting
+        relation = shown.relation if shown is not None else self.relation(source, base)
         Compiler(relation.columns).predicate(parse_filter(text))
 
     def _source(self, version: Version, table: str | None) -> TableSource:

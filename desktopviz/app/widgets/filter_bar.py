@@ -411,7 +411,28 @@ class FilterBar(QWidget):
         """The rest of the query (sort, compare, ...) the filter applies within."""
         self.base_spec = spec.with_(filters=())
         self._counted_text = None
+        if self.current and self.text() == self.current:
+            # the applied filter: the table's own result counts it (show_count), not a second
+            # count that would hold the engine while the table waits for its rows
+            self.cancel_count()
+            self.count_label.setText("counting…")
+            return
         self._check_and_count()
+
+    def show_count(self, matching: int) -> None:
+        """The applied filter's matching rows, from the table's result; only the rows it is
+        counted among are counted here (in a worker; usually known already)."""
+        text = self.current
+        if not text or self.text() != text:
+            return
+        self.cancel_count()
+        engine, version, table, base = self.state.engine, self.version, self.table, self.base_spec
+        self._count_worker = run_in_worker(
+            lambda: engine.result(version, table, base).num_rows,
+            on_result=lambda total, t=text: self._counted(t, matching, total),
+            on_error=lambda exc, t=text: self._count_failed(t, exc),
+            owner=self,
+        )
 
     def text(self) -> str:
         """The editor's text, stripped."""

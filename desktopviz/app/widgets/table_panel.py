@@ -808,6 +808,8 @@ class TablePanel(QWidget):
             if self.spec.compare is not None:  # row / row0 / row1 name the sides' own columns
                 types = {n[2:]: t for n, t in types.items() if n[:2] in ("0.", "1.")}
             self.filter_bar.set_columns(types)
+            if self.spec.group is None and self.spec.limit is None:
+                self.filter_bar.show_count(model.total_rows)
         self._show_sort()
         self._show_compare()
         self._show_view_name()
