@@ -85,6 +85,29 @@ def test_typing_shows_the_count_and_enter_shows_the_matching_rows(qtbot, panel, 
     assert f"{want.num_rows:,} rows of {table.num_rows:,}" in panel.summary.text()
 
 
+def test_the_count_follows_the_applied_filter_through_sort_and_compare(qtbot, panel, app_state):
+    """After Enter, the count beside the filter is the table's own (no second count), and it
+    stays right when the rest of the query changes: a sort, then a comparison's quick filter."""
+    table = stored(app_state)
+    want = table.filter(pc.equal(table["label"], "car"))
+    type_filter(qtbot, panel, 'row["label"] == "car"')
+    qtbot.keyClick(panel.filter_bar.editor, Qt.Key.Key_Return)
+    wait_applied(qtbot, panel, want.num_rows)
+    bar = panel.filter_bar
+    expected = f"{want.num_rows:,} of {table.num_rows:,} rows"
+    qtbot.waitUntil(lambda: bar.count_label.text() == expected, timeout=10_000)
+    panel.set_sort((SortKey("confidence", True),))
+    wait_applied(qtbot, panel, want.num_rows)
+    qtbot.waitUntil(lambda: bar.count_label.text() == expected, timeout=10_000)
+    panel.compare_with("street-scenes/scene-predictions:v0")
+    qtbot.waitUntil(lambda: panel.model.result.spec == panel.spec, timeout=15_000)
+    qtbot.mouseClick(panel.compare_bar.filter_buttons["changed"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.model.result.spec == panel.spec, timeout=15_000)
+    both = app_state.engine.result(panel.version, TABLE, panel.spec.with_(filters=()))
+    expected = f"{panel.model.total_rows:,} of {both.num_rows:,} rows"
+    qtbot.waitUntil(lambda: bar.count_label.text() == expected, timeout=10_000)
+
+
 def test_a_mongo_expression_from_the_wandb_docs_works_pasted(qtbot, panel, app_state):
     table = stored(app_state)
     want = table.filter(pc.greater(table["mean_iou"], 0.8))
