@@ -8,8 +8,10 @@ The panel sets ``state.set_cell`` on the current cell and emits ``state.table_st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QFocusEvent
@@ -42,7 +44,7 @@ from desktopviz.app.widgets.compare_bar import CompareBar, compare_targets
 from desktopviz.app.widgets.filter_bar import FilterBar, combine, value_filter
 from desktopviz.app.widgets.overlays import OverlayLegend
 from desktopviz.app.widgets.table_view import TableView
-from desktopviz.app.workers import run_in_worker
+from desktopviz.app.workers import Worker, run_in_worker
 from desktopviz.errors import DesktopvizError
 from desktopviz.model import Version
 from desktopviz.query.compare import DiffSummary, diff_summary
@@ -439,53 +441,36 @@ class TablePanel(QWidget):
     def save_as_version(self, name: str, *, open_after: bool = False, **options: object) -> None:
         """Save the rows shown as a new version of artifact ``name`` in a worker (progress and
         Cancel; a cancelled save writes nothing), then refresh the sidebar and maybe open it."""
-        from desktopviz.app.widgets.import_dialog import ImportDialog
         from desktopviz.sdk.subset import save_as_version
 
         result = self.model.result
         if result is None:
             return
-        dialog = ImportDialog("Saving", f"{result.num_rows:,} rows as a version of {name}", self)
-        dialog.open()
         self.saved_version: Version | None = None
 
-        def finished(version: Version) -> None:
-            dialog.accept()
+        def saved(version: Version) -> None:
             self.saved_version = version
             self.state.refresh()
             self.state.status_message.emit(f"Saved {result.num_rows:,} rows as {version.ref}")
             if open_after:
                 self.state.open_version_requested.emit(version, "table")
 
-        def cancelled() -> None:
-            dialog.accept()
-            self.state.status_message.emit("Save cancelled; nothing was written")
-
-        def failed(error: BaseException) -> None:
-            dialog.accept()
-            self.state.status_message.emit(f"Save failed: {error}")
-            QMessageBox.warning(self, "Save as new version failed", str(error))
-
-        self.save_job = run_in_worker(
+        self.save_job = self._job(
+            "Save",
+            f"{result.num_rows:,} rows as a version of {name}",
+            saved,
             save_as_version,
             result,
             self.version,
             self.table,
             name,
             **options,
-            on_result=finished,
-            on_cancelled=cancelled,
-            on_error=failed,
-            on_progress=dialog.update_progress,
-            owner=self,
         )
-        dialog.cancel_requested.connect(self.save_job.cancel)
 
     def export_to(self, path: Path, media: str = "cells") -> None:
         """Write every row the table shows now to ``path`` in a worker, with a progress dialog
         and Cancel; the file (and with ``media="copy"`` its media folder) appears whole or not
         at all."""
-        from desktopviz.app.widgets.import_dialog import ImportDialog
         from desktopviz.query.export import export_result, format_for
 
         result = self.model.result
@@ -496,35 +481,58 @@ class TablePanel(QWidget):
         except DesktopvizError as e:
             self.state.status_message.emit(str(e))
             return
-        dialog = ImportDialog("Exporting", f"{result.num_rows:,} rows to {path}", self)
-        dialog.open()
-
-        def finished(rows: int) -> None:
-            dialog.accept()
-            self.state.status_message.emit(f"Exported {rows:,} rows to {path}")
-
-        def cancelled() -> None:
-            dialog.accept()
-            self.state.status_message.emit("Export cancelled; nothing was written")
-
-        def failed(error: BaseException) -> None:
-            dialog.accept()
-            self.state.status_message.emit(f"Export failed: {error}")
-            QMessageBox.warning(self, "Export failed", str(error))
-
-        self.export_job = run_in_worker(
+        self.export_job = self._job(
+            "Export",
+            f"{result.num_rows:,} rows to {path}",
+            lambda rows: self.state.status_message.emit(f"Exported {rows:,} rows to {path}"),
             export_result,
             result,
             path,
             fmt,
             media=media,
+        )
+
+    def _job(
+        self,
+        verb: str,
+        what: str,
+        done: Callable[[Any], None],
+        fn: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Worker:
+        """Run ``fn`` in a worker behind a progress dialog with Cancel; ``done`` gets its result,
+        a cancel or a failure is said in the status bar (a failure in a message box too)."""
+        from desktopviz.app.widgets.import_dialog import ImportDialog
+
+        dialog = ImportDialog(verb.removesuffix("e") + "ing", what, self)  # Saving, Exporting
+        dialog.open()
+
+        def finished(value: Any) -> None:
+            dialog.accept()
+            done(value)
+
+        def cancelled() -> None:
+            dialog.accept()
+            self.state.status_message.emit(f"{verb} cancelled; nothing was written")
+
+        def failed(error: BaseException) -> None:
+            dialog.accept()
+            self.state.status_message.emit(f"{verb} failed: {error}")
+            QMessageBox.warning(self, f"{verb} failed", str(error))
+
+        job = run_in_worker(
+            fn,
+            *args,
+            **kwargs,
             on_result=finished,
             on_cancelled=cancelled,
             on_error=failed,
             on_progress=dialog.update_progress,
             owner=self,
         )
-        dialog.cancel_requested.connect(self.export_job.cancel)
+        dialog.cancel_requested.connect(job.cancel)
+        return job
 
     def group_by(self, columns: tuple[str, ...]) -> None:
         """One row per group of ``columns`` (() to show the rows again); sort keys are dropped
