@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from desktopviz.app.widgets.charts_panel import BRUSH_COLOUR
 from tests.app.test_filter_bar import wait_applied
 from tests.app.test_main_window import make_window
 
@@ -82,7 +83,7 @@ def test_media_columns_are_not_charted(qtbot, shown):
     assert window.charts.distribution is None
 
 
-def test_brushing_the_scatter_filters_to_the_rectangle(qtbot, shown):
+def test_brushing_the_scatter_selects_rows_and_can_filter_to_them(qtbot, shown):
     window, panel, rows = shown
     charts = window.charts
     charts.tabs.setCurrentIndex(1)
@@ -91,9 +92,32 @@ def test_brushing_the_scatter_filters_to_the_rectangle(qtbot, shown):
     charts.y_box.setCurrentText("mean_iou")
     charts.y_box.activated.emit(charts.y_box.currentIndex())
     qtbot.waitUntil(lambda: len(charts.scatter_item.data) == len(rows), timeout=15_000)
-    charts.brush((0.8, 0.95), (0.5, 1.0))
-    want = sum(1 for r in rows if 0.8 <= r["confidence"] <= 0.95 and 0.5 <= r["mean_iou"] <= 1.0)
-    wait_applied(qtbot, panel, want)
+    # drag the rectangle's handle as a user would: the region change ends, the rows are selected
+    roi = charts.brush_roi
+    roi.setPos(QPointF(0.8, 0.5), finish=False)
+    roi.setSize(QPointF(0.15, 0.5))  # finishes the change: sigRegionChangeFinished
+    inside = [
+        i
+        for i, r in enumerate(rows)
+        if 0.8 <= r["confidence"] <= 0.95 and 0.5 <= r["mean_iou"] <= 1.0
+    ]
+    assert 0 < len(inside) < len(rows)
+    qtbot.waitUntil(lambda: charts.brushed_rows is not None, timeout=15_000)
+    assert charts.brushed_rows == len(inside)
+    assert f"{len(inside):,} rows brushed" in charts.brush_note.text()
+    # the table draws exactly those rows selected (the rows on screen are checked)
+    model = panel.model
+    for row in range(min(40, model.total_rows)):
+        qtbot.waitUntil(lambda r=row: model.is_loaded(r), timeout=10_000)
+        assert model.brushed(row) == (row in inside), row
+    # points inside the rectangle are orange
+    brushes = charts.scatter_item.data["brush"]
+    orange = [b.color().name().upper() == BRUSH_COLOUR for b in brushes]
+    assert sum(orange) == len(inside)
+    # "Filter to these rows" shows only them, and the selection is done with
+    qtbot.mouseClick(charts.filter_brushed, Qt.MouseButton.LeftButton)
+    wait_applied(qtbot, panel, len(inside))
+    assert charts.brushed is None and panel.model.brush is None
 
 
 def test_bar_labels_never_overlap_however_narrow_the_dock(qtbot, shown):

@@ -354,6 +354,8 @@ class TableModel(QAbstractTableModel):
         self.max_pages = max(4, max_pages)
         self.result: Result | None = None
         self.columns: list[ColumnInfo] = []
+        self.brush: tuple[int, float, float, int, float, float] | None = None
+        """Column, range, column, range of the rows a scatter's brushing selected."""
         self.total_rows = 0
         """Rows of the result (after the query)."""
         self.table_rows = 0
@@ -422,6 +424,7 @@ class TableModel(QAbstractTableModel):
         self.beginResetModel()
         self._result_generation = generation
         self.result, self.columns, self.table_rows = opened
+        self.brush = None
         index = {c.name: i for i, c in enumerate(self.columns)}
         self._changed_column = {
             i: index[f"changed.{compare_base(c.name)}"]
@@ -607,6 +610,41 @@ class TableModel(QAbstractTableModel):
         if role == LOADING_ROLE:
             return False
         return None
+
+    def set_brush(
+        self, brush: tuple[str, tuple[float, float], str, tuple[float, float]] | None
+    ) -> None:
+        """Mark the rows whose ``x`` and ``y`` columns fall in the ranges (``(x, (lo, hi), y,
+        (lo, hi))``; None clears it): a scatter's brushing selects them."""
+        names = [c.name for c in self.columns]
+        if brush is not None and (brush[0] not in names or brush[2] not in names):
+            brush = None
+        self.brush = (
+            None
+            if brush is None
+            else (names.index(brush[0]), *brush[1], names.index(brush[2]), *brush[3])
+        )
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1)
+            )
+
+    def brushed(self, model_row: int) -> bool:
+        """Whether the row is inside the brush (False while its page loads)."""
+        brush = self.brush
+        if brush is None:
+            return False
+        row = self.window_start + model_row
+        start = row - row % self.page_rows
+        page = self._pages.get(start)
+        if page is None or page.error is not None:
+            return False
+        xi, x0, x1, yi, y0, y1 = brush
+        x, y = page.values[xi][row - start], page.values[yi][row - start]
+        try:
+            return x is not None and y is not None and x0 <= x <= x1 and y0 <= y <= y1
+        except TypeError:
+            return False
 
     def paint_at(self, model_row: int, col: int) -> tuple[str, str, bool]:
         """What painting a cell needs, ``data(index, PAINT_ROLE)`` without the trip through

@@ -146,6 +146,8 @@ class CellDelegate(QStyledItemDelegate):
             render, text, changed = paint_at(index.row(), index.column())
         else:
             render, text, changed = index.data(PAINT_ROLE) or ("loading", "", False)
+        if getattr(model, "brush", None) is not None and model.brushed(index.row()):
+            option.state |= _SELECTED  # rows a scatter's brush holds are drawn selected
         if changed and render == "text":
             other = index.data(OTHER_TEXT_ROLE)
             side = index.model().headerData(index.column(), Qt.Orientation.Horizontal, SIDE_ROLE)

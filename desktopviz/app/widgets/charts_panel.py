@@ -19,7 +19,15 @@ import pyarrow as pa
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktopviz.app.palette import SIDE_COLOURS, mute
 from desktopviz.app.state import AppState, CellRef
@@ -28,6 +36,8 @@ from desktopviz.query.charts import Distribution, bin_filter, distribution
 from desktopviz.query.sql import is_numeric
 
 SCATTER_POINTS = 5000
+BRUSH_COLOUR = "#E69F00"
+"""The brush rectangle and the points inside it (Okabe-Ito orange)."""
 """Rows a scatter plot samples from the rows shown."""
 
 
@@ -62,9 +72,19 @@ class ChartsPanel(QWidget):
         self.x_box, self.y_box = QComboBox(), QComboBox()
         self.brush_roi: pg.RectROI | None = None
         self.brush_note = mute(
-            QLabel("Drag the rectangle's corner, then release: the table is filtered to it.")
+            QLabel("Drag the rectangle or its corner: the rows inside are selected in the table.")
         )
         self.brush_note.setWordWrap(True)
+        self.brushed: tuple[str, tuple[float, float], str, tuple[float, float]] | None = None
+        """The brushed rectangle: x column and range, y column and range."""
+        self.brushed_rows: int | None = None
+        self.filter_brushed = QPushButton("Filter to these rows")
+        self.filter_brushed.setToolTip("Show only the brushed rows in the table")
+        self.filter_brushed.clicked.connect(self.filter_to_brush)
+        self.clear_brush = QPushButton("Clear")
+        self.clear_brush.clicked.connect(lambda: self.set_brush(None))
+        for button in (self.filter_brushed, self.clear_brush):
+            button.setEnabled(False)
         scatter = QWidget()
         axes = QHBoxLayout()
         axes.addWidget(QLabel("x"))
@@ -76,6 +96,11 @@ class ChartsPanel(QWidget):
         scatter_layout.addLayout(axes)
         scatter_layout.addWidget(self.scatter_plot, 1)
         scatter_layout.addWidget(self.brush_note)
+        brush_row = QHBoxLayout()
+        brush_row.addStretch(1)
+        brush_row.addWidget(self.filter_brushed)
+        brush_row.addWidget(self.clear_brush)
+        scatter_layout.addLayout(brush_row)
 
         distribution_tab = QWidget()
         dist_layout = QVBoxLayout(distribution_tab)
@@ -145,23 +170,82 @@ class ChartsPanel(QWidget):
         panel.set_filter(combine(panel.filter_bar.current, bin_filter(self.distribution, index)))
 
     def brush(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
-        """Filter the table in front to the rows inside the brushed rectangle."""
-        panel = self.current_panel()
+        """Select the rows inside the rectangle (x and y ranges of the plotted columns)."""
         x, y = self.x_box.currentText(), self.y_box.currentText()
-        if panel is None or not x or not y:
+        if x and y:
+            self.set_brush((x, tuple(x_range), y, tuple(y_range)))
+
+    def set_brush(
+        self, brush: tuple[str, tuple[float, float], str, tuple[float, float]] | None
+    ) -> None:
+        """Select (None: deselect) the rows inside a rectangle: the table draws them selected,
+        the points inside are highlighted, and their number is counted in a worker."""
+        panel = self.current_panel()
+        self.brushed, self.brushed_rows = brush, None
+        for button in (self.filter_brushed, self.clear_brush):
+            button.setEnabled(brush is not None)
+        self._colour_points()
+        if panel is None:
             return
+        panel.model.set_brush(brush)
+        if brush is None:
+            self.brush_note.setText(
+                "Drag the rectangle or its corner: the rows inside are selected in the table."
+            )
+            return
+        self.brush_note.setText("counting the brushed rows…")
+        engine, version, table = self.state.engine, panel.version, panel.table
         from desktopviz.app.widgets.filter_bar import combine
+
+        spec = panel.spec.with_(filters=(combine(panel.filter_bar.current, self._brush_filter()),))
+
+        def counted(n: int, asked: tuple = brush) -> None:
+            if asked == self.brushed:
+                self.brushed_rows = n
+                self.brush_note.setText(f"{n:,} rows brushed: selected in the table")
+
+        run_in_worker(
+            lambda: engine.result(version, table, spec).num_rows, on_result=counted, owner=self
+        )
+
+    def _brush_filter(self) -> str:
+        """The brushed rectangle as a filter (the simple form)."""
+        assert self.brushed is not None
+        x, (x0, x1), y, (y0, y1) = self.brushed
 
         def path(name: str) -> str:
             if name[:2] in ("0.", "1."):
                 return f'row{name[0]}["{name[2:]}"]'
             return f'row["{name}"]'
 
-        expr = (
-            f"{path(x)} >= {x_range[0]!r} and {path(x)} <= {x_range[1]!r} and "
-            f"{path(y)} >= {y_range[0]!r} and {path(y)} <= {y_range[1]!r}"
+        return (
+            f"{path(x)} >= {x0!r} and {path(x)} <= {x1!r} and "
+            f"{path(y)} >= {y0!r} and {path(y)} <= {y1!r}"
         )
+
+    def filter_to_brush(self) -> None:
+        """Show only the brushed rows in the table (the brush becomes part of the filter)."""
+        panel = self.current_panel()
+        if panel is None or self.brushed is None:
+            return
+        from desktopviz.app.widgets.filter_bar import combine
+
+        expr = self._brush_filter()
+        self.set_brush(None)
         panel.set_filter(combine(panel.filter_bar.current, expr))
+
+    def _colour_points(self) -> None:
+        """Points inside the brush in orange, the others in the side colour."""
+        data = self.scatter_item.data
+        if not len(data):
+            return
+        xs, ys = data["x"], data["y"]
+        inside = np.zeros(len(xs), bool)
+        if self.brushed is not None:
+            _x, (x0, x1), _y, (y0, y1) = self.brushed
+            inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+        plain, hit = pg.mkBrush(QColor(SIDE_COLOURS[0])), pg.mkBrush(QColor(BRUSH_COLOUR))
+        self.scatter_item.setBrush([hit if i else plain for i in inside])
 
     # -- distribution -------------------------------------------------------------------------
     def _cell_changed(self, cell: CellRef | None) -> None:
@@ -312,13 +396,24 @@ class ChartsPanel(QWidget):
         self.scatter_plot.setLabel("left", self.y_box.currentText())
         if self.brush_roi is not None:
             self.scatter_plot.removeItem(self.brush_roi)
+        x, y = self.x_box.currentText(), self.y_box.currentText()
+        if self.brushed is not None and self.brushed[::2] != (x, y):
+            self.set_brush(None)  # other columns: the old rectangle means nothing here
+        elif self.brushed is not None:
+            self.set_brush(self.brushed)  # the rows shown changed: select (and count) again
+        self._colour_points()
         if len(xs):
-            x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
-            w, h = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+            if self.brushed is not None:  # the rectangle stays where the user left it
+                (bx0, bx1), (by0, by1) = self.brushed[1], self.brushed[3]
+                corner, size = QPointF(bx0, by0), (bx1 - bx0, by1 - by0)
+            else:
+                x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+                w, h = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+                corner, size = QPointF(x0 + w * 0.25, y0 + h * 0.25), (w * 0.5, h * 0.5)
             self.brush_roi = pg.RectROI(
-                QPointF(x0 + w * 0.25, y0 + h * 0.25),
-                (w * 0.5, h * 0.5),
-                pen=pg.mkPen("#E69F00", width=2),
+                corner,
+                size,
+                pen=pg.mkPen(BRUSH_COLOUR, width=2),
             )
             self.brush_roi.sigRegionChangeFinished.connect(self._brushed)
             self.scatter_plot.addItem(self.brush_roi)
