@@ -29,3 +29,5 @@ shot --cache "$work/demo" gui --open "$ref" predictions.table.json --group-by la
 shot --cache "$work/demo" gui --open "$ref" --tab lineage --size 1200x700 --screenshot lineage.png
 shot --cache "$work/demo" gui --open street-scenes/scene-detector:v1 --tab run --size 900x700 \
     --screenshot run.png
+shot --cache "$work/demo" gui --open "$ref" predictions.table.json \
+    --compare street-scenes/scene-predictions:v0 --only changed --side-by-side --screenshot side-by-side.png

@@ -53,8 +53,8 @@ FOCUS_BRUSH = QBrush(QColor(FOCUS_COLOUR))
 NODE_RECT = QRectF(0, 0, NODE_W, NODE_H)
 BOUNDS = NODE_RECT.adjusted(-3, -3, 3, 3)
 TITLE, DETAIL = 0, 1
-TEXT_LOD = 0.45
-"""Below this scale nodes are drawn without text (about 6 px high: not legible)."""
+TEXT_LOD = 0.3
+"""Below this scale nodes are drawn without text (under 4 px high: not legible)."""
 
 
 def type_colour(kind: str) -> QColor:
