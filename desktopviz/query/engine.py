@@ -551,6 +551,8 @@ class QueryEngine:
         self._running: int | None = None
         """The thread whose statement runs now (for :meth:`interrupt`)."""
         self._statement = 0
+        self._stopped: set[int] = set()
+        """Threads whose statements are cancelled until :meth:`allow` (see :meth:`stop`)."""
         """Counts statements started (an interrupt is for one statement only)."""
         self._results: dict[tuple[int, str, QuerySpec], Result] = {}
         self._relations: dict[tuple[Any, ...], Relation] = {}
@@ -599,6 +601,16 @@ class QueryEngine:
         threading.Thread(target=repeat, name="desktopviz-interrupt", daemon=True).start()
         return True
 
+    def stop(self, thread: int) -> None:
+        """Cancel ``thread``'s statement now running and every one it starts until
+        :meth:`allow` (a worker cancelled while it waits for the engine runs nothing)."""
+        self._stopped.add(thread)
+        self.interrupt(thread)
+
+    def allow(self, thread: int) -> None:
+        """Let ``thread`` run statements again (its work after :meth:`stop` is over)."""
+        self._stopped.discard(thread)
+
     def stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
         """A query's result as record batches, read as they are consumed (on its own cursor)."""
         with self.lock:
@@ -620,7 +632,10 @@ class QueryEngine:
     def _statement_running(self) -> Iterator[None]:
         """Mark a statement of this thread as running (for :meth:`interrupt`) and turn DuckDB's
         errors into ours."""
-        outer, self._running = self._running, threading.get_ident()
+        me = threading.get_ident()
+        if me in self._stopped:  # stopped before it started (it waited for the engine)
+            raise Cancelled("query cancelled")
+        outer, self._running = self._running, me
         self._statement += 1
         try:
             yield

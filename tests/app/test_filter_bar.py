@@ -416,3 +416,36 @@ def test_the_event_loop_keeps_turning_while_a_filter_runs_over_10m_rows(
     finally:
         state.engine.close()
         cache.close()
+
+
+def test_cancel_stops_a_long_query_and_keeps_the_rows_shown(qtbot, huge_cache_dir, make_panel):  # noqa: F811
+    """A slow filter over 10M rows shows a busy bar and Cancel; Cancel stops the query (it never
+    completes) and the table goes on showing the rows it showed, with the old filter box."""
+    import time
+
+    from desktopviz.app.state import AppState
+    from desktopviz.store.cache import Cache
+
+    cache = Cache(huge_cache_dir)
+    state = AppState(cache)
+    try:
+        panel = make_panel(state, "huge/rows:v0")
+        slow = "{$regexMatch: {input: {$toString: '$0.score'}, regex: '^0[.]1234'}}"
+        panel.set_filter(slow)
+        qtbot.waitUntil(lambda: panel.cancel_query_button.isVisible(), timeout=10_000)
+        assert panel.busy.isVisible() and panel.model.opening
+        started = time.perf_counter()
+        qtbot.mouseClick(panel.cancel_query_button, Qt.MouseButton.LeftButton)
+        assert not panel.cancel_query_button.isVisible() and not panel.busy.isVisible()
+        assert panel.spec.filters == () and panel.filter_bar.text() == ""
+        assert panel.model.total_rows == HUGE_ROWS and "10,000,000 rows" in panel.summary.text()
+        # the engine is free again at once: the rows shown page in, the slow query never ends
+        panel.view.scroll_to_result_row(5_000_000, select=False)
+        qtbot.waitUntil(lambda: panel.model.is_loaded(5_000_000), timeout=10_000)
+        assert time.perf_counter() - started < 5
+        engine = state.engine
+        assert not any(key[2].filters == (slow,) for key in engine._results)
+        panel.close()
+    finally:
+        state.engine.close()
+        cache.close()

@@ -327,6 +327,8 @@ class TableModel(QAbstractTableModel):
     """Opening the result or reading a page failed (the message)."""
     page_loaded = Signal(int)
     """A page arrived (its first result row)."""
+    cancelled = Signal()
+    """Opening a new result was cancelled: the rows shown (and ``spec``) are the old ones."""
     images_seen = Signal(list)
     """Image cells of a page that arrived (for legends)."""
     window_moved = Signal(int)
@@ -353,6 +355,8 @@ class TableModel(QAbstractTableModel):
         self.page_rows = page_rows
         self.max_pages = max(4, max_pages)
         self.result: Result | None = None
+        self._open_lock = threading.Lock()
+        self._open_thread: int | None = None
         self.columns: list[ColumnInfo] = []
         self.brush: tuple[int, float, float, int, float, float] | None = None
         """Column, range, column, range of the rows a scatter's brushing selected."""
@@ -386,11 +390,46 @@ class TableModel(QAbstractTableModel):
         """Open the result in a worker (``ready`` or ``failed`` follows)."""
         self._generation += 1
         generation = self._generation
+        spec = self.spec
         self._opening = run_in_worker(
-            self._open,
+            self._open_in_worker,
+            spec,
             on_result=lambda opened: self._opened(generation, opened),
             on_error=lambda exc: self._open_failed(generation, exc),
         )
+
+    @property
+    def opening(self) -> bool:
+        """Whether a new result is being opened (the rows shown are the previous one's)."""
+        return self._result_generation != self._generation
+
+    def cancel_open(self) -> bool:
+        """Stop opening the new result (its query is interrupted, or never starts): the rows
+        shown stay, ``spec`` goes back to theirs, and ``cancelled`` is emitted. False when
+        nothing was opening."""
+        with self._open_lock:
+            thread = self._open_thread
+            if thread is None or not self.opening:
+                return False
+            self.engine.stop(thread)
+        self._generation += 1  # a result that still arrives is dropped
+        if self.result is not None:
+            self._result_generation = self._generation  # the rows shown go on paging
+            self.spec = self.result.spec
+        self.cancelled.emit()
+        self.set_viewport(*self._viewport)  # pages the cancelled open held back
+        return True
+
+    def _open_in_worker(self, spec: QuerySpec) -> tuple[Result, list[ColumnInfo], int]:
+        me = threading.get_ident()
+        with self._open_lock:
+            self._open_thread = me
+        try:
+            return self._open(spec)
+        finally:
+            with self._open_lock:
+                self._open_thread = None
+                self.engine.allow(me)
 
     def set_spec(self, spec: QuerySpec) -> None:
         """Show the rows of another query on the same table (filter, sort, ...): the current rows
@@ -402,10 +441,10 @@ class TableModel(QAbstractTableModel):
     def load_now(self) -> None:
         """Open the result in this thread (benchmarks, small tables)."""
         self._generation += 1
-        self._opened(self._generation, self._open())
+        self._opened(self._generation, self._open(self.spec))
 
-    def _open(self) -> tuple[Result, list[ColumnInfo], int]:
-        result = self.engine.result(self.version, self.table, self.spec)
+    def _open(self, spec: QuerySpec) -> tuple[Result, list[ColumnInfo], int]:
+        result = self.engine.result(self.version, self.table, spec)
         group_table = getattr(result, "table", None)
         if isinstance(group_table, pa.Table):  # one row per group: its own columns and types
             types = {f.name: f.type for f in group_table.schema}

@@ -13,13 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
+    QProgressBar,
     QSlider,
     QSplitter,
     QToolBar,
@@ -58,6 +59,8 @@ from desktopviz.query.spec import (
 )
 
 MIN_THUMB, MAX_THUMB = 32, 256
+BUSY_AFTER_MS = 300
+"""A query still running after this long shows the busy bar and Cancel."""
 MAX_TEXT_COLUMN = 320
 FIRST_COLUMNS_SIZED = 40
 CELL_MARGIN = 8
@@ -208,10 +211,27 @@ class TablePanel(QWidget):
             self.tools.addWidget(w) for w in (self.thumb_label, self.thumb_slider)
         ]
         self.summary.setMinimumWidth(60)
+        # a query that takes a while shows a busy bar and Cancel (the rows shown stay)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setFixedWidth(90)
+        self.busy.setMaximumHeight(10)
+        self.cancel_query_button = QToolButton(self)
+        self.cancel_query_button.setText("Cancel")
+        self.cancel_query_button.setToolTip("Stop this query; the rows shown now stay")
+        self.cancel_query_button.clicked.connect(self.cancel_query)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_AFTER_MS)
+        self._busy_timer.timeout.connect(lambda: self._show_busy(self.model.opening))
+        self._show_busy(False)
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 6, 8, 4)
         bar.setSpacing(8)
         bar.addWidget(self.summary, 1)
+        bar.addWidget(self.busy)
+        bar.addWidget(self.cancel_query_button)
         bar.addWidget(self.tools, 0)
         legend_row = QHBoxLayout()
         legend_row.setContentsMargins(8, 0, 8, 6)
@@ -228,6 +248,7 @@ class TablePanel(QWidget):
         self.thumb_slider.valueChanged.connect(self.set_thumb_size)
         self.model.ready.connect(self._ready)
         self.model.failed.connect(self._failed)
+        self.model.cancelled.connect(self._cancelled)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.images_seen.connect(self.legend.add_cells)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
@@ -257,6 +278,23 @@ class TablePanel(QWidget):
         self.filter_bar.set_base_spec(spec.with_(group=None))  # the count is of rows
         self._show_sort()
         self.model.set_spec(spec)
+        self._busy_timer.start()
+
+    def cancel_query(self) -> None:
+        """Stop the query being opened: the table goes on showing the rows it shows now."""
+        self.model.cancel_open()
+
+    def _cancelled(self) -> None:
+        self.spec = self.model.spec
+        self._show_busy(False)
+        self.filter_bar.set_base_spec(self.spec.with_(group=None))
+        self._sync_filter_bar()
+        self._ready()
+        self.state.status_message.emit("Query cancelled; the rows shown are the previous query's")
+
+    def _show_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.cancel_query_button.setVisible(busy)
 
     def set_filter(self, text: str) -> None:
         """Show only the rows ``text`` (either filter form) matches; "" shows every row."""
@@ -797,6 +835,7 @@ class TablePanel(QWidget):
     # -- events ---------------------------------------------------------------------------------
     def _ready(self) -> None:
         model = self.model
+        self._show_busy(False)
         images = model.has_images
         self._show_thumbnail_controls(images)
         self.set_thumb_size(self.thumb_slider.value())
@@ -840,6 +879,7 @@ class TablePanel(QWidget):
             self.select_row(row)
 
     def _failed(self, message: str) -> None:
+        self._show_busy(False)
         if self.model.result is None:
             self.summary.setText(f"Cannot open this table: {message}")
         elif self.model.result.spec != self.spec:  # the new query failed: the old rows stay
