@@ -53,8 +53,10 @@ FOCUS_BRUSH = QBrush(QColor(FOCUS_COLOUR))
 NODE_RECT = QRectF(0, 0, NODE_W, NODE_H)
 BOUNDS = NODE_RECT.adjusted(-3, -3, 3, 3)
 TITLE, DETAIL = 0, 1
-TEXT_LOD = 0.3
-"""Below this scale nodes are drawn without text (under 4 px high: not legible)."""
+TEXT_LOD = 0.3, 0.45
+"""Below this scale nodes are drawn without text: small graphs keep their (tiny) labels down to
+0.3; graphs over :data:`MANY_NODES` drop them at 0.45, where a thousand labels cost a frame."""
+MANY_NODES = 200
 
 
 def type_colour(kind: str) -> QColor:
@@ -66,9 +68,10 @@ def type_colour(kind: str) -> QColor:
 
 class NodeStyle:
     """The fonts of every node of a scene, ``fonts[TITLE]`` and ``fonts[DETAIL]`` (one set per
-    rebuild, not one per paint)."""
+    rebuild, not one per paint), and the scale below which nodes are drawn without text."""
 
-    def __init__(self, font: QFont) -> None:
+    def __init__(self, font: QFont, text_lod: float = TEXT_LOD[0]) -> None:
+        self.text_lod = text_lod
         title, detail = QFont(font), QFont(font)
         title.setBold(True)
         detail.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
@@ -85,7 +88,7 @@ class NodeStyle:
 
 class NodeItem(QGraphicsItem):
     """One node: a rounded box (version) or a pill (run, job type) with a title and a detail.
-    Zoomed out below :data:`TEXT_LOD`, only the shape (text that small is not legible)."""
+    Zoomed out below the style's ``text_lod``, only the shape (text that small is not legible)."""
 
     def __init__(self, key: tuple[str, str], node: Node, focus: bool, style: NodeStyle) -> None:
         super().__init__()
@@ -116,7 +119,9 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, _w: object = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         rect, radius = NODE_RECT, self.radius
-        if lod < TEXT_LOD:  # the shape only; the open version ringed 2 px wide inside its edge
+        if (
+            lod < self.style.text_lod
+        ):  # the shape only; the open version ringed 2 px wide inside its edge
             painter.setPen(Qt.PenStyle.NoPen)
             if self.focus:
                 painter.setBrush(FOCUS_BRUSH)
@@ -260,7 +265,7 @@ class LineageView(QWidget):
         self.graph = graph
         self.scene.clear()
         self.items = {}
-        style = NodeStyle(self.view.font())
+        style = NodeStyle(self.view.font(), TEXT_LOD[len(graph.nodes) > MANY_NODES])
         for key, node in graph.nodes.items():
             item = NodeItem(key, node, key == graph.focus, style)
             item.setPos(graph.layer[key] * (NODE_W + GAP_X), graph.row[key] * (NODE_H + GAP_Y))
