@@ -366,11 +366,22 @@ def huge_cache_dir(tmp_path_factory):
     return work / "cache"
 
 
-def test_the_event_loop_keeps_turning_while_a_filter_runs_over_10m_rows(
-    qtbot,
-    huge_cache_dir,
-    make_panel,  # noqa: F811
-):
+@pytest.fixture
+def huge_panel(qtbot, huge_cache_dir, make_panel):  # noqa: F811 - the imported fixture
+    """A TablePanel on the 10M-row table (closed before its engine)."""
+    from desktopviz.app.state import AppState
+    from desktopviz.store.cache import Cache
+
+    cache = Cache(huge_cache_dir)
+    state = AppState(cache)
+    panel = make_panel(state, "huge/rows:v0")
+    yield panel
+    panel.close()
+    state.engine.close()
+    cache.close()
+
+
+def test_the_event_loop_keeps_turning_while_a_filter_runs_over_10m_rows(qtbot, huge_panel):
     """Type a filter over 10,000,000 rows and sort them: the count, the query and the sort run
     in workers, so the UI thread keeps handling events (no gap between 10 ms timer ticks longer
     than 250 ms) while they do, and the rows shown are the right ones."""
@@ -379,73 +390,52 @@ def test_the_event_loop_keeps_turning_while_a_filter_runs_over_10m_rows(
     import numpy as np
     from PySide6.QtCore import QTimer
 
-    from desktopviz.app.state import AppState
-    from desktopviz.store.cache import Cache
-
-    cache = Cache(huge_cache_dir)
-    state = AppState(cache)
-    try:
-        panel = make_panel(state, "huge/rows:v0")
-        ticks: list[float] = []
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-        timer.start()
-        started = time.perf_counter()
-        type_filter(qtbot, panel, 'row["label"] == "car" and row["score"] > 0.5')
-        qtbot.waitUntil(lambda: panel.filter_bar.count is not None, timeout=60_000)
-        qtbot.keyClick(panel.filter_bar.editor, Qt.Key.Key_Return)
-        panel.set_sort((SortKey("score", True),))
-        qtbot.waitUntil(
-            lambda: panel.model.result is not None and panel.model.result.spec == panel.spec,
-            timeout=60_000,
-        )
-        qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=60_000)
-        timer.stop()
-        score, label = huge_columns()
-        keep = (label == HUGE_LABELS.index("car")) & (score > 0.5)
-        assert panel.filter_bar.count == panel.model.total_rows == int(keep.sum())
-        top = np.sort(score[keep])[::-1][:5]
-        model = panel.model
-        col = [c.name for c in model.columns].index("score")
-        assert [model.value(model.index(r, col)) for r in range(5)] == top.tolist()
-        points = [started, *ticks]
-        gaps = [b - a for a, b in zip(points, points[1:], strict=False)]
-        assert len(ticks) >= 10 and max(gaps) < 0.25, max(gaps)
-        panel.close()
-    finally:
-        state.engine.close()
-        cache.close()
+    panel = huge_panel
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    started = time.perf_counter()
+    type_filter(qtbot, panel, 'row["label"] == "car" and row["score"] > 0.5')
+    qtbot.waitUntil(lambda: panel.filter_bar.count is not None, timeout=60_000)
+    qtbot.keyClick(panel.filter_bar.editor, Qt.Key.Key_Return)
+    panel.set_sort((SortKey("score", True),))
+    qtbot.waitUntil(
+        lambda: panel.model.result is not None and panel.model.result.spec == panel.spec,
+        timeout=60_000,
+    )
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=60_000)
+    timer.stop()
+    score, label = huge_columns()
+    keep = (label == HUGE_LABELS.index("car")) & (score > 0.5)
+    assert panel.filter_bar.count == panel.model.total_rows == int(keep.sum())
+    top = np.sort(score[keep])[::-1][:5]
+    model = panel.model
+    col = [c.name for c in model.columns].index("score")
+    assert [model.value(model.index(r, col)) for r in range(5)] == top.tolist()
+    points = [started, *ticks]
+    gaps = [b - a for a, b in zip(points, points[1:], strict=False)]
+    assert len(ticks) >= 10 and max(gaps) < 0.25, max(gaps)
 
 
-def test_cancel_stops_a_long_query_and_keeps_the_rows_shown(qtbot, huge_cache_dir, make_panel):  # noqa: F811
+def test_cancel_stops_a_long_query_and_keeps_the_rows_shown(qtbot, huge_panel):
     """A slow filter over 10M rows shows a busy bar and Cancel; Cancel stops the query (it never
     completes) and the table goes on showing the rows it showed, with the old filter box."""
     import time
 
-    from desktopviz.app.state import AppState
-    from desktopviz.store.cache import Cache
-
-    cache = Cache(huge_cache_dir)
-    state = AppState(cache)
-    try:
-        panel = make_panel(state, "huge/rows:v0")
-        slow = "{$regexMatch: {input: {$toString: '$0.score'}, regex: '^0[.]1234'}}"
-        panel.set_filter(slow)
-        qtbot.waitUntil(lambda: panel.cancel_query_button.isVisible(), timeout=10_000)
-        assert panel.busy.isVisible() and panel.model.opening
-        started = time.perf_counter()
-        qtbot.mouseClick(panel.cancel_query_button, Qt.MouseButton.LeftButton)
-        assert not panel.cancel_query_button.isVisible() and not panel.busy.isVisible()
-        assert panel.spec.filters == () and panel.filter_bar.text() == ""
-        assert panel.model.total_rows == HUGE_ROWS and "10,000,000 rows" in panel.summary.text()
-        # the engine is free again at once: the rows shown page in, the slow query never ends
-        panel.view.scroll_to_result_row(5_000_000, select=False)
-        qtbot.waitUntil(lambda: panel.model.is_loaded(5_000_000), timeout=10_000)
-        assert time.perf_counter() - started < 5
-        engine = state.engine
-        assert not any(key[2].filters == (slow,) for key in engine._results)
-        panel.close()
-    finally:
-        state.engine.close()
-        cache.close()
+    panel = huge_panel
+    slow = "{$regexMatch: {input: {$toString: '$0.score'}, regex: '^0[.]1234'}}"
+    panel.set_filter(slow)
+    qtbot.waitUntil(lambda: panel.cancel_query_button.isVisible(), timeout=10_000)
+    assert panel.busy.isVisible() and panel.model.opening
+    started = time.perf_counter()
+    qtbot.mouseClick(panel.cancel_query_button, Qt.MouseButton.LeftButton)
+    assert not panel.cancel_query_button.isVisible() and not panel.busy.isVisible()
+    assert panel.spec.filters == () and panel.filter_bar.text() == ""
+    assert panel.model.total_rows == HUGE_ROWS and "10,000,000 rows" in panel.summary.text()
+    # the engine is free again at once: the rows shown page in, the slow query never ends
+    panel.view.scroll_to_result_row(5_000_000, select=False)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(5_000_000), timeout=10_000)
+    assert time.perf_counter() - started < 5
+    assert not any(key[2].filters == (slow,) for key in panel.state.engine._results)
