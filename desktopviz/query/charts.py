@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from desktopviz.query.simple import column_path
 from desktopviz.query.sql import is_numeric, quote
 
 if TYPE_CHECKING:
@@ -105,10 +106,9 @@ def bin_sql(value: str, lo: float, width: float, bins: int) -> str:
 
 def bin_filter(dist: Distribution, index: int) -> str:
     """A simple-form filter for bar ``index`` (a bin's range, or a value) of side 0's column."""
-    column = dist.columns[0]
-    row = "row0" if column[:2] in ("0.", "1.") else "row"
-    name = column[2:] if row == "row0" else column
-    path = row + "".join(f'["{p}"]' for p in name.split("."))
+    path = column_path(dist.columns[0])
+    if path is None:
+        raise ValueError(f"no filter names column {dist.columns[0]!r}")
     if dist.numeric:
         lo, hi = dist.edges[index], dist.edges[index + 1]
         last = index == len(dist.edges) - 2

@@ -60,6 +60,20 @@ _FUNCS = {
 _ROWS = {"row": 0, "row0": 0, "row1": 1}
 
 
+def column_path(column: str) -> str | None:
+    """The simple form's path to a column of a result: ``row["a"]["b"]`` for ``a.b``, and in a
+    comparison ``row0["x"]``/``row1["x"]`` for a side's ``0.x``/``1.x``; None for a comparison's
+    helper columns (``delta.``, ``changed.``, ``__status``), which no filter names."""
+    prefix, dot, rest = column.partition(".")
+    if dot and prefix in ("0", "1"):
+        row, column = f"row{prefix}", rest
+    elif column.startswith("__") or (dot and prefix in ("delta", "changed")):
+        return None
+    else:
+        row = "row"
+    return row + "".join(f'["{part}"]' for part in column.split("."))
+
+
 def parse_simple(text: str) -> Node:
     """Parse the simple form into the expression tree."""
     try:

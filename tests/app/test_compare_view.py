@@ -269,3 +269,24 @@ def _section_centre(view, column: int) -> QPoint:
         header.sectionViewportPosition(column) + header.sectionSize(column) // 2,
         header.height() // 2,
     )
+
+
+def test_filter_to_a_side_1_value_from_its_cell_menu(qtbot, compared, expected):
+    """Right-click a cell of v0's side in the comparison, "Filter to this value": the rows shown
+    are those whose v0 prediction is that value (before, the filter named a column "1")."""
+    panel = compared
+    new, old, _ = expected
+    model = panel.model
+    index = model.index(0, col(panel, "1.prediction"))
+    value = model.value(index)
+    actions = {a.text(): a for a in panel.cell_menu(index).actions()}
+    assert actions["Filter to this value"].isEnabled()
+    actions["Filter to this value"].trigger()
+    want = sorted(i for i, r in old.items() if r["prediction"] == value)
+    wait_applied(qtbot, panel, len(want))
+    assert sorted(shown_column(qtbot, panel, "id")) == want
+    assert panel.filter_bar.current == f'row1["prediction"] == {value!r}'
+    delta = model.index(0, col(panel, "delta.confidence"))
+    assert not {a.text(): a for a in panel.cell_menu(delta).actions()}[
+        "Filter to this value"
+    ].isEnabled()

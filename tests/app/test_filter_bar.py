@@ -226,6 +226,10 @@ def test_value_filters_name_values_the_simple_form_can_parse():
     assert value_filter("x", None) == 'row["x"] == None'
     assert value_filter("x", float("nan")) is None and value_filter("x", [1]) is None
     assert value_filter("a.b", True) == 'row["a"]["b"] == True'
+    # a comparison's columns: each side by its own row, helper columns not at all
+    assert value_filter("1.label", "bus") == "row1[\"label\"] == 'bus'"
+    assert value_filter("0.n", 2) == 'row0["n"] == 2'
+    assert value_filter("delta.n", 1.5) is None and value_filter("__status", "both") is None
 
 
 def header_click(qtbot, panel, name: str, shift: bool = False) -> None:

@@ -33,6 +33,7 @@ from desktopviz.app.palette import SIDE_COLOURS, mute
 from desktopviz.app.state import AppState, CellRef
 from desktopviz.app.workers import run_in_worker
 from desktopviz.query.charts import Distribution, bin_filter, distribution
+from desktopviz.query.simple import column_path
 from desktopviz.query.sql import is_numeric
 
 SCATTER_POINTS = 5000
@@ -212,16 +213,8 @@ class ChartsPanel(QWidget):
         """The brushed rectangle as a filter (the simple form)."""
         assert self.brushed is not None
         x, (x0, x1), y, (y0, y1) = self.brushed
-
-        def path(name: str) -> str:
-            if name[:2] in ("0.", "1."):
-                return f'row{name[0]}["{name[2:]}"]'
-            return f'row["{name}"]'
-
-        return (
-            f"{path(x)} >= {x0!r} and {path(x)} <= {x1!r} and "
-            f"{path(y)} >= {y0!r} and {path(y)} <= {y1!r}"
-        )
+        px, py = column_path(x), column_path(y)
+        return f"{px} >= {x0!r} and {px} <= {x1!r} and {py} >= {y0!r} and {py} <= {y1!r}"
 
     def filter_to_brush(self) -> None:
         """Show only the brushed rows in the table (the brush becomes part of the filter)."""

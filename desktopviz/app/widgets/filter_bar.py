@@ -47,6 +47,7 @@ from desktopviz.app.workers import Worker, run_in_worker
 from desktopviz.errors import Cancelled, DesktopvizError
 from desktopviz.model import Version
 from desktopviz.query.expr import OPERATORS, ExprError
+from desktopviz.query.simple import column_path
 from desktopviz.query.spec import QuerySpec
 
 HISTORY_KEY = "filter/history"
@@ -99,14 +100,15 @@ def filter_suggestions(types: dict[str, pa.DataType], compare: bool = False) -> 
 
 
 def value_filter(column: str, value: Any, exclude: bool = False) -> str | None:
-    """``row["column"] == value`` (``!=`` with ``exclude``) in the simple form; None for values a
-    filter cannot name that way (NaN, lists, dicts, media)."""
+    """``row["column"] == value`` (``!=`` with ``exclude``; ``row1[...]`` for side 1's columns
+    of a comparison) in the simple form; None for values a filter cannot name that way (NaN,
+    lists, dicts, media) and for a comparison's helper columns."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if value is not None and not isinstance(value, str | int | float | bool):
         return None
-    path = "".join(f'["{p}"]' for p in column.split("."))
-    return f"row{path} {'!=' if exclude else '=='} {value!r}"
+    path = column_path(column)
+    return None if path is None else f"{path} {'!=' if exclude else '=='} {value!r}"
 
 
 def combine(current: str, extra: str) -> str:

@@ -587,7 +587,7 @@ class TablePanel(QWidget):
         for name in group.by:
             col = [c.name for c in self.model.columns].index(name)
             value = self.model.value(self.model.index(model_row, col))
-            expr = value_filter(name.removeprefix("0."), value)
+            expr = value_filter(name, value)
             if expr is None:
                 self.state.status_message.emit(f"cannot filter to this group's {name}")
                 return
