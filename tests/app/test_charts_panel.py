@@ -114,6 +114,12 @@ def test_brushing_the_scatter_selects_rows_and_can_filter_to_them(qtbot, shown):
     brushes = charts.scatter_item.data["brush"]
     orange = [b.color().name().upper() == BRUSH_COLOUR for b in brushes]
     assert sum(orange) == len(inside)
+    # clicking a cell changes the selection, not the rows: the scatter is not sampled again
+    # and the brushed rows stay selected
+    sampled = charts.scatter_item.data
+    click_cell(qtbot, panel, "confidence")
+    qtbot.wait(200)
+    assert charts.scatter_item.data is sampled and model.brushed(inside[0])
     # "Filter to these rows" shows only them, and the selection is done with
     qtbot.mouseClick(charts.filter_brushed, Qt.MouseButton.LeftButton)
     wait_applied(qtbot, panel, len(inside))

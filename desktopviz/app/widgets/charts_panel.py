@@ -52,6 +52,8 @@ class ChartsPanel(QWidget):
         self.distribution: Distribution | None = None
         self.column: str | None = None
         self._asked: tuple | None = None
+        self._scatter_for: tuple | None = None
+        """(result, x, y) the scatter shows: it is sampled again only when one changes."""
         self.title = QLabel("Select a cell to chart its column")
         self.title.setObjectName("sectionTitle")
         self.note = mute(QLabel(""))
@@ -365,6 +367,10 @@ class ChartsPanel(QWidget):
         if panel is None or panel.model.result is None or not x or not y:
             return
         result = panel.model.result
+        asked = (result, x, y)
+        if asked == self._scatter_for:  # a selection changed, not the rows: nothing to redo
+            return
+        self._scatter_for = asked
 
         def sample() -> tuple[np.ndarray, np.ndarray]:
             n = result.num_rows
