@@ -27,6 +27,8 @@ PROJECT = "street-scenes"
 DATASET = "street-scenes-dataset"
 MODEL = "scene-detector"
 PREDICTIONS = "scene-predictions"
+PREDICTIONS_TABLE = "predictions.table.json"
+"""The predictions table of the demo's predictions artifact (what ``demo --open`` shows)."""
 SEED = 7
 MODELS = (("baseline", 0.6, "production"), ("wide-resnet", 0.85, "staging"))
 
@@ -179,7 +181,7 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
             description=f"Predictions of {model_name} on the street scenes",
             metadata={"model": model_name, "mean_iou": round(float(np.mean(ious)), 4)},
         )
-        art.add(preds, "predictions")
+        art.add(preds, PREDICTIONS_TABLE)
         art.add(JoinedTable(preds, samples, "id"), "joined")
         evaluate.summary.update(
             {

@@ -199,9 +199,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.close()
         cache.close()
     if args.open:
-        from desktopviz.demo import PREDICTIONS, PROJECT
+        from desktopviz.demo import PREDICTIONS, PREDICTIONS_TABLE, PROJECT
 
-        return _launch(args, open_ref=f"{PROJECT}/{PREDICTIONS}:latest", tab="table")
+        return _launch(
+            args,
+            open_ref=f"{PROJECT}/{PREDICTIONS}:latest",
+            open_table=PREDICTIONS_TABLE,
+            tab="table",
+        )
     return EXIT_OK
 
 

@@ -115,6 +115,8 @@ def _megabytes(size: str) -> int:
 
 TOP_ROWS = 10_000
 """Pages within the first TOP_ROWS rows of a sorted or filtered result use a top-N query."""
+TEMP_PREFIX = "__result_"
+"""The names of the engine's temp tables start with it."""
 TOP_BLOCK = 2_048
 """Rows a sorted result's first top-N keeps (the first screens; it costs about what one page
 would: the scan, not the rows kept, is the cost)."""
@@ -562,7 +564,7 @@ class QueryEngine:
     def temp_name(self) -> str:
         """A fresh name for a temp table."""
         self._n += 1
-        return f"__result_{self._n}"
+        return f"{TEMP_PREFIX}{self._n}"
 
     def execute(self, sql: str, params: list[Any]) -> None:
         """Run a statement to completion."""
@@ -695,18 +697,17 @@ class QueryEngine:
         return self._relations[key]
 
     def clear(self) -> None:
-        """Forget cached results (and drop their temp tables, a comparison's pairs too)."""
+        """Forget cached results and drop every temp table made for them (results' kept
+        orders, a comparison's pairs, a concatenation)."""
         with self.lock:
-            for result in self._results.values():
-                result.close()
             self._results.clear()
-            for relation in self._relations.values():
-                temp = [relation.sql] if relation.sql.startswith("__result_") else []
-                if relation.pairs is not None:
-                    temp += [t for t in (relation.pairs.table, relation.pairs.ordered) if t]
-                for name in temp:
-                    self.execute(f"DROP TABLE IF EXISTS {name}", [])
             self._relations.clear()
+            made = self._run(
+                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
+                [TEMP_PREFIX],
+            )
+            for (name,) in made:
+                self._run(f"DROP TABLE IF EXISTS {quote(name)}", [])
 
     def close(self) -> None:
         """Stop what runs (a worker's count or page) and close the DuckDB connection; later
