@@ -158,26 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class _NoPandas:
-    """Import hook: pandas reads as not installed in this process."""
-
-    @staticmethod
-    def find_spec(name: str, path: object = None, target: object = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError(
-                "pandas is not loaded by the desktopviz command line", name=name
-            )
-
-
-def _skip_pandas() -> None:
-    # pyarrow imports pandas on its first conversion only to recognise pandas objects; no command
-    # passes any, and that import costs about 0.2 s and 50 MB per process.
-    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
-        sys.meta_path.insert(0, _NoPandas())
-
-
 def _lean_process() -> None:
-    _skip_pandas()
     # Arrow's default allocator (mimalloc) keeps freed pages; a streaming import frees a batch's
     # memory every few milliseconds, so the system allocator keeps peak memory about 20% lower.
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
@@ -188,6 +169,9 @@ def _lean_process() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    # No import hook keeps pandas out (pyarrow imports it on its first conversion when installed,
+    # about 0.2 s): a hook that hides it breaks `importlib.util.find_spec("pandas")`, which the
+    # `wandb` package calls when it reads offline runs.
     _lean_process()
     args = build_parser().parse_args(argv)
     if args.version:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -13,9 +14,18 @@ from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.manifest import artifact_digest, file_digest, parse_reference
 from desktopviz.formats.materialize import materialize, table_kind
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
-from desktopviz.query.fingerprint import build_fingerprint
-from desktopviz.store.blobs import BlobInfo
-from desktopviz.store.cache import Cache, CommitResult, NewFile, NewTable, NewVersion, VersionHeader
+from desktopviz.query.fingerprint import build_fingerprint, fingerprint_path
+from desktopviz.store.blobs import DISK_FULL, BlobInfo
+from desktopviz.store.cache import (
+    Cache,
+    CommitResult,
+    MissingBlobError,
+    NewFile,
+    NewTable,
+    NewVersion,
+    VersionHeader,
+)
+from desktopviz.store.leases import Lease
 from desktopviz.store.paths import safe_relpath
 
 MATERIALIZER_VERSION = "1"
@@ -51,28 +61,61 @@ def commit_artifact(
 
     Digests first (cheap: the manifest's, or one md5 pass), so unchanged content costs no copy;
     then the blobs are copied in a background thread while tables are materialised from the
-    source files; the index transaction comes last.
+    source files; the index transaction comes last. Everything written is leased until then, so a
+    concurrent ``gc`` spares it, and a failed or cancelled import removes what it wrote.
     """
     _check_name(staged.name)
     paths = {safe_relpath(p): f for p, f in sorted(staged.files.items())}
-    total_bytes = sum(f.local.stat().st_size for f in paths.values() if f.local is not None)
-    digests: dict[str, str] = {}
-    done_bytes = 0
-    for i, (path, f) in enumerate(paths.items()):
-        check_cancel(cancel)
-        if f.local is not None:
-            digests[path] = f.wandb_digest or file_digest(f.local)
-            done_bytes += f.local.stat().st_size
-        else:
-            if f.sha256 is not None and not cache.blobs.has(f.sha256):
+    with cache.lease() as lease:
+        try:
+            return _commit(cache, staged, paths, lease, progress, cancel)
+        except BaseException as e:
+            try:
+                cache.discard(lease)
+            except Exception:  # noqa: BLE001 - the import's own error is the one to report
+                pass  # gc removes the rest later
+            if isinstance(e, OSError) and e.errno in DISK_FULL:
                 raise DesktopvizError(
-                    f"referenced file {path!r} has no bytes in the cache", file=f.ref
-                )
+                    f"disk full while writing {e.filename or 'to the cache'}; nothing was added",
+                    file=cache.root,
+                ) from e
+            raise
+
+
+def _commit(
+    cache: Cache,
+    staged: StagedArtifact,
+    paths: dict[str, StagedFile],
+    lease: Lease,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> CommitResult:
+    total_bytes = sum(_size(f.local) for f in paths.values() if f.local is not None)
+    unhashed = {p: f.local for p, f in paths.items() if f.local is not None and not f.wandb_digest}
+    digests = _hash_files(unhashed, "md5", total_bytes, progress, cancel)
+    for path, f in paths.items():
+        if f.local is None:
+            if f.sha256 is not None:
+                lease.add(f.sha256)
+                if not cache.blobs.has(f.sha256):
+                    raise DesktopvizError(
+                        f"referenced file {path!r} has no bytes in the cache", file=f.ref
+                    )
             digests[path] = f.wandb_digest or ""
-        if progress:
-            progress(Progress("files", i + 1, len(paths), done_bytes, total_bytes, path))
+        elif f.wandb_digest:
+            digests[path] = f.wandb_digest
     digest = artifact_digest(digests)
     if any(v.digest == digest for v in cache.versions(staged.project, staged.name)):
+        # "unchanged" only once the files were checked against the digests their manifest gives
+        given = {p: f.local for p, f in paths.items() if f.local is not None and f.wandb_digest}
+        actual = _hash_files(given, staged.digest_algorithm, total_bytes, progress, cancel)
+        for path, value in actual.items():
+            if value != digests[path]:
+                raise FormatError(
+                    f"file does not match its manifest digest ({staged.digest_algorithm} "
+                    f"{value} != {digests[path]})",
+                    file=paths[path].local,
+                )
         files = [NewFile(p, f.size or 0, None, digests[p], f.ref) for p, f in paths.items()]
         return cache.add_version(NewVersion(staged, digest, files))
 
@@ -85,10 +128,11 @@ def commit_artifact(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blobs") as pool:
         copying = pool.submit(
-            _put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, stop_copying
+            _put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, lease, stop_copying
         )
         try:
-            sources = _referenced_files(cache, refs)
+            linked = _linked_versions(cache, paths, digests)
+            sources = _referenced_files(cache, {*(v for v, _ in refs.values()), *linked})
             sources.update(
                 (
                     p,
@@ -98,7 +142,9 @@ def commit_artifact(
                 )
                 for p, f in paths.items()
             )
-            tables = _materialize_tables(cache, sources, sorted(paths), digest, progress, cancel)
+            tables = _materialize_tables(
+                cache, sources, sorted(paths), digest, lease, progress, cancel
+            )
         except BaseException:
             failed.set()
             _stop(copying)
@@ -111,7 +157,61 @@ def commit_artifact(
         ref_version_id, ref_path = refs.get(path, (None, None))
         new_files.append(NewFile(path, size, sha, digests[path], f.ref, ref_version_id, ref_path))
     check_cancel(cancel)
-    return cache.add_version(NewVersion(staged, digest, new_files, tables))
+    new = NewVersion(staged, digest, new_files, tables)
+    try:
+        return cache.add_version(new)
+    except MissingBlobError:
+        # a gc that read the leases just before this import reused an orphan blob removed it:
+        # put the bytes back once (they are still at hand) and commit again
+        for path, f in paths.items():
+            info = blobs.get(path)
+            if f.local is not None and info is not None and not cache.blobs.has(info.sha256):
+                cache.blobs.put_file(f.local, cancel, lease)
+        return cache.add_version(new)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as e:
+        raise DesktopvizError(f"cannot read file: {e.strerror or e}", file=path) from e
+
+
+def _hash_files(
+    files: dict[str, Path],
+    algorithm: str,
+    total_bytes: int,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> dict[str, str]:
+    """The W&B digests of local files, hashed in parallel (hashlib releases the GIL)."""
+    out: dict[str, str] = {}
+    if not files:
+        return out
+    done_bytes = 0
+    workers = min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash") as pool:
+        futures = {pool.submit(_digest_of, local, algorithm): p for p, local in files.items()}
+        try:
+            for i, fut in enumerate(as_completed(futures)):
+                check_cancel(cancel)
+                path = futures[fut]
+                out[path] = fut.result()
+                done_bytes += _size(files[path])
+                if progress:
+                    progress(Progress("files", i + 1, len(files), done_bytes, total_bytes, path))
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    return out
+
+
+def _digest_of(local: Path, algorithm: str) -> str:
+    try:
+        return file_digest(local, algorithm)
+    except OSError as e:
+        raise DesktopvizError(f"cannot read file: {e.strerror or e}", file=local) from e
 
 
 def _put_blobs(
@@ -120,12 +220,13 @@ def _put_blobs(
     digests: dict[str, str],
     algorithm: str,
     out: dict[str, BlobInfo],
+    lease: Lease,
     cancel: CancelFn | None,
 ) -> None:
     for path, f in paths.items():
         if f.local is None:
             continue
-        info = cache.blobs.put_file(f.local, cancel)
+        info = cache.blobs.put_file(f.local, cancel, lease)
         if algorithm == "xxh128" and f.wandb_digest is not None:
             if file_digest(f.local, "xxh128") != digests[path]:
                 raise FormatError("file does not match its manifest digest (xxh128)", file=f.local)
@@ -137,6 +238,23 @@ def _put_blobs(
         out[path] = info
 
 
+def _linked_versions(
+    cache: Cache, paths: dict[str, StagedFile], digests: dict[str, str]
+) -> set[int]:
+    """Versions holding a table this artifact carries a copy of without a reference.
+
+    A W&B download folder without its manifest holds the tables a JoinedTable takes from another
+    artifact (``t1_<id>.table.json``) but not their media: those are found in that version.
+    """
+    out = set()
+    for path, f in paths.items():
+        if f.ref is None and f.local is not None and table_kind(path) == "table":
+            found = cache.find_file_by_digest(path, digests[path])
+            if found is not None:
+                out.add(found[0].id)
+    return out
+
+
 def _stop(future: Future[None]) -> None:
     future.cancel()
     try:
@@ -145,12 +263,10 @@ def _stop(future: Future[None]) -> None:
         pass
 
 
-def _referenced_files(
-    cache: Cache, refs: dict[str, tuple[int | None, str | None]]
-) -> dict[str, Path | None]:
+def _referenced_files(cache: Cache, versions: set[int | None]) -> dict[str, Path | None]:
     """Files of the versions this artifact refers to: a referenced table finds its media there."""
     out: dict[str, Path | None] = {}
-    for vid in sorted({vid for vid, _ in refs.values() if vid is not None}):
+    for vid in sorted(v for v in versions if v is not None):
         for f in cache.files(vid):
             if f.sha256 is not None:
                 out.setdefault(f.path, cache.blobs.path(f.sha256))
@@ -162,6 +278,7 @@ def _materialize_tables(
     sources: dict[str, Path | None],
     listing: list[str],
     digest: str,
+    lease: Lease,
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> list[NewTable]:
@@ -178,6 +295,7 @@ def _materialize_tables(
         check_cancel(cancel)
         key = hashlib.sha256(f"{MATERIALIZER_VERSION}\n{digest}\n{path}".encode()).hexdigest()
         rel = f"derived/tables/{key[:2]}/{key}.parquet"
+        lease.add(rel, fingerprint_path(cache, cache.root / rel).relative_to(cache.root).as_posix())
         try:
             m = materialize(
                 local,

@@ -106,9 +106,9 @@ def import_path(
     runs = [c for c in children if c.name.startswith("offline-run-")]
     downloads = [c for c in children if DOWNLOAD_DIR.match(c.name) or (c / MANIFEST_NAME).is_file()]
     if runs or downloads:
-        results: list[ImportResult] = []
-        for c in downloads:
-            results.extend(import_path(cache, c, project=proj, artifact_type=artifact_type, **kw))
+        results: list[ImportResult] = _import_downloads(
+            cache, downloads, project=proj, artifact_type=artifact_type, **kw
+        )
         for c in runs:
             results.extend(import_path(cache, c, project=project, **kw))
         return results
@@ -135,6 +135,26 @@ def import_path(
         source=str(path.resolve()),
     )
     return [ImportResult(path, proj, commit_artifact(cache, staged, **kw))]
+
+
+def _import_downloads(
+    cache: Cache, folders: list[Path], **kw: object
+) -> list[ImportResult]:
+    """Import download folders in name order; one that fails for want of another's files (a
+    JoinedTable whose table comes from another artifact) is tried again after the rest."""
+    results: list[ImportResult] = []
+    pending = list(folders)
+    while pending:
+        deferred: list[tuple[Path, FormatError]] = []
+        for folder in pending:
+            try:
+                results.extend(import_path(cache, folder, **kw))  # type: ignore[arg-type]
+            except FormatError as e:
+                deferred.append((folder, e))
+        if len(deferred) == len(pending):
+            raise deferred[0][1]
+        pending = [folder for folder, _ in deferred]
+    return results
 
 
 def _version_order(p: Path) -> tuple[str, int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import tempfile
@@ -11,8 +12,11 @@ from pathlib import Path
 
 from desktopviz.errors import DesktopvizError
 from desktopviz.progress import CancelFn, check_cancel
+from desktopviz.store.leases import Lease
 
 CHUNK = 1 << 20
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""``errno`` values of a write that found no room."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class BlobInfo:
     sha256: str
     size: int
     md5_b64: str
+    placed: bool = False
+    """True when this call put the blob in the store (it was not there before)."""
 
 
 def fsync_dir(path: Path) -> None:
@@ -71,8 +77,13 @@ class BlobStore:
         """True when the blob is present."""
         return self.path(sha256).is_file()
 
-    def put_file(self, src: Path, cancel: CancelFn | None = None) -> BlobInfo:
-        """Copy ``src`` into the store (hashing as it goes) and return its digests."""
+    def put_file(
+        self, src: Path, cancel: CancelFn | None = None, lease: Lease | None = None
+    ) -> BlobInfo:
+        """Copy ``src`` into the store (hashing as it goes) and return its digests.
+
+        The digest is added to ``lease`` before the blob is placed or reused, so ``gc`` spares it.
+        """
         sha, md5 = hashlib.sha256(), hashlib.md5()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix="blob-")
@@ -86,32 +97,37 @@ class BlobStore:
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            info = BlobInfo(sha.hexdigest(), size, base64.b64encode(md5.digest()).decode())
-            self._place(Path(tmp), info.sha256)
-            return info
+            digest = sha.hexdigest()
+            if lease is not None:
+                lease.add(digest)
+            placed = self._place(Path(tmp), digest)
+            return BlobInfo(digest, size, base64.b64encode(md5.digest()).decode(), placed)
         except OSError as e:
+            if e.errno in DISK_FULL:
+                raise  # the caller knows what was being written and cleans up
             raise DesktopvizError(f"cannot read file: {e.strerror or e}", file=src) from e
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    def put_bytes(self, data: bytes) -> BlobInfo:
-        """Store ``data`` and return its digests."""
-        info = BlobInfo(
-            hashlib.sha256(data).hexdigest(),
-            len(data),
-            base64.b64encode(hashlib.md5(data).digest()).decode(),
-        )
-        if not self.has(info.sha256):
-            atomic_write_bytes(self.path(info.sha256), data, self.tmp_dir)
-        return info
+    def put_bytes(self, data: bytes, lease: Lease | None = None) -> BlobInfo:
+        """Store ``data`` and return its digests (leased first, as in :meth:`put_file`)."""
+        digest = hashlib.sha256(data).hexdigest()
+        if lease is not None:
+            lease.add(digest)
+        placed = not self.has(digest)
+        if placed:
+            atomic_write_bytes(self.path(digest), data, self.tmp_dir)
+        md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+        return BlobInfo(digest, len(data), md5, placed)
 
-    def _place(self, tmp: Path, sha256: str) -> None:
+    def _place(self, tmp: Path, sha256: str) -> bool:
         dest = self.path(sha256)
         if dest.is_file():
-            return
+            return False
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
+        return True
 
     def all_digests(self) -> set[str]:
         """Every digest present in the store."""

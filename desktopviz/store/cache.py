@@ -28,10 +28,53 @@ from desktopviz.model import (
     TableInfo,
     Version,
 )
-from desktopviz.store.blobs import BlobStore
+from desktopviz.store.blobs import DISK_FULL, BlobStore
+from desktopviz.store.leases import Lease, live_names
 from desktopviz.store.schema import migrate
 
 RESERVED_ALIASES = frozenset({"latest"})
+FINGERPRINTS = "fingerprints"
+"""The folder under ``derived/`` of table fingerprints (see ``desktopviz.query.fingerprint``)."""
+
+
+class MissingBlobError(DesktopvizError):
+    """A version to commit names a blob that is not in the store."""
+
+    def __init__(self, message: str, *, digest: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.digest = digest
+
+
+def index_error(e: BaseException, path: Path) -> DesktopvizError:
+    """One line for an error opening or using the cache: read-only, full disk or damaged index."""
+    text = str(e)
+    errno_ = getattr(e, "errno", None)
+    if isinstance(e, PermissionError) or errno_ == 30 or "readonly" in text or "read-only" in text:
+        return DesktopvizError(
+            "the cache folder is read-only; desktopviz writes its index there "
+            "(use --cache DIR for a writable folder)",
+            file=path,
+        )
+    if errno_ in DISK_FULL or "database or disk is full" in text:
+        return DesktopvizError(f"disk full while writing the cache index ({text})", file=path)
+    if isinstance(e, sqlite3.OperationalError) and "unable to open database" in text:
+        return DesktopvizError(f"cannot open the cache index: {text}", file=path)
+    if isinstance(e, sqlite3.Error):
+        return DesktopvizError(
+            f"the cache index is damaged: {text}; nothing was changed "
+            "(restore index.sqlite from a backup, or use another folder with --cache)",
+            file=path,
+        )
+    return DesktopvizError(f"cannot use the cache: {getattr(e, 'strerror', None) or text}", file=path)
+
+
+def _stored_file_count(root: Path) -> int:
+    """Blobs and materialised tables in a cache folder (what an empty index would orphan)."""
+    n = 0
+    for folder in (root / "blobs", root / "derived" / "tables"):
+        if folder.is_dir():
+            n += sum(1 for p in folder.rglob("*") if p.is_file())
+    return n
 
 
 def _saved_view(row: tuple) -> SavedView:
@@ -116,18 +159,35 @@ class Cache:
     def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
         self.root = Path(root)
         index = self.root / "index.sqlite"
-        if not create and not index.exists():
-            raise NotFoundError(
-                "no desktopviz cache here (index.sqlite is missing)", file=self.root
-            )
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not index.exists():
+            stored = _stored_file_count(self.root)
+            if stored:
+                raise DesktopvizError(
+                    f"the cache index (index.sqlite) is missing but the folder holds {stored} "
+                    "stored files; nothing was changed (restore index.sqlite, or use another "
+                    "folder with --cache)",
+                    file=self.root,
+                )
+            if not create:
+                raise NotFoundError(
+                    "no desktopviz cache here (index.sqlite is missing)", file=self.root
+                )
         self.tmp_dir = self.root / "tmp"
         self.derived_dir = self.root / "derived"
-        self.blobs = BlobStore(self.root / "blobs" / "sha256", self.tmp_dir)
-        self.derived_dir.mkdir(exist_ok=True)
-        conn = sqlite3.connect(
-            index, timeout=busy_timeout_seconds(), isolation_level=None, check_same_thread=False
-        )
+        self.leases_dir = self.root / "leases"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.blobs = BlobStore(self.root / "blobs" / "sha256", self.tmp_dir)
+            self.derived_dir.mkdir(exist_ok=True)
+            self.leases_dir.mkdir(exist_ok=True)
+        except OSError as e:
+            raise index_error(e, self.root) from e
+        try:
+            conn = sqlite3.connect(
+                index, timeout=busy_timeout_seconds(), isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            raise index_error(e, index) from e
         self.conn = conn
         try:
             with self._busy_guard():
@@ -135,9 +195,9 @@ class Cache:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
                 migrate(conn)
-        except sqlite3.DatabaseError as e:
+        except sqlite3.Error as e:
             conn.close()
-            raise DesktopvizError(f"the cache index is unreadable: {e}", file=index) from e
+            raise index_error(e, index) from e
         self._db: Any = None
 
     @property
@@ -158,6 +218,10 @@ class Cache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def lease(self) -> Lease:
+        """A lease for the blobs and derived files a job writes (``gc`` spares them)."""
+        return Lease(self.leases_dir)
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
@@ -301,16 +365,19 @@ class Cache:
     def add_version(self, new: NewVersion) -> CommitResult:
         """Make a version visible (or find the identical one); the one step that publishes."""
         h = new.header
-        for f in new.files:
-            if f.sha256 is not None and not self.blobs.has(f.sha256):
-                raise DesktopvizError(
-                    f"blob for {f.path!r} is missing (removed by a concurrent gc?); import again",
-                    file=self.root,
-                )
-        for t in new.tables:
-            if not (self.root / t.parquet).is_file():
-                raise DesktopvizError(f"table {t.path!r} was not materialised", file=self.root)
         with self.write() as conn:
+            # checked inside the transaction: gc deletes only inside one, so none can come between
+            for f in new.files:
+                if f.sha256 is not None and not self.blobs.has(f.sha256):
+                    raise MissingBlobError(
+                        f"blob for {f.path!r} is missing (removed by a concurrent gc?); "
+                        "import again",
+                        file=self.root,
+                        digest=f.sha256,
+                    )
+            for t in new.tables:
+                if not (self.root / t.parquet).is_file():
+                    raise DesktopvizError(f"table {t.path!r} was not materialised", file=self.root)
             pid = self._project_id(h.project, create=True)
             row = conn.execute(
                 "SELECT id, type FROM collections WHERE project_id = ? AND name = ?",
@@ -733,42 +800,75 @@ class Cache:
 
     # -- maintenance ---------------------------------------------------------------------
     def gc(self, *, tmp_min_age: float = 600.0) -> GcReport:
-        """Remove blobs and derived files no version refers to, and stale temp files."""
-        with self.write() as conn:
-            used = {
-                r[0]
-                for r in conn.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL")
-            }
-            used_derived = {r[0] for r in conn.execute("SELECT parquet FROM tables")}
-            freed = blobs = derived = 0
-            for digest in self.blobs.all_digests() - used:
-                freed += self.blobs.remove(digest)
-                blobs += 1
-            tables_dir = self.derived_dir / "tables"
-            if tables_dir.exists():
-                for p in tables_dir.rglob("*.parquet"):
-                    if p.relative_to(self.root).as_posix() not in used_derived:
+        """Remove blobs and derived files no version refers to, and stale temp files.
+
+        Whatever a live process has leased (an import, a save) is spared, and so is the temp
+        folder while any such job runs."""
+        with self.write():
+            leased = live_names(self.leases_dir)
+            derived_dir = self.derived_dir
+            candidates = [
+                p.relative_to(self.root).as_posix()
+                for folder in (derived_dir / "tables", derived_dir / FINGERPRINTS)
+                if folder.exists()
+                for p in folder.rglob("*.parquet")
+            ]
+            blobs, derived, freed = self._remove_unused(
+                self.blobs.all_digests(), candidates, leased
+            )
+        tmp = 0
+        if not leased:
+            cutoff = time.time() - tmp_min_age
+            for p in self.tmp_dir.rglob("*"):
+                try:
+                    if p.is_file() and p.stat().st_mtime <= cutoff:
                         freed += p.stat().st_size
                         p.unlink()
-                        derived += 1
+                        tmp += 1
+                except FileNotFoundError:
+                    continue
+        return GcReport(blobs, derived, tmp, freed)
+
+    def discard(self, lease: Lease) -> int:
+        """Remove what a failed job leased and no version (nor another live job) uses; bytes freed.
+
+        A failed import leaves nothing behind this way, without waiting for ``gc``."""
+        if not lease.names:
+            return 0
+        with self.write():
+            keep = live_names(self.leases_dir, exclude=[lease.path])
+            digests = [n for n in lease.names if not n.startswith("derived/")]
+            derived = [n for n in lease.names if n.startswith("derived/")]
+            return self._remove_unused(digests, derived, keep)[2]
+
+    def _remove_unused(
+        self, digests: Iterable[str], derived: Iterable[str], keep: set[str]
+    ) -> tuple[int, int, int]:
+        """Delete the blobs and derived files named that no version refers to (inside a write
+        transaction); return how many blobs and derived files, and the bytes freed."""
+        used = {
+            r[0]
+            for r in self.conn.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL")
+        }
+        used_derived = set()
+        for (parquet,) in self.conn.execute("SELECT parquet FROM tables"):
+            used_derived.add(parquet)
             # a table's fingerprint (desktopviz.query.fingerprint) is named after its Parquet file
-            used_stems = {Path(p).stem for p in used_derived}
-            for p in (self.derived_dir / "fingerprints").glob("*.parquet"):
-                if p.stem not in used_stems:
-                    freed += p.stat().st_size
-                    p.unlink()
-                    derived += 1
-        tmp = 0
-        cutoff = time.time() - tmp_min_age
-        for p in self.tmp_dir.rglob("*"):
+            used_derived.add(f"derived/{FINGERPRINTS}/{Path(parquet).stem}.parquet")
+        freed = blobs = removed_derived = 0
+        for digest in set(digests) - used - keep:
+            size = self.blobs.remove(digest)
+            freed += size
+            blobs += size > 0
+        for rel in set(derived) - used_derived - keep:
+            p = self.root / rel
             try:
-                if p.is_file() and p.stat().st_mtime <= cutoff:
-                    freed += p.stat().st_size
-                    p.unlink()
-                    tmp += 1
+                freed += p.stat().st_size
+                p.unlink()
+                removed_derived += 1
             except FileNotFoundError:
                 continue
-        return GcReport(blobs, derived, tmp, freed)
+        return blobs, removed_derived, freed
 
     def check(self) -> list[str]:
         """Consistency problems of the index against the files (empty list: consistent)."""

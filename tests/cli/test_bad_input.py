@@ -7,7 +7,6 @@ import os
 import sqlite3
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -15,17 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import desktopviz as dv
+import desktopviz
+from tests.cli_support import dv
 
 
 def dv_cli(cache: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "desktopviz", "--cache", str(cache), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
+    return dv(*args, cache=cache, env=env, timeout=120)
 
 
 def snapshot(cache: Path) -> dict:
@@ -240,9 +234,9 @@ def test_bad_references_on_the_command_line(primed):
 
 
 def test_sdk_raises_desktopviz_error():
-    with pytest.raises(dv.DesktopvizError, match="row 0"):
-        dv.Table(columns=["a", "b"]).add_data(1)
-    with pytest.raises(dv.DesktopvizError, match="H×W"):
-        dv.Image(np.zeros((4, 4, 7)))
-    with pytest.raises(dv.DesktopvizError):
-        dv.Image({"not": "an image"})
+    with pytest.raises(desktopviz.DesktopvizError, match="row 0"):
+        desktopviz.Table(columns=["a", "b"]).add_data(1)
+    with pytest.raises(desktopviz.DesktopvizError, match="H×W"):
+        desktopviz.Image(np.zeros((4, 4, 7)))
+    with pytest.raises(desktopviz.DesktopvizError):
+        desktopviz.Image({"not": "an image"})

@@ -5,28 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-
-def dv(
-    *args: str, cache: Path | None = None, env: dict | None = None
-) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "desktopviz"]
-    if cache is not None:
-        cmd += ["--cache", str(cache)]
-    return subprocess.run(
-        cmd + list(args),
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+from tests.cli_support import dv
 
 
 @pytest.fixture
