@@ -35,6 +35,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from desktopviz.store.verify import verify
+
+    cache = open_cache(args, create=False)
+    bar = TerminalProgress(False if args.quiet else None)
+    try:
+        versions = [cache.resolve(ref) for ref in args.refs] if args.refs else None
+        report = verify(cache, versions, progress=bar)
+    finally:
+        bar.close()
+        cache.close()
+    for d in report.damaged:
+        print(d.line())
+    files = f"{report.files} files ({human_size(report.bytes)}) of {report.versions} versions"
+    if report.damaged:
+        print(f"desktopviz: {len(report.damaged)} damaged of {files}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"verified {files}: no damage", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     cache = open_cache(args)
     try:
@@ -110,10 +131,11 @@ def cmd_table(args: argparse.Namespace) -> int:
         elif args.output:  # written atomically: a failed or interrupted export leaves no half file
             from desktopviz.query.export import export_result
 
-            export_result(result, Path(args.output), args.format, media=args.media)
+            export_result(result, Path(args.output), args.format, media=args.media, source=version)
         else:
             descs = {n: {"kind": k} for n, k in result.kinds.items()}
-            _write_stdout(result.batches(), result.rows(0, 0).schema, descs, args.format)
+            fmt = args.format or "jsonl"
+            _write_stdout(result.batches(), result.rows(0, 0).schema, descs, fmt)
     finally:
         engine.close()
         cache.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -83,7 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--concat", action="store_true", help="concatenate the two tables instead of joining"
     )
-    s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
+    s.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "parquet"],
+        help="output format (default: from --output's suffix, else jsonl)",
+    )
     s.add_argument("--limit", type=int, metavar="N")
     s.add_argument("--output", "-o", metavar="FILE")
     s.add_argument(
@@ -113,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--key", metavar="COL[,COL2]", help="join key (default id, else row position)")
 
     sub.add_parser("gc", help="remove unreferenced blobs, derived files and stale temp files")
+    s = sub.add_parser(
+        "verify",
+        help="re-hash the stored files of versions (default: all) against their recorded digests",
+    )
+    s.add_argument("refs", nargs="*", metavar="REF")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s = sub.add_parser(
         "demo", help="build the built-in demo project into the cache and print its summary"
     )
@@ -189,11 +200,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DesktopvizError as e:
         print(f"desktopviz: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (sqlite3.Error, OSError) as e:
+        print(f"desktopviz: error: {system_error(e, args)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
         print("desktopviz: interrupted", file=sys.stderr)
         return 130
+
+
+def system_error(e: sqlite3.Error | OSError, args: argparse.Namespace) -> str:
+    """One line for an error the operating system or SQLite raised past the command's checks."""
+    from desktopviz.store.blobs import DISK_FULL
+    from desktopviz.store.cache import index_error
+    from desktopviz.store.location import cache_dir
+
+    if isinstance(e, sqlite3.Error):
+        return str(index_error(e, cache_dir(args.cache) / "index.sqlite"))
+    where = e.filename or cache_dir(args.cache)
+    if e.errno in DISK_FULL:
+        return f"{where}: disk full while writing; the command stopped and changed nothing"
+    return f"{where}: {e.strerror or e}"
 
 
 def open_cache(args: argparse.Namespace, *, create: bool = True):  # noqa: ANN201

@@ -27,6 +27,7 @@ from desktopviz.store.cache import (
 )
 from desktopviz.store.leases import Lease
 from desktopviz.store.paths import safe_relpath
+from desktopviz.store.verify import table_digest
 
 MATERIALIZER_VERSION = "1"
 
@@ -310,7 +311,8 @@ def _materialize_tables(
             raise e.located(file=path) from e
         check_cancel(cancel)
         build_fingerprint(cache, cache.root / rel)  # what comparisons read (a derived file)
-        out.append(NewTable(path, m.kind, rel, m.schema_json(), m.num_rows))
+        digest_of_table = table_digest(cache.root / rel)
+        out.append(NewTable(path, m.kind, rel, m.schema_json(), m.num_rows, digest_of_table))
     return out
 
 

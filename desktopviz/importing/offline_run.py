@@ -130,12 +130,14 @@ def import_offline_run(
     if history:
         cache.log_history(run_info["id"], history)
     results = []
+    produced: set[int] = set()  # a run never uses its own output, even when it refers to it
     for a in artifacts:
         staged = _stage_artifact(cache, a, run_dir, proj, run_info["id"])
         result = commit_artifact(cache, staged, progress=progress, cancel=cancel)
-        for f in cache.files(result.version):
-            if f.ref_version_id is not None and f.ref_version_id != result.version.id:
-                cache.add_lineage(run_info["id"], f.ref_version_id, "input")
+        produced.add(result.version.id)
+        used = {f.ref_version_id for f in cache.files(result.version)} - {None} - produced
+        for vid in sorted(used):
+            cache.add_lineage(run_info["id"], vid, "input")
         results.append(ImportResult(run_dir, proj, result))
     results.append(ImportResult(run_dir, proj, None, run_info["id"]))
     return results

@@ -47,7 +47,9 @@ def compare_relation(
         kinds = {**right.kinds, **left.kinds}
         cols = {n: Column(quote(n), types[n], kinds.get(n, "plain")) for n in names}
         count = engine.fetch_one(f"SELECT count(*) FROM {name}", [])
-        return Relation(name, "__row", {0: cols, 1: cols}, names, count, kinds)
+        relation = Relation(name, "__row", {0: cols, 1: cols}, names, count, kinds)
+        engine.drop_with(relation, name)  # once no result reads it
+        return relation
     if spec.mode != "join":
         raise DesktopvizError(f"compare mode must be join or concat, not {spec.mode!r}")
     key = spec.key
@@ -191,12 +193,14 @@ class PairsPlan:
                 name = engine.temp_name()
                 engine.execute(f"CREATE TABLE {name} AS {self.select}", [])
                 self.table = name
+                engine.drop_with(self, name)  # once no result reads the comparison
             if ordered and self.ordered is None:
                 name = engine.temp_name()
                 engine.execute(
                     f"CREATE TABLE {name} AS SELECT * FROM {self.table} ORDER BY __o", []
                 )
                 self.ordered = name
+                engine.drop_with(self, name)
             return self.ordered if ordered else self.table
 
     def condition(self, only: str | None) -> str:

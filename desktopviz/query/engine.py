@@ -10,11 +10,13 @@ import json
 import os
 import threading
 import time
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import duckdb
 import numpy as np
@@ -28,7 +30,7 @@ from desktopviz.query.expr import ExprError
 from desktopviz.query.expr import Path as PathNode
 from desktopviz.query.parquet_file import column_ranges, fetch_rows, read_rows
 from desktopviz.query.spec import QuerySpec, parse_filter
-from desktopviz.query.sql import Column, Compiler, is_numeric, quote
+from desktopviz.query.sql import JSON, MACROS, Column, Compiler, is_numeric, quote
 from desktopviz.store.cache import Cache
 
 if TYPE_CHECKING:
@@ -62,15 +64,55 @@ def open_source(cache: Cache, version: Version, table: str | None) -> TableSourc
 
 
 def connect(cache: Cache) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that spills to the cache's temp folder within a memory limit."""
-    con = duckdb.connect()
+    """A DuckDB connection that reads only the cache's tables, spills to the cache's temp folder
+    within a memory limit, and cannot be changed afterwards (see :func:`sandboxed`)."""
     spill = cache.tmp_dir / "duckdb"
     spill.mkdir(parents=True, exist_ok=True)
     limit = os.environ.get("DESKTOPVIZ_QUERY_MEMORY", DEFAULT_QUERY_MEMORY)
-    con.execute(f"SET memory_limit = '{_memory_limit(limit)}'")
-    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-    con.execute("SET preserve_insertion_order = true")
+    return sandboxed(
+        [cache.derived_dir, cache.tmp_dir],
+        {
+            "memory_limit": _memory_limit(limit),
+            "temp_directory": str(spill),
+            "preserve_insertion_order": True,
+            # DuckDB's own bar goes to stdout (into a command's rows): our callers show progress
+            "enable_progress_bar": False,
+        },
+        MACROS,
+    )
+
+
+def sandboxed(
+    folders: list[Path], settings: dict[str, Any], statements: tuple[str, ...] = ()
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that reads and writes files only inside ``folders`` (and
+    spills only there: ``temp_directory`` must be inside one), loads and installs no extension,
+    and whose configuration is locked after ``settings`` and ``statements``: no later
+    statement (``SET enable_external_access``, ``ATTACH``, ``INSTALL``, ``COPY ... TO``,
+    ``read_csv('/etc/passwd')``) can reach another file."""
+    con = duckdb.connect()
+    try:
+        for name, value in settings.items():
+            con.execute(f"SET {name} = {_setting(value)}")
+        folders_sql = ", ".join(_setting(str(f).rstrip("/") + "/") for f in folders)
+        con.execute(f"SET allowed_directories = [{folders_sql}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        for statement in statements:
+            con.execute(statement)
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _setting(value: Any) -> str:
+    """A setting's value as SQL (only ever our own values and the cache's paths)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 DEFAULT_QUERY_MEMORY = "min(25%, 2GB)"
@@ -175,15 +217,20 @@ class Result:
         only = spec.compare.only if spec.compare else None
         if only:
             where.append(_ONLY[only])
+        where_params = len(comp.params)
         order = []
         for key in spec.sort:
             if key.column in relation.names:
                 expr = quote(key.column)
             else:
-                expr = comp.compile(PathNode(tuple(key.column.split("."))), {}).sql
+                path = comp.compile(PathNode(tuple(key.column.split("."))), {})
+                # a JSON value sorts numbers by value, then strings, ...
+                expr = f"__dv_sortkey({path.sql})" if path.type == JSON else path.sql
             order.append(f"{expr} {'DESC' if key.descending else 'ASC'} NULLS LAST")
         self.kinds = dict(relation.kinds)
-        self._params = comp.params
+        # parameters of the filters, then of the sort keys (a path into a map or into JSON)
+        self._params = comp.params[:where_params]
+        self._sorted_params = list(comp.params)
         self._where = " AND ".join(where) or None
         self._order = order
         self._table: str | None = None
@@ -224,9 +271,14 @@ class Result:
             cols = ", ".join(quote(c) for c in self.relation.names)
         self.engine.execute(
             f"CREATE TABLE {name} AS SELECT {cols} FROM {self._scan} {where} ORDER BY {order} {limit}",
-            self._params,
+            self._sorted_params,
         )
+        self._keep_table(name)
+
+    def _keep_table(self, name: str) -> None:
+        """Keep the temp table ``name`` as the result's order, dropped with the result."""
         self._table = name
+        self._dropper = self.engine.drop_with(self, name)
 
     def _source_rows(self, offset: int, count: int) -> np.ndarray:
         """The stored table's row numbers at result positions ``offset .. offset+count``."""
@@ -259,7 +311,7 @@ class Result:
         top = (
             self.engine.arrow(
                 f"SELECT {self._row} FROM {self._scan} {where} ORDER BY {order} LIMIT {asked}",
-                self._params,
+                self._sorted_params,
             )
             .column(0)
             .to_numpy()
@@ -315,7 +367,7 @@ class Result:
             return self.engine.arrow(
                 f"SELECT {cols} FROM {self._scan} t {where} ORDER BY {order} "
                 f"LIMIT {int(count)} OFFSET {int(offset)}",
-                self._params,
+                self._sorted_params,
             )
         self._materialize()
         return self.engine.arrow(
@@ -338,7 +390,7 @@ class Result:
                 f"WHERE {self._pairs.condition(only)} ORDER BY rowid {limit}",
                 [],
             )
-            self._table = name
+            self._keep_table(name)
         return self._table
 
     def batches(
@@ -359,7 +411,7 @@ class Result:
         limit = f"LIMIT {int(self.spec.limit)}" if self.spec.limit is not None else ""
         yield from self.engine.stream(
             f"SELECT {cols} FROM {self._scan} t {where} ORDER BY {order} {limit}",
-            self._params,
+            self._sorted_params,
             batch_rows,
         )
 
@@ -380,11 +432,12 @@ class Result:
         """The SQL the result runs, with its parameters."""
         where = f" WHERE {self._where}" if self._where else ""
         order = f" ORDER BY {', '.join(self._order)}" if self._order else ""
-        return f"SELECT * FROM {self._scan}{where}{order}\n-- parameters: {self._params!r}"
+        return f"SELECT * FROM {self._scan}{where}{order}\n-- parameters: {self._sorted_params!r}"
 
     def close(self) -> None:
-        """Drop the result's temp table."""
+        """Drop the result's temp table (a later page makes it again)."""
         if self._table is not None:
+            self._dropper.detach()
             self.engine.execute(f"DROP TABLE IF EXISTS {self._table}", [])
             self._table = None
 
@@ -543,10 +596,65 @@ def _kv(part: str) -> str:
     return f"{name} := {expr}"
 
 
-class QueryEngine:
-    """Executes specs on one cache; results are cached per (table, spec)."""
+RESULTS_KEPT = 32
+"""Results the engine keeps for reuse: the most recently asked for (a live filter count, a
+brush count, a sort). Older ones are let go; their temp tables (a kept order) are dropped once
+nothing else holds them either: a result a table shows stays until the table lets it go."""
+RELATIONS_KEPT = 4
+"""Comparisons kept for reuse (their pairs tables), likewise."""
 
-    def __init__(self, cache: Cache) -> None:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Kept(Generic[K, V]):
+    """A bounded cache: the ``size`` values used last are held (least recently used first out);
+    a value let go is still found while something else holds it (then it is held again)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.held: OrderedDict[K, V] = OrderedDict()
+        self.alive: weakref.WeakValueDictionary[K, V] = weakref.WeakValueDictionary()
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys held (a copy: safe while others use the cache)."""
+        return iter(list(self.held))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.held
+
+    def pop(self, key: K) -> V:
+        """Forget ``key``'s value (it stays alive while others hold it, but is not found)."""
+        self.alive.pop(key, None)
+        return self.held.pop(key)
+
+    def get(self, key: K) -> V | None:
+        """The value for ``key`` if anyone holds it (the order of use unchanged: :meth:`keep`
+        counts it as used)."""
+        found = self.held.get(key)
+        return found if found is not None else self.alive.get(key)
+
+    def keep(self, key: K, value: V) -> None:
+        """Hold ``value`` as the most recently used; let the least recently used go."""
+        self.alive[key] = value
+        self.held[key] = value
+        self.held.move_to_end(key)
+        while len(self.held) > self.size:
+            self.held.popitem(last=False)
+
+    def clear(self) -> None:
+        self.held.clear()
+        self.alive.clear()
+
+
+class QueryEngine:
+    """Executes specs on one cache; the results used last are kept per (table, spec) (at most
+    ``max_results``, see :data:`RESULTS_KEPT`)."""
+
+    def __init__(self, cache: Cache, max_results: int = RESULTS_KEPT) -> None:
         self.cache = cache
         self.con = connect(cache)
         self.lock = threading.RLock()
@@ -556,15 +664,33 @@ class QueryEngine:
         self._stopped: set[int] = set()
         """Threads whose statements are cancelled until :meth:`allow` (see :meth:`stop`)."""
         """Counts statements started (an interrupt is for one statement only)."""
-        self._results: dict[tuple[int, str, QuerySpec], Result] = {}
-        self._relations: dict[tuple[Any, ...], Relation] = {}
+        self._results: Kept[tuple[int, str, QuerySpec], Result] = Kept(max_results)
+        self._relations: Kept[tuple[Any, ...], Relation] = Kept(RELATIONS_KEPT)
         self._sources: dict[tuple[int, str | None], TableSource] = {}
         self._n = 0
+        self._released: deque[str] = deque()
+        """Temp tables whose owner is gone, to drop (see :meth:`drop_with`)."""
 
     def temp_name(self) -> str:
         """A fresh name for a temp table."""
         self._n += 1
         return f"{TEMP_PREFIX}{self._n}"
+
+    def drop_with(self, owner: object, table: str) -> weakref.finalize:
+        """Drop the temp table ``table`` once ``owner`` (a result, a comparison) is gone: when
+        neither the engine's cache of results nor anyone else (a table on screen) holds it. The
+        drop runs at the engine's next :meth:`result` (an owner may go in any thread, at any
+        moment). ``detach()`` the returned finalizer when dropping the table yourself."""
+        return weakref.finalize(owner, self._released.append, table)
+
+    def _drop_released(self) -> None:
+        """Drop the temp tables of results and comparisons that are gone (with the lock held)."""
+        while self._released:
+            name = self._released.popleft()
+            try:
+                self.con.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+            except duckdb.Error:  # a closed connection: nothing left to drop
+                return
 
     def execute(self, sql: str, params: list[Any]) -> None:
         """Run a statement to completion."""
@@ -651,11 +777,15 @@ class QueryEngine:
         source = self._source(version, table)
         key = (version.id, source.info.path, spec)
         with self.lock:
-            if key not in self._results:
+            self._drop_released()
+            found = self._results.get(key)
+            if found is None:
                 relation = self.relation(source, spec)
                 kind = GroupResult if spec.group else Result
-                self._results[key] = kind(self, relation, spec)
-            return self._results[key]
+                found = kind(self, relation, spec)
+            self._results.keep(key, found)  # the least recently used beyond the bound go
+            self._drop_released()
+            return found
 
     def check_filter(self, version: Version, table: str | None, spec: QuerySpec, text: str) -> None:
         """Raise :class:`ExprError` (with the position) when ``text`` is not a valid filter on the
@@ -692,9 +822,11 @@ class QueryEngine:
             spec.compare.key,
             spec.compare.mode,
         )
-        if key not in self._relations:
-            self._relations[key] = compare_relation(self, source, other, spec.compare)
-        return self._relations[key]
+        found = self._relations.get(key)
+        if found is None:
+            found = compare_relation(self, source, other, spec.compare)
+        self._relations.keep(key, found)
+        return found
 
     def clear(self) -> None:
         """Forget cached results and drop every temp table made for them (results' kept
@@ -702,6 +834,7 @@ class QueryEngine:
         with self.lock:
             self._results.clear()
             self._relations.clear()
+            self._released.clear()
             made = self._run(
                 "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
                 [TEMP_PREFIX],

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from desktopviz.errors import Cancelled, DesktopvizError
 from desktopviz.formats.cells import column_cells
+from desktopviz.model import Version
 from desktopviz.progress import CancelFn, Progress, ProgressFn, never_cancel, no_progress
 from desktopviz.query.media_files import MediaFiles
 
@@ -104,6 +105,7 @@ def export_result(
     fmt: str | None = None,
     *,
     media: str = "cells",
+    source: Version | None = None,
     progress: ProgressFn = no_progress,
     cancel: CancelFn = never_cancel,
 ) -> int:
@@ -113,10 +115,18 @@ def export_result(
 
     ``media``: ``cells`` keeps media cells as stored (artifact-relative paths), ``paths`` points
     them at the files in the cache, ``copy`` copies the files into ``<name>_media/`` beside
-    ``path`` and points at the copies (published with the file, or not at all)."""
+    ``path`` (each checked against its digest) and points at the copies (published with the
+    file, or not at all). ``source`` is the version the rows come from: cells that record no
+    digest (an image folder's) are found by path among its files and the compared version's."""
     path = Path(path)
     fmt = fmt or format_for(path)
-    files = MediaFiles(result.engine.cache, media, path) if media != "cells" else None
+    files = None
+    if media != "cells":
+        cache = result.engine.cache
+        versions = [source] if source is not None else []
+        if result.spec.compare is not None:
+            versions.append(cache.resolve(result.spec.compare.ref))
+        files = MediaFiles(cache, media, path, versions)
     total = result.num_rows
     descs = {n: {"kind": k} for n, k in result.kinds.items()}
     schema = result.rows(0, 0).schema

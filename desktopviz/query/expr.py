@@ -16,6 +16,18 @@ class ExprError(DesktopvizError):
         super().__init__(f"position {pos}: {message}" if pos is not None else message)
 
 
+MAX_NESTING = 100
+"""The deepest a filter may nest: brackets (``(``, ``[``, ``{``), operators inside operators
+(``not not x``, ``a + b + c``) and path steps (``row["a"]["b"]``) each count one level. A Mongo
+operator is two (``{$not: [...]}``). Deeper filters are refused with the position where they pass
+the limit (Python's parser and recursion would fail at about 1,000)."""
+
+
+def too_deep(pos: int) -> ExprError:
+    """The error for a filter nested deeper than :data:`MAX_NESTING` at ``pos``."""
+    return ExprError(f"the expression nests deeper than {MAX_NESTING} levels", pos)
+
+
 @dataclass(frozen=True)
 class Node:
     """Base of every node; ``pos`` is the position in the source text (for errors)."""

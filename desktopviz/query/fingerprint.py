@@ -13,7 +13,6 @@ import os
 import threading
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from desktopviz.query.sql import is_numeric, quote
@@ -46,7 +45,14 @@ def build_fingerprint(cache: Cache, parquet: Path) -> Path:
         q = quote(field.name)
         parts.append(q if is_numeric(field.type) else f"hash({q}) AS {q}")
     partial = cache.tmp_dir / f"{path.name}.{os.getpid()}.{threading.get_ident()}.part"
-    con = duckdb.connect(config={"temp_directory": str(spill), "memory_limit": MEMORY})
+    from desktopviz.query.engine import sandboxed
+
+    # reads the table and writes the fingerprint inside the cache only (column names are the
+    # imported file's)
+    con = sandboxed(
+        [cache.derived_dir, cache.tmp_dir],
+        {"temp_directory": str(spill), "memory_limit": MEMORY, "enable_progress_bar": False},
+    )
     try:
         con.execute(
             f"COPY (SELECT {', '.join(parts)} FROM read_parquet({_lit(parquet)}, "

@@ -6,15 +6,19 @@ Public API: :data:`MEDIA_MODES`, :class:`MediaFiles`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
 
 from desktopviz.errors import DesktopvizError
+from desktopviz.model import Version
+from desktopviz.store.blobs import CHUNK
 from desktopviz.store.cache import Cache
 from desktopviz.store.paths import safe_relpath
 
@@ -26,15 +30,21 @@ files; ``copy``: copies in ``<export>_media/`` beside the export, referred to re
 class MediaFiles:
     """Rewrites media cells for an export (``mode`` is one of :data:`MEDIA_MODES`).
 
-    A file is found by the ``sha256`` its cell records (the cache is content-addressed); a cell
-    without one (or whose bytes are not in the cache, such as a reference) keeps its path. In
-    ``copy`` mode the files go into a hidden folder that :meth:`publish` renames into place, so a
-    failed or cancelled export leaves no half folder."""
+    A file is found by the ``sha256`` its cell records (the cache is content-addressed), else
+    by its path among the files of ``versions`` (the versions the rows come from: an image
+    folder's cells record no digest); a cell whose bytes are not in the cache (a reference)
+    keeps its path. In ``copy`` mode each file is checked against its digest as it is copied,
+    and the files go into a hidden folder that :meth:`publish` renames into place, so a failed
+    or cancelled export leaves no half folder."""
 
-    def __init__(self, cache: Cache, mode: str, export_path: Path) -> None:
+    def __init__(
+        self, cache: Cache, mode: str, export_path: Path, versions: Sequence[Version] = ()
+    ) -> None:
         if mode not in MEDIA_MODES:
             raise DesktopvizError(f"media must be {', '.join(MEDIA_MODES)}, not {mode!r}")
         self.cache, self.mode = cache, mode
+        self.versions = list(versions)
+        self._stored: dict[str, tuple[str, str]] | None = None  # path -> (sha256, version ref)
         self.base = Path(export_path).parent
         self.folder = self.base / f"{Path(export_path).stem}_media"
         self.partial = self.base / f".{self.folder.name}.part"
@@ -85,14 +95,29 @@ class MediaFiles:
             ]
         return out
 
+    def _stored_files(self) -> dict[str, tuple[str, str]]:
+        """``path -> (sha256, version ref)`` of the stored files of ``versions`` (first wins)."""
+        if self._stored is None:
+            self._stored = {}
+            for v in self.versions:
+                for f in self.cache.files(v):
+                    if f.sha256 is not None:
+                        self._stored.setdefault(f.path, (f.sha256, v.ref))
+        return self._stored
+
     def _target(self, path: Any, sha256: Any) -> Any:
-        if not isinstance(path, str) or not isinstance(sha256, str):
+        if not isinstance(path, str):
             return path
+        stored = self._stored_files().get(path)
+        if not isinstance(sha256, str):
+            if stored is None:
+                return path
+            sha256 = stored[0]
         blob = self.cache.blobs.path(sha256)
         if not blob.is_file():
             return path
         if self.mode == "paths":
-            return str(blob)
+            return str(blob.absolute())  # whatever the working folder of who reads the export
         known = self._copied.get(sha256)
         if known is not None:
             return known
@@ -102,7 +127,12 @@ class MediaFiles:
         self._taken.add(str(rel))
         dest = self.partial / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(blob, dest)
+        if _copy_checked(blob, dest) != sha256:
+            where = f"{stored[1]}: {path}" if stored and stored[0] == sha256 else path
+            raise DesktopvizError(
+                f"damaged file in the cache: {where} (blob {sha256}) does not match its digest; "
+                "run `desktopviz verify`"
+            )
         self.files += 1
         self._copied[sha256] = f"{self.folder.name}/{rel}"
         return self._copied[sha256]
@@ -123,3 +153,13 @@ class MediaFiles:
     def discard(self) -> None:
         """Remove the copies of an export that did not finish."""
         shutil.rmtree(self.partial, ignore_errors=True)
+
+
+def _copy_checked(src: Path, dest: Path) -> str:
+    """Copy ``src`` to ``dest`` and return the sha256 of the bytes copied."""
+    digest = hashlib.sha256()
+    with open(src, "rb") as f, open(dest, "wb") as out:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()

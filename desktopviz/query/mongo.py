@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktopviz.query.expr import (
+    MAX_NESTING,
     OPERATORS,
     Call,
     ExprError,
@@ -19,6 +20,7 @@ from desktopviz.query.expr import (
     Node,
     Path,
     Switch,
+    too_deep,
 )
 
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -48,6 +50,7 @@ class _Parser:
 
     def __init__(self, text: str) -> None:
         self.s, self.i = text, 0
+        self.depth = 0
 
     def ws(self) -> None:
         while self.i < len(self.s) and self.s[self.i] in " \t\r\n":
@@ -65,10 +68,14 @@ class _Parser:
         if self.i >= len(self.s):
             raise ExprError("unexpected end of expression", self.i)
         c, start = self.s[self.i], self.i
-        if c == "{":
-            return self.obj()
-        if c == "[":
-            return self.arr()
+        if c in "{[":
+            if self.depth == MAX_NESTING:
+                raise too_deep(start)
+            self.depth += 1
+            try:
+                return self.obj() if c == "{" else self.arr()
+            finally:
+                self.depth -= 1
         if c in "'\"":
             return _Scalar(self.string(), start)
         m = _NUMBER.match(self.s, self.i)
@@ -154,6 +161,8 @@ def parse_mongo(text: str) -> Node:
 def _path(text: str, pos: int, variables: set[str]) -> Node:
     if text.startswith("$$"):
         name, *parts = text[2:].split(".")
+        if len(parts) > MAX_NESTING:
+            raise too_deep(pos)
         if name not in variables and name not in ("this", "value", "ROOT", "CURRENT"):
             raise ExprError(f"unknown variable $${name}", pos)
         if name in ("ROOT", "CURRENT"):
@@ -163,6 +172,8 @@ def _path(text: str, pos: int, variables: set[str]) -> Node:
 
 
 def _field(parts: list[str], pos: int) -> Path:
+    if len(parts) > MAX_NESTING:
+        raise too_deep(pos)
     side = 0
     if parts and parts[0] in ("0", "1"):
         side, parts = int(parts[0]), parts[1:]

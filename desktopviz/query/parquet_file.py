@@ -54,19 +54,19 @@ _local = threading.local()
 def _fetch_scattered(path: Path, positions: np.ndarray, columns: list[str]) -> pa.Table:
     """Rows at scattered ``positions`` through DuckDB's row-number filter, in ``positions`` order
     and with the file's own Arrow types."""
-    if not hasattr(_local, "con"):
-        # a page's rows: no spilling (DuckDB's default spill folder is ./.tmp in the working
-        # directory), a small memory budget
-        _local.con = duckdb.connect(config={"temp_directory": "", "memory_limit": "1GB"})
     wanted = np.unique(positions)
     cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     source = "'" + str(path).replace("'", "''") + "'"
-    found = _local.con.sql(
-        f"SELECT {cols + ', ' if cols else ''}file_row_number AS __pos "
-        f"FROM read_parquet({source}, file_row_number = true) "
-        "WHERE file_row_number = ANY($1::BIGINT[])",
-        params=[wanted.tolist()],
-    ).to_arrow_table()
+    found = (
+        _connection(_folder(path))
+        .sql(
+            f"SELECT {cols + ', ' if cols else ''}file_row_number AS __pos "
+            f"FROM read_parquet({source}, file_row_number = true) "
+            "WHERE file_row_number = ANY($1::BIGINT[])",
+            params=[wanted.tolist()],
+        )
+        .to_arrow_table()
+    )
     got = found.column("__pos").to_numpy()
     order = np.argsort(got, kind="stable")
     index = order[np.searchsorted(got[order], positions)]
@@ -76,6 +76,37 @@ def _fetch_scattered(path: Path, positions: np.ndarray, columns: list[str]) -> p
         return table.cast(pa.schema([schema.field(c) for c in columns]))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return table
+
+
+def _folder(path: Path) -> Path:
+    """The folder whose files a page's connection may read: the cache's ``derived/`` folder
+    holding ``path`` (one connection serves all its tables), else ``path``'s own folder."""
+    for parent in path.parents:
+        if parent.name == "derived":
+            return parent
+    return path.parent
+
+
+def _connection(folder: Path) -> duckdb.DuckDBPyConnection:
+    """This thread's DuckDB connection for reading the Parquet files of ``folder`` (and no other
+    file): no spilling (DuckDB's default spill folder is ./.tmp in the working directory), a
+    small memory budget."""
+    from desktopviz.query.engine import sandboxed
+
+    cons: dict[Path, duckdb.DuckDBPyConnection] = _local.__dict__.setdefault("cons", {})
+    con = cons.pop(folder, None)
+    if con is None:
+        if len(cons) >= PAGE_CONNECTIONS:  # the one used longest ago goes
+            cons.pop(next(iter(cons))).close()
+        con = sandboxed(
+            [folder], {"temp_directory": "", "memory_limit": "1GB", "enable_progress_bar": False}
+        )
+    cons[folder] = con  # the most recently used last
+    return con
+
+
+PAGE_CONNECTIONS = 4
+"""Caches a thread keeps a page connection for (one is made in about 50 ms)."""
 
 
 def column_ranges(path: Path, columns: list[str]) -> dict[str, tuple[float, float] | None]:

@@ -8,9 +8,20 @@ Python expression syntax (parsed with :mod:`ast`, never evaluated): ``and/or/not
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from typing import Any
 
-from desktopviz.query.expr import Call, ExprError, ListLit, Literal, Node, Path
+from desktopviz.query.expr import (
+    MAX_NESTING,
+    Call,
+    ExprError,
+    ListLit,
+    Literal,
+    Node,
+    Path,
+    too_deep,
+)
 
 _CMP = {
     ast.Eq: "eq",
@@ -75,16 +86,75 @@ def column_path(column: str) -> str | None:
 
 
 def parse_simple(text: str) -> Node:
-    """Parse the simple form into the expression tree."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as e:
-        raise ExprError(f"syntax error: {e.msg}", (e.offset or 1) - 1) from None
-    lines = text.strip().splitlines(keepends=True)
+    """Parse the simple form into the expression tree (at most :data:`MAX_NESTING` deep)."""
+    text = text.strip()
+    lines = text.splitlines(keepends=True)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
-    return _Converter(offsets).node(tree.body)
+    tokens = _tokens(text, offsets)
+    _check_brackets(tokens)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise ExprError(f"syntax error: {e.msg}", (e.offset or 1) - 1) from None
+    except (RecursionError, MemoryError):  # Python's parser gives up at about 1,000 levels
+        raise too_deep(_past_the_limit(tokens)) from None
+    converter = _Converter(offsets)
+    _check_depth(tree.body, converter)
+    return converter.node(tree.body)
+
+
+def _tokens(text: str, offsets: list[int]) -> list[tuple[int, str, int]]:
+    """The text's tokens as (type, text, position), up to the first it cannot read (the parser
+    then says what is wrong there)."""
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            out.append((tok.type, tok.string, offsets[tok.start[0] - 1] + tok.start[1]))
+    except (tokenize.TokenError, SyntaxError, IndexError):
+        pass
+    return out
+
+
+def _check_brackets(tokens: list[tuple[int, str, int]]) -> None:
+    """Refuse brackets nested deeper than the limit (before Python's parser meets them)."""
+    depth = 0
+    for _, string, pos in tokens:
+        if string in ("(", "[", "{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise too_deep(pos)
+        elif string in (")", "]", "}"):
+            depth -= 1
+
+
+def _past_the_limit(tokens: list[tuple[int, str, int]]) -> int:
+    """Where a text too deep for Python's parser passes the limit: the operator or bracket after
+    the first :data:`MAX_NESTING` (``and``/``or`` and commas do not nest)."""
+    seen = 0
+    for kind, string, pos in tokens:
+        nests = kind == tokenize.OP and string not in (")", "]", "}", ",", ":")
+        if nests or string == "not":
+            seen += 1
+            if seen > MAX_NESTING:
+                return pos
+    return 0
+
+
+def _check_depth(tree: ast.AST, converter: _Converter) -> None:
+    """Refuse an expression nested deeper than the limit (``not not ...``, ``a + b + ...``,
+    ``row["a"]["b"]...``), at the first node past it; iteratively, for any depth."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise too_deep(converter.pos(node))
+        stack.extend(
+            (child, depth + 1)
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.expr)
+        )
 
 
 class _Converter:

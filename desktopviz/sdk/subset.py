@@ -7,7 +7,7 @@ Public API: :data:`SUBSET_JOB_TYPE`, :func:`save_as_version`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktopviz.errors import DesktopvizError, NotFoundError
@@ -23,7 +23,9 @@ from desktopviz.progress import (
     no_progress,
 )
 from desktopviz.sdk.artifact import Artifact, stored_file_resolver
+from desktopviz.sdk.media import StoredFile
 from desktopviz.sdk.run import Run
+from desktopviz.store.cache import Cache
 
 SUBSET_JOB_TYPE = "desktopviz-subset"
 """The job type of the run that links a saved subset to its source."""
@@ -41,12 +43,17 @@ def save_as_version(
     columns: Sequence[str] | None = None,
     description: str | None = None,
     aliases: Sequence[str] = (),
+    cache: Cache | None = None,
     progress: ProgressFn = no_progress,
     cancel: CancelFn = never_cancel,
 ) -> Version:
     """Write the rows of ``result`` (a filtered and sorted table ``table`` of ``source``) as a
     new version of artifact ``name`` (``type`` and ``project`` default to the source's), and
     record a run that used ``source`` and logged it.
+
+    The index is read and written through ``cache`` (default: the result's engine's); a worker
+    thread passes a :class:`Cache` of its own so that it never shares another thread's
+    connection. The rows are read through the result's query engine.
 
     The table is a W&B ``table.json`` named ``table_name`` (default: the source table's name);
     its images, masks and class files are the source's files, referred to without a copy. A
@@ -58,7 +65,7 @@ def save_as_version(
         raise DesktopvizError(
             "a comparison cannot be saved as a version: close the comparison first"
         )
-    cache = result.engine.cache
+    cache = result.engine.cache if cache is None else cache
     names = list(columns or result.columns)
     unknown = [n for n in names if n not in result.columns]
     if unknown:
@@ -80,7 +87,7 @@ def save_as_version(
         },
     )
     writer = art._staging()
-    resolve = stored_file_resolver(cache, source)
+    resolve = _media_resolver(cache, source)
     referenced: set[str] = set()
     descs = {n: {"kind": k} for n, k in result.kinds.items()}
     target = writer.dir / path
@@ -120,23 +127,56 @@ def save_as_version(
     return art._version
 
 
+def _media_resolver(cache: Cache, source: Version) -> Callable[[str, str | None], StoredFile]:
+    """``resolve(path, sha256) -> StoredFile``: a media file of the source version, else of the
+    versions it refers to (a joined table whose side is another artifact's table keeps that
+    side's images, masks and classes there). A recorded ``sha256`` picks among equal paths."""
+    versions, seen = [source], {source.id}
+    for v in versions:  # grows while walked: the versions referred to, transitively
+        for f in cache.files(v):
+            if f.ref_version_id is not None and f.ref_version_id not in seen:
+                seen.add(f.ref_version_id)
+                versions.append(cache.version_by_id(f.ref_version_id))
+    resolvers = [stored_file_resolver(cache, v) for v in versions]
+
+    def resolve(path: str, sha256: str | None) -> StoredFile:
+        found = []
+        for r in resolvers:
+            try:
+                found.append(r(path))
+            except NotFoundError:
+                continue
+            if sha256 is None or found[-1].sha256 == sha256:
+                return found[-1]
+        if found:  # the cell's digest is not the file's (not every media type records it so)
+            return found[0]
+        raise NotFoundError(f"{source.ref} has no stored file {path!r}")
+
+    return resolve
+
+
 def _refer(
     cell: dict[str, Any],
     writer: Any,
-    resolve: Any,
+    resolve: Callable[[str, str | None], StoredFile],
     referenced: set[str],
     row: int,
     source: Version,
 ) -> None:
-    """Add the files a media cell points at (once each) as references to the source's files."""
+    """Add the files a media cell points at (once each) as references to the stored files."""
+    digests = {cell.get("path"): cell.get("sha256")}
+    for m in (cell.get("masks") or {}).values():
+        if isinstance(m, dict):
+            digests[m.get("path")] = m.get("sha256")
     for p in media_paths(cell):
         if p in referenced:
             continue
+        sha = digests.get(p)
         try:
-            writer.add_stored(resolve(p))
+            writer.add_stored(resolve(p, sha if isinstance(sha, str) else None))
         except NotFoundError:
             raise DesktopvizError(
-                f"row {row}: {p!r} has no bytes in {source.ref} (a reference?); "
-                "it cannot be carried into the new version"
+                f"row {row}: {p!r} has no bytes in {source.ref} or the versions it refers to "
+                "(a reference?); it cannot be carried into the new version"
             ) from None
         referenced.add(p)

@@ -49,7 +49,9 @@ def index_error(e: BaseException, path: Path) -> DesktopvizError:
     """One line for an error opening or using the cache: read-only, full disk or damaged index."""
     text = str(e)
     errno_ = getattr(e, "errno", None)
-    if isinstance(e, PermissionError) or errno_ == 30 or "readonly" in text or "read-only" in text:
+    folder = path if path.is_dir() else path.parent
+    read_only = folder.exists() and not os.access(folder, os.W_OK)
+    if read_only or isinstance(e, PermissionError) or errno_ == 30 or "readonly" in text:
         return DesktopvizError(
             "the cache folder is read-only; desktopviz writes its index there "
             "(use --cache DIR for a writable folder)",
@@ -105,6 +107,8 @@ class NewTable:
     parquet: str
     schema: str
     num_rows: int
+    digest: str | None = None
+    """The Parquet file's digest (``xxh128:<hex>``, see ``desktopviz.store.verify``)."""
 
 
 @dataclass(frozen=True)
@@ -441,9 +445,12 @@ class Cache:
                     ],
                 )
                 conn.executemany(
-                    "INSERT INTO tables (version_id, path, kind, parquet, schema, num_rows) "
-                    "VALUES (?,?,?,?,?,?)",
-                    [(vid, t.path, t.kind, t.parquet, t.schema, t.num_rows) for t in new.tables],
+                    "INSERT INTO tables (version_id, path, kind, parquet, schema, num_rows, digest) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (vid, t.path, t.kind, t.parquet, t.schema, t.num_rows, t.digest)
+                        for t in new.tables
+                    ],
                 )
                 self._set_alias_in_tx(cid, "latest", vid)
             else:

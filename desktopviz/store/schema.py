@@ -108,6 +108,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (collection_id, table_path, name)
     );
     """,
+    # 3: the digest of each materialised table's Parquet file, which `verify` checks
+    """
+    ALTER TABLE tables ADD COLUMN digest TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,6 +5,7 @@ version open with the rows shown and lineage back to the source."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pyarrow.compute as pc
 import pytest
@@ -104,3 +105,41 @@ def test_export_with_media_copies_the_images_beside_the_file(qtbot, panel, app_s
     ]
     assert images and all((tmp_path / c["path"]).is_file() for c in images)
     assert (tmp_path / "cars_media").is_dir() and not list(tmp_path.glob(".*"))
+
+
+def test_the_save_writes_on_a_connection_of_its_own_while_the_window_reads(qtbot, panel, app_state):
+    """The worker saves through its own SQLite connection (as an import does): nothing the save
+    writes passes through the window's connection, which keeps reading the index meanwhile."""
+    ui = app_state.cache
+    main = threading.current_thread()
+    statements: list[tuple[str, str]] = []
+    ui.conn.set_trace_callback(
+        lambda sql: statements.append((threading.current_thread().name, sql))
+    )
+    reads: list[int] = []
+    reader = QTimer(panel)
+    reader.timeout.connect(lambda: reads.append(len(ui.versions())))  # as the sidebar does
+    before = len(ui.versions())
+    table = stored(app_state)
+    panel.set_filter('row["label"] == "car"')
+    wait_applied(qtbot, panel, pc.sum(pc.equal(table["label"], "car")).as_py())
+    try:
+        reader.start(1)
+        with qtbot.waitSignal(app_state.cache_changed, timeout=30_000):
+            panel.save_as_version("cars-own-connection")
+        qtbot.waitUntil(lambda: panel.save_job.is_done)
+    finally:
+        reader.stop()
+        ui.conn.set_trace_callback(None)
+    writes = [
+        (thread, sql)
+        for thread, sql in statements
+        if sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE", "REPLACE")
+    ]
+    assert writes == []
+    assert all(thread == main.name for thread, _ in statements)  # the UI's own reads only
+    assert reads  # the window read the index while the save ran
+    version = panel.saved_version
+    assert version is not None and version.ref.endswith("/cars-own-connection:v0")
+    assert len(ui.versions()) == before + 1 and ui.resolve(version.ref).id == version.id
+    assert ui.consumers(ui.resolve(panel.version.ref)) == [ui.producer(version)]

@@ -132,3 +132,16 @@ def test_demo_builds_and_prints_summary(tmp_path):
         ).stdout.splitlines()
     ]
     assert rows[0]["image"]["_type"] == "image-file" and rows[0]["image"]["boxes"]["predictions"]
+
+
+def test_output_format_follows_the_file_name(tmp_path, table_file):
+    cache = tmp_path / "cache"
+    assert dv("import", str(table_file), cache=cache).returncode == 0
+    out = tmp_path / "rows.csv"
+    r = dv("table", "proj/preds:v0", "--output", str(out), cache=cache)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [row["id"] for row in rows] == ["0", "1", "2"]
+    pq_out = tmp_path / "rows.parquet"
+    assert dv("table", "proj/preds:v0", "-o", str(pq_out), cache=cache).returncode == 0
+    assert pq.read_table(pq_out).column("score").to_pylist() == [0.5, None, 0.75]

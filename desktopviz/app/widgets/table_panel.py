@@ -48,6 +48,7 @@ from desktopviz.app.widgets.table_view import TableView
 from desktopviz.app.workers import Worker, run_in_worker
 from desktopviz.errors import DesktopvizError
 from desktopviz.model import Version
+from desktopviz.progress import CancelFn, ProgressFn
 from desktopviz.query.compare import DiffSummary, diff_summary
 from desktopviz.query.spec import (
     CompareSpec,
@@ -57,6 +58,7 @@ from desktopviz.query.spec import (
     spec_from_dict,
     spec_to_dict,
 )
+from desktopviz.store.cache import Cache
 
 MIN_THUMB, MAX_THUMB = 32, 256
 BUSY_AFTER_MS = 300
@@ -479,8 +481,6 @@ class TablePanel(QWidget):
     def save_as_version(self, name: str, *, open_after: bool = False, **options: object) -> None:
         """Save the rows shown as a new version of artifact ``name`` in a worker (progress and
         Cancel; a cancelled save writes nothing), then refresh the sidebar and maybe open it."""
-        from desktopviz.sdk.subset import save_as_version
-
         result = self.model.result
         if result is None:
             return
@@ -497,7 +497,8 @@ class TablePanel(QWidget):
             "Save",
             f"{result.num_rows:,} rows as a version of {name}",
             saved,
-            save_as_version,
+            _save_on_own_connection,
+            self.state.cache.root,
             result,
             self.version,
             self.table,
@@ -528,6 +529,7 @@ class TablePanel(QWidget):
             path,
             fmt,
             media=media,
+            source=self.version,
         )
 
     def _job(
@@ -1035,6 +1037,27 @@ def _view_spec(data: dict) -> QuerySpec:
         return spec_from_dict(data)
     except (KeyError, TypeError, ValueError):
         return QuerySpec()
+
+
+def _save_on_own_connection(
+    root: Path,
+    result: Any,
+    source: Version,
+    table: str,
+    name: str,
+    *,
+    progress: ProgressFn,
+    cancel: CancelFn,
+    **options: Any,
+) -> Version:
+    """:func:`desktopviz.sdk.subset.save_as_version` in a worker, writing the index through a
+    connection of the worker's own (the window's is the UI thread's), as an import does."""
+    from desktopviz.sdk.subset import save_as_version
+
+    with Cache(root) as cache:
+        return save_as_version(
+            result, source, table, name, cache=cache, progress=progress, cancel=cancel, **options
+        )
 
 
 if __name__ == "__main__":
