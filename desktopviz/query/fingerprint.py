@@ -16,16 +16,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from desktopviz.query.sql import is_numeric, quote
-from desktopviz.store.cache import Cache
+from desktopviz.store.cache import FINGERPRINTS, Cache
 
-FOLDER = "fingerprints"
 MEMORY = "1GB"
 """DuckDB's budget while fingerprinting (beyond it, it spills into the cache's temp folder)."""
 
 
 def fingerprint_path(cache: Cache, parquet: Path) -> Path:
     """Where the fingerprint of a stored table's Parquet file lives."""
-    return cache.derived_dir / FOLDER / f"{Path(parquet).stem}.parquet"
+    return cache.derived_dir / FINGERPRINTS / f"{Path(parquet).stem}.parquet"
 
 
 def build_fingerprint(cache: Cache, parquet: Path) -> Path:

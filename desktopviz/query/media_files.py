@@ -6,7 +6,6 @@ Public API: :data:`MEDIA_MODES`, :class:`MediaFiles`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,6 @@ import pyarrow as pa
 
 from desktopviz.errors import DesktopvizError
 from desktopviz.model import Version
-from desktopviz.store.blobs import CHUNK
 from desktopviz.store.cache import Cache
 from desktopviz.store.paths import safe_relpath
 
@@ -127,12 +125,8 @@ class MediaFiles:
         self._taken.add(str(rel))
         dest = self.partial / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if _copy_checked(blob, dest) != sha256:
-            where = f"{stored[1]}: {path}" if stored and stored[0] == sha256 else path
-            raise DesktopvizError(
-                f"damaged file in the cache: {where} (blob {sha256}) does not match its digest; "
-                "run `desktopviz verify`"
-            )
+        where = f"{stored[1]}: {path}" if stored and stored[0] == sha256 else path
+        self.cache.blobs.copy_out(sha256, dest, where)
         self.files += 1
         self._copied[sha256] = f"{self.folder.name}/{rel}"
         return self._copied[sha256]
@@ -154,12 +148,3 @@ class MediaFiles:
         """Remove the copies of an export that did not finish."""
         shutil.rmtree(self.partial, ignore_errors=True)
 
-
-def _copy_checked(src: Path, dest: Path) -> str:
-    """Copy ``src`` to ``dest`` and return the sha256 of the bytes copied."""
-    digest = hashlib.sha256()
-    with open(src, "rb") as f, open(dest, "wb") as out:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest()

@@ -264,7 +264,7 @@ def export_download_folder(cache: Cache, version: Version, root: Path) -> Path:
         if f.sha256 is not None:
             target = safe_join(root, f.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(cache.blobs.path(f.sha256), target)
+            cache.blobs.copy_out(f.sha256, target, f"{version.ref}: {f.path}")
         ref = f.ref if f.ref and not f.ref.startswith(f"{REF_SCHEME}://") else None
         entries[f.path] = ManifestEntry(f.path, f.wandb_digest or "", 0 if ref else f.size, ref)
     (root / "wandb_manifest.json").write_text(

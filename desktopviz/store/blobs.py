@@ -120,6 +120,30 @@ class BlobStore:
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
         return BlobInfo(digest, len(data), md5, placed)
 
+    def copy_out(self, sha256: str, dest: Path, where: str) -> None:
+        """Copy a blob to ``dest``, checking its bytes against its digest on the way.
+
+        A damaged blob raises an error naming ``where`` (its version and path) and leaves no
+        ``dest``."""
+        digest = hashlib.sha256()
+        try:
+            with open(self.path(sha256), "rb") as f, open(dest, "wb") as out:
+                while chunk := f.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except FileNotFoundError as e:
+            if e.filename == str(self.path(sha256)):
+                raise DesktopvizError(
+                    f"missing file in the cache: {where} (blob {sha256}); run `desktopviz verify`"
+                ) from e
+            raise
+        if digest.hexdigest() != sha256:
+            dest.unlink(missing_ok=True)
+            raise DesktopvizError(
+                f"damaged file in the cache: {where} (blob {sha256}) does not match its digest; "
+                "run `desktopviz verify`"
+            )
+
     def _place(self, tmp: Path, sha256: str) -> bool:
         dest = self.path(sha256)
         if dest.is_file():
