@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from desktopviz.errors import FormatError
+from desktopviz.formats.jsonio import depth_error, json_depth, max_json_depth
 from desktopviz.formats.media import (
     MEDIA_TYPE,
     ClassLookup,
@@ -27,6 +29,9 @@ from desktopviz.formats.media import (
 )
 
 PLAIN, MEDIA, JSON, NDARRAY = "plain", "media", "json", "ndarray"
+BIG_INT = pa.decimal128(38, 0)
+"""Integers beyond 64 bits (up to 38 digits) are kept exact in this type; longer ones as JSON."""
+_BIG_INT_BOUND = 10**38
 
 
 @dataclass
@@ -102,30 +107,59 @@ class BatchConverter:
                     return self._column(st, values, first_row)
             return pa.array(records, type=MEDIA_TYPE)
         if st.kind == JSON:
-            return json_array(values)
+            return self._json_column(values, first_row, st.name)
         try:
             arr = pa.array(values, from_pandas=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-            st.kind = JSON
-            return json_array(values)
+            arr = big_int_array(values)
+            if arr is None:
+                st.kind = JSON
+                return self._json_column(values, first_row, st.name)
+        if type_depth(arr.type) > max_json_depth():
+            self._json_column(values, first_row, st.name)  # names the row
         if not parquet_writable(arr.type) or (may_hide_bools(arr) and contains_bool(values)):
             # Arrow reads a bool among floats as 0.0/1.0; keep such columns exact as JSON
             st.kind = JSON
-            return json_array(values)
+            return self._json_column(values, first_row, st.name)
         if arr.type == pa.null() and st.kind is None:
             return arr
         if has_missing_children(arr) and not uniform_keys(values):
             # dicts whose key sets differ: a struct would blur "absent" and "null"; keep them exact
             st.kind = JSON
-            return json_array(values)
+            return self._json_column(values, first_row, st.name)
         merged = arr.type if st.arrow_type is None else merged_type(st.arrow_type, arr.type)
         if merged is None:
             # differs from earlier batches in dict keys or value kinds: keep the column exact as JSON
             st.kind = JSON
-            return json_array(values)
+            return self._json_column(values, first_row, st.name)
         st.arrow_type = merged
         st.kind = st.kind or PLAIN
         return arr
+
+    def _json_column(self, values: list[Any], first_row: int, name: str) -> pa.Array:
+        """``values`` as JSON text, after checking that none is nested too deep."""
+        limit = max_json_depth()
+        if json_depth(values, limit + 1) > limit + 1:  # the whole batch at once, then find the row
+            for i, v in enumerate(values):
+                if json_depth(v, limit) > limit:
+                    raise depth_error(limit, file=self.file, row=first_row + i, field=name)
+        return json_array(values)
+
+
+def big_int_array(values: list[Any]) -> pa.Array | None:
+    """Integers (some beyond 64 bits, all under 38 digits) and nulls as :data:`BIG_INT`, else None."""
+    if all(v is None or (type(v) is int and -_BIG_INT_BOUND < v < _BIG_INT_BOUND) for v in values):
+        return pa.array(values, type=BIG_INT)
+    return None
+
+
+def type_depth(t: pa.DataType) -> int:
+    """How deep lists and structs nest in an Arrow type (a scalar is 0)."""
+    if pa.types.is_struct(t):
+        return 1 + max((type_depth(t.field(i).type) for i in range(t.num_fields)), default=0)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return 1 + type_depth(t.value_type)
+    return 0
 
 
 def _guess_kind(values: list[Any]) -> str | None:
@@ -148,6 +182,8 @@ def json_array(values: list[Any]) -> pa.Array:
 
 
 def _default(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
     if hasattr(o, "tolist"):
         return o.tolist()
     return str(o)
@@ -234,6 +270,10 @@ def merged_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
         return None if t is None else pa.list_(t)
     if a == b:
         return a
+    if pa.types.is_decimal(a) or pa.types.is_decimal(b):
+        # exact integers: int64 widens into BIG_INT, floats do not (the column becomes JSON)
+        ints = (BIG_INT, pa.int8(), pa.int16(), pa.int32(), pa.int64())
+        return BIG_INT if a in ints and b in ints else None
     if (pa.types.is_integer(a) or pa.types.is_floating(a)) and (
         pa.types.is_integer(b) or pa.types.is_floating(b)
     ):
@@ -284,6 +324,8 @@ def column_cells(column: pa.ChunkedArray | pa.Array, desc: dict[str, Any]) -> li
         return [None if v is None else [media_cell(x) for x in v] for v in values]
     if kind == JSON:
         return [None if v is None else json.loads(v) for v in values]
+    if pa.types.is_decimal(column.type) and column.type.scale == 0:
+        return [None if v is None else int(v) for v in values]
     return values
 
 

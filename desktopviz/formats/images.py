@@ -47,6 +47,8 @@ def check_image(
         raise FormatError("not an image Pillow can read", file=label) from e
     except FileNotFoundError as e:
         raise FormatError("image file is missing", file=label) from e
+    except PermissionError as e:  # the system refused it: nothing is wrong inside
+        raise FormatError(f"cannot read file: {e.strerror or e}", file=e.filename or label) from e
     except (OSError, SyntaxError, ValueError) as e:
         raise FormatError(f"broken or truncated image: {e}", file=label) from e
     return width, height, fmt

@@ -66,28 +66,71 @@ def manifest_entries(obj: Any, *, file: Path | str | None = None) -> dict[str, M
     if isinstance(contents, dict):
         items = contents.items()
     elif isinstance(contents, list):
+        for i, c in enumerate(contents):
+            if not isinstance(c, dict):
+                raise FormatError(f"manifest 'contents' item {i} is not an object", file=file)
         items = ((c.get("path"), c) for c in contents)
     else:
         raise FormatError("manifest 'contents' is neither an object nor a list", file=file)
     out: dict[str, ManifestEntry] = {}
     for raw_path, entry in items:
+        if not isinstance(raw_path, str):
+            raise FormatError(f"manifest entry path {raw_path!r} is not a string", file=file)
         if not isinstance(entry, dict):
             raise FormatError(f"manifest entry {raw_path!r} is not an object", file=file)
         rel = safe_relpath(raw_path, file=file)
-        extra = entry.get("extra") or {}
-        if isinstance(extra, str):
-            extra = json.loads(extra or "{}")
         out[rel] = ManifestEntry(
             path=rel,
-            digest=str(entry.get("digest", "")),
-            size=int(entry.get("size") or 0),
-            ref=entry.get("ref") or None,
-            birth_artifact_id=entry.get("birthArtifactID")
-            or entry.get("birth_artifact_id")
+            digest=_field(entry, "digest", str, rel, file, required=True),
+            size=_size(entry, rel, file, record_form=isinstance(contents, list)),
+            ref=_field(entry, "ref", str, rel, file) or None,
+            birth_artifact_id=_field(entry, "birthArtifactID", str, rel, file)
+            or _field(entry, "birth_artifact_id", str, rel, file)
             or None,
-            extra=extra,
+            extra=_extra(entry, rel, file),
         )
     return out
+
+
+def _field(
+    entry: dict[str, Any], key: str, kind: type, rel: str, file: Any, *, required: bool = False
+) -> Any:
+    """``entry[key]`` if it has the right type (absent or null: None, unless required)."""
+    value = entry.get(key)
+    if value is None or (required and value == ""):
+        if required:
+            raise FormatError(f"manifest entry {rel!r} has no {key!r}", file=file)
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise FormatError(
+            f"manifest entry {rel!r}: {key!r} is {json.dumps(value)[:40]}, not a "
+            + ("whole number" if kind is int else "string"),
+            file=file,
+        )
+    return value
+
+
+def _size(entry: dict[str, Any], rel: str, file: Any, *, record_form: bool) -> int:
+    """The entry's size: a whole number (in the offline-run record form, maybe as text)."""
+    size = entry.get("size")
+    if record_form and isinstance(size, str) and size.isdigit():
+        return int(size)
+    size = _field(entry, "size", int, rel, file)
+    if size is not None and size < 0:
+        raise FormatError(f"manifest entry {rel!r}: 'size' is negative ({size})", file=file)
+    return size or 0
+
+
+def _extra(entry: dict[str, Any], rel: str, file: Any) -> dict[str, Any]:
+    extra = entry.get("extra") or {}
+    if isinstance(extra, str):  # the offline-run record form keeps it as JSON text
+        try:
+            extra = json.loads(extra)
+        except (json.JSONDecodeError, RecursionError):
+            extra = None
+    if not isinstance(extra, dict):
+        raise FormatError(f"manifest entry {rel!r}: 'extra' is not an object", file=file)
+    return extra
 
 
 def md5_b64(data: bytes) -> str:

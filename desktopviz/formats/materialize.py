@@ -4,6 +4,7 @@ into one Parquet file plus column descriptors. Streams: memory does not grow wit
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -15,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from desktopviz.errors import FormatError
-from desktopviz.formats.cells import NDARRAY, BatchConverter
+from desktopviz.errors import FormatError, LimitError
+from desktopviz.formats.cells import BIG_INT, NDARRAY, BatchConverter
 from desktopviz.formats.images import check_image
-from desktopviz.formats.jsonio import load_json_file
+from desktopviz.formats.jsonio import depth_error, load_json_file, max_line_bytes
 from desktopviz.formats.media import IMAGE_TYPE, class_set, media_paths
 from desktopviz.formats.parquet_sink import ParquetSink
 from desktopviz.formats.table_json import read_table_json, read_table_json_batches
@@ -31,6 +32,39 @@ PLAIN_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson")
 
 FileSource = Callable[[str], Path]
 """Maps an artifact-relative path to a local file (raising :class:`FormatError` when absent)."""
+
+log = logging.getLogger("desktopviz.formats")
+
+
+def column_names(raw: list[Any], file: str) -> list[str]:
+    """Column names made usable: an empty name becomes ``column_<n>`` (n counts from 1) and a
+    repeated one ``<name>_2``, ``<name>_3``...; each renaming is logged as one warning line."""
+    for i, name in enumerate(raw):
+        if isinstance(name, bool) or not isinstance(name, str | int | float):
+            raise FormatError(
+                f"column {i + 1}'s name is {json.dumps(name)[:40]}, not a string", file=file
+            )
+    names = [str(n) for n in raw]
+    taken = set(names)
+    seen: set[str] = set()
+    renamed = []
+    for i, name in enumerate(names):
+        if name and name not in seen:
+            seen.add(name)
+            continue
+        base, n = (name, 2) if name else (f"column_{i + 1}", 1)
+        new = base if n == 1 and base not in taken else f"{base}_{n}"
+        while new in taken:
+            n += 1
+            new = f"{base}_{n}"
+        taken.add(new)
+        seen.add(new)
+        names[i] = new
+        what = "empty" if not name else "repeated"
+        renamed.append(f"column {i + 1} ({what} name {name!r}) is named {new!r}")
+    if renamed:
+        log.warning("desktopviz: warning: %s: %s", file, "; ".join(renamed))
+    return names
 
 
 def table_kind(path: str) -> str | None:
@@ -153,7 +187,7 @@ def materialize_rows(
     """Write rows of W&B-form cells to Parquet (the core every table kind goes through)."""
     checker = MediaChecker(files) if files else None
     conv = BatchConverter(
-        [str(c) for c in columns],
+        column_names(columns, file),
         classes=checker.classes if checker else None,
         file=file,
         forced={c: NDARRAY for c in (npz or {})},
@@ -256,7 +290,7 @@ def _table_json(
     list(_)
     if not isinstance(header.columns, list):
         raise FormatError("table has no 'columns' list before its 'data'", file=parts[0])
-    columns = [str(c) for c in header.columns]
+    columns = header.columns
     if len(parts) == 1:
         npz = _npz_columns(files, header.keys.get("column_types"), parts[0])
     m = materialize_rows(
@@ -386,26 +420,118 @@ def _csv(
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> Materialized:
+    """A CSV/TSV file: types as pyarrow infers them from the first block; an empty unquoted field
+    is null, a quoted ``""`` an empty string; other text (``NA``, ``null``) stays text in text
+    columns and is null in typed columns; integers beyond 64 bits are kept exact."""
     import pyarrow.csv as pacsv
 
-    _check_utf8(local, path)
-    delimiter = "\t" if path.lower().endswith(".tsv") else ","
+    longest = _check_utf8(local, path)
+    read = pacsv.ReadOptions(block_size=max(1 << 22, longest + 2))  # the longest line fits a block
+    parse = pacsv.ParseOptions(delimiter="\t" if path.lower().endswith(".tsv") else ",")
     try:
-        reader = pacsv.open_csv(
-            local,
-            read_options=pacsv.ReadOptions(block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        inferred = _csv_types(local, read, parse)
+        text = pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in inferred.names},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
         )
-        return _arrow_batches(reader, path, dest, tmp_dir, progress, cancel, "csv")
+        reader = pacsv.open_csv(local, read_options=read, parse_options=parse, convert_options=text)
+        batches = (_typed_csv_batch(b, inferred, path) for b in reader)
+        return _arrow_batches(batches, path, dest, tmp_dir, progress, cancel, "csv")
     except pa.ArrowInvalid as e:
-        raise FormatError(f"cannot parse CSV: {e}", file=path) from e
+        raise FormatError(f"cannot parse CSV: {_one_line(e)}", file=path) from e
 
 
-def _check_utf8(local: Path, path: str) -> None:
+def _csv_types(local: Path, read: Any, parse: Any) -> pa.Schema:
+    """The column types pyarrow infers from the first block (read alone: a streaming reader
+    opened for this would read ahead and convert far more of the file)."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    with open(local, "rb") as f:
+        head = f.read(read.block_size)
+        whole = not f.read(1)
+    if not whole and b"\n" in head:
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        return pacsv.read_csv(io.BytesIO(head), read_options=read, parse_options=parse).schema
+    except pa.ArrowInvalid:  # cut inside a quoted field: let the reader find the block's end
+        with pacsv.open_csv(local, read_options=read, parse_options=parse) as first:
+            return first.schema
+
+
+_CSV_NULLS = pa.array(
+    ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"]
+    + ["N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
+)
+"""What a typed (not text) CSV column reads as null: pyarrow's (and pandas') default list."""
+
+
+def _typed_csv_batch(batch: pa.RecordBatch, inferred: pa.Schema, path: str) -> pa.RecordBatch:
+    """A batch read all as text, with each column given the type inferred for it."""
+    import pyarrow.compute as pc
+
+    arrays = []
+    for i, target in enumerate(inferred.types):
+        col = batch.column(i)
+        if not (pa.types.is_string(target) or pa.types.is_large_string(target)):
+            col = pc.if_else(pc.is_in(col, value_set=_CSV_NULLS), pa.scalar(None, pa.string()), col)
+            try:
+                col = _csv_cast(col, target)
+            except pa.ArrowInvalid as e:
+                name = inferred.names[i]
+                raise FormatError(
+                    f"column {name!r} holds {target} in its first rows, then: {_one_line(e)}",
+                    file=path,
+                ) from e
+        arrays.append(col)
+    return pa.RecordBatch.from_arrays(arrays, names=inferred.names)
+
+
+def _csv_cast(col: pa.Array, target: pa.DataType) -> pa.Array:
+    import pyarrow.compute as pc
+
+    if pa.types.is_null(target):
+        return pa.nulls(len(col)) if col.null_count == len(col) else col
+    if pa.types.is_integer(target) or pa.types.is_floating(target):
+        # (a failed cast costs far more than these checks: try only what should succeed)
+        if pa.types.is_integer(target):
+            try:
+                return pc.cast(col, pa.int64())
+            except pa.ArrowInvalid:
+                pass
+        elif pc.any(pc.match_substring(col, ".")).as_py():
+            return pc.cast(col, pa.float64())
+        if pc.all(pc.match_substring_regex(col, r"^[+-]?[0-9]{1,38}$")).as_py() is not False:
+            try:
+                return pc.cast(col, pa.int64())
+            except pa.ArrowInvalid:
+                return pc.cast(col, BIG_INT)  # integers beyond 64 bits, kept exact
+        return pc.cast(col, pa.float64())
+    if pa.types.is_time(target):  # no cast from text to time of day: go through a timestamp
+        col = pc.cast(pc.binary_join_element_wise("1970-01-01 ", col, ""), pa.timestamp("ns"))
+    try:
+        return pc.cast(col, target)
+    except pa.ArrowNotImplementedError:
+        return col  # a type text does not cast to (time of day): kept as text
+
+
+def _one_line(e: BaseException) -> str:
+    """An Arrow error message (often several lines) as one line."""
+    return "; ".join(part.strip() for part in str(e).splitlines() if part.strip())
+
+
+def _check_utf8(local: Path, path: str) -> int:
+    """Refuse a text file that is not UTF-8 or has a line over :func:`max_line_bytes`;
+    return the length of its longest line."""
     import codecs
 
     dec = codecs.getincrementaldecoder("utf-8")()
+    cap = max_line_bytes()
     line = 1
+    run = longest = 0  # bytes of the current line seen so far, of the longest line
     with open(local, "rb") as f:
         while chunk := f.read(1 << 22):
             try:
@@ -416,11 +542,30 @@ def _check_utf8(local: Path, path: str) -> None:
                     f"line {bad_line}: not UTF-8 (byte 0x{chunk[e.start]:02x}); save the file as UTF-8",
                     file=path,
                 ) from e
-            line += chunk.count(b"\n")
+            newlines = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+            if not len(newlines):
+                run += len(chunk)
+            else:
+                lengths = np.diff(newlines, prepend=-1 - run) - 1
+                longest = max(longest, int(lengths.max()))
+                if longest > cap:
+                    raise _line_too_long(line + int(np.argmax(lengths > cap)), cap, path)
+                run = len(chunk) - 1 - int(newlines[-1])
+                line += len(newlines)
+            if run > cap:
+                raise _line_too_long(line, cap, path)
         try:
             dec.decode(b"", final=True)
         except UnicodeDecodeError as e:
             raise FormatError("ends in the middle of a UTF-8 character", file=path) from e
+    return max(longest, run)
+
+
+def _line_too_long(lineno: int, cap: int, path: str) -> LimitError:
+    return LimitError(
+        f"line {lineno}: over the {cap:,}-byte limit for one line (DESKTOPVIZ_MAX_LINE_BYTES)",
+        file=path,
+    )
 
 
 def _parquet(
@@ -431,13 +576,14 @@ def _parquet(
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> Materialized:
-    try:
-        pf = pq.ParquetFile(local)
-    except (pa.ArrowInvalid, OSError) as e:
-        raise FormatError(f"not a readable Parquet file: {e}", file=path) from e
-    return _arrow_batches(
-        pf.iter_batches(batch_size=BATCH_ROWS), path, dest, tmp_dir, progress, cancel, "parquet"
-    )
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            pf = pq.ParquetFile(local)
+            yield from pf.iter_batches(batch_size=BATCH_ROWS)
+        except (pa.ArrowException, OSError) as e:
+            raise FormatError(f"not a readable Parquet file: {_one_line(e)}", file=path) from e
+
+    return _arrow_batches(batches(), path, dest, tmp_dir, progress, cancel, "parquet")
 
 
 def _arrow_batches(
@@ -458,7 +604,8 @@ def _arrow_batches(
         for batch in batches:
             check_cancel(cancel)
             if states is None:
-                states = [ColumnState(n, PLAIN) for n in batch.schema.names]
+                states = [ColumnState(n, PLAIN) for n in column_names(batch.schema.names, path)]
+            batch = batch.rename_columns([s.name for s in states])
             sink.write(batch, [s.kind for s in states])
             done += batch.num_rows
             if progress:
@@ -481,23 +628,30 @@ def _jsonl(
 ) -> Materialized:
     _check_utf8(local, path)
     columns: dict[str, None] = {}
-    with open(local, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                obj = _json_line(line, path, lineno)
-                columns.update(dict.fromkeys(obj))
+    for _, obj in _json_lines(local, path):
+        columns.update(dict.fromkeys(obj))
     names = list(columns)
 
     def rows() -> Iterator[list[Any]]:
-        with open(local, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if line.strip():
-                    obj = _json_line(line, path, lineno)
-                    yield [obj.get(n) for n in names]
+        for _, obj in _json_lines(local, path):
+            yield [obj.get(n) for n in names]
 
     return materialize_rows(
         names, rows(), dest, tmp_dir, file=path, kind="jsonl", progress=progress, cancel=cancel
     )
+
+
+def _json_lines(local: Path, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a line is never read past the limit."""
+    cap = max_line_bytes()
+    with open(local, "rb") as f:
+        lineno = 0
+        while line := f.readline(cap + 1):
+            lineno += 1
+            if len(line) > cap and not line.endswith(b"\n"):
+                raise _line_too_long(lineno, cap, path)
+            if line.strip():
+                yield lineno, _json_line(line.decode("utf-8"), path, lineno)
 
 
 def _json_line(line: str, path: str, lineno: int) -> dict[str, Any]:
@@ -507,6 +661,8 @@ def _json_line(line: str, path: str, lineno: int) -> dict[str, Any]:
         raise FormatError(
             f"line {lineno}: malformed JSON at column {e.colno}: {e.msg}", file=path
         ) from e
+    except RecursionError:
+        raise LimitError(f"line {lineno}: {depth_error().message}", file=path) from None
     if not isinstance(obj, dict):
         raise FormatError(
             f"line {lineno}: expected a JSON object, found {type(obj).__name__}", file=path

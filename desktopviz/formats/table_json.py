@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktopviz.errors import FormatError, LimitError
+from desktopviz.formats.jsonio import check_depth, depth_error, max_cell_bytes
 
 try:
     import orjson as _orjson
@@ -28,6 +29,9 @@ ROWWISE_AFTER_MISS = 256
 DEFAULT_MAX_TABLE_BYTES = 64 * 1024**3
 _WS = " \t\r\n"
 _decoder = json.JSONDecoder()
+_DIGITS = bytes(48 if 48 <= i < 58 else 32 for i in range(256))
+_LONG_INT = b"0" * 19
+"""An integer of 19 digits or more may be beyond 64 bits, which orjson reads as a rounded float."""
 
 
 def _balance(buf: str, start: int, end: int) -> int:
@@ -36,16 +40,17 @@ def _balance(buf: str, start: int, end: int) -> int:
 
 
 def _parse_array(text: str) -> list[Any] | None:
-    """Parse a JSON array of rows (orjson when it can, else the stdlib for NaN/Infinity tokens)."""
-    if _orjson is not None:
+    """Parse a JSON array of rows (orjson when it can, else the stdlib for NaN/Infinity tokens
+    and for long integers, which the stdlib keeps exact)."""
+    if _orjson is not None and text.encode().translate(_DIGITS).find(_LONG_INT) < 0:
         try:
             return _orjson.loads(text)
         except _orjson.JSONDecodeError:
             pass
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
-        return None  # a cut inside a row or a string, or a malformed row: go row by row
+    except (json.JSONDecodeError, RecursionError):
+        return None  # a cut inside a row or a string, a malformed or too deep row: row by row
 
 
 def max_table_bytes() -> int:
@@ -79,6 +84,7 @@ class _Reader:
         self.bytes_read = 0
         self.eof = False
         self.rowwise_left = 0
+        self.max_value = max_cell_bytes()
 
     def close(self) -> None:
         self.f.close()
@@ -125,20 +131,38 @@ class _Reader:
         return c
 
     def value(self) -> Any:
+        """The next JSON value, at most ``max_value`` characters long (else a LimitError)."""
         self.peek()
         while True:
             try:
                 obj, end = _decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as e:
-                if self.more():
+                if self.more_for_value():
                     continue
                 raise self.error(e.msg, e.pos) from None
+            except RecursionError:
+                raise depth_error(file=self.path) from None
             if end >= len(self.buf) and not self.eof:
                 # a number at the very end of the buffer may continue in the next chunk
-                if self.more():
+                if self.more_for_value():
                     continue
+            if end - self.pos > self.max_value:
+                raise self.too_long()
             self.pos = end
             return obj
+
+    def more_for_value(self) -> bool:
+        """Read on for a value that does not end in the buffer yet, up to the size limit."""
+        if len(self.buf) - self.pos > self.max_value:
+            raise self.too_long()
+        return self.more()
+
+    def too_long(self) -> LimitError:
+        return LimitError(
+            f"a value is over the {self.max_value:,}-byte limit for one row or cell "
+            "(DESKTOPVIZ_MAX_CELL_BYTES)",
+            file=self.path,
+        )
 
     def slab(self) -> list[Any]:
         """As many whole rows as the buffer holds, parsed in one call; at least one row.
@@ -153,7 +177,8 @@ class _Reader:
         while len(self.buf) - self.pos < SLAB_MIN_CHARS and self.more():
             pass
         buf, start = self.buf, self.pos
-        cut = buf.rfind("],", start, start + SLAB_MAX_CHARS)
+        # rows cut from a window no longer than the row limit are under it
+        cut = buf.rfind("],", start, start + min(SLAB_MAX_CHARS, self.max_value))
         if cut > start:
             balance = _balance(buf, start, cut + 1)
             for _ in range(64):
@@ -213,6 +238,7 @@ def read_table_json_batches(
         raise FormatError("table has no 'data' array", file=path)
 
     def rows() -> Iterator[list[Any]]:
+        done = 0
         try:
             if header_only:
                 return
@@ -221,8 +247,12 @@ def read_table_json_batches(
                 r.pos += 1
             else:
                 while True:
-                    rows = r.slab()
+                    try:
+                        rows = r.slab()
+                    except LimitError as e:
+                        raise e.located(row=done) from None
                     header.bytes_read = r.bytes_read
+                    done += len(rows)
                     yield rows
                     if r.expect(",]", "',' or ']' between rows") == "]":
                         break
@@ -247,6 +277,6 @@ def _read_keys(r: _Reader, header: TableHeader, *, stop_at_data: bool) -> bool:
         r.expect(":", "':' after a key")
         if key == "data" and stop_at_data:
             return True
-        header.keys[key] = r.value()
+        header.keys[key] = check_depth(r.value(), file=r.path, field=key)
         if r.expect(",}", "',' or '}'") == "}":
             return False

@@ -137,9 +137,7 @@ def import_path(
     return [ImportResult(path, proj, commit_artifact(cache, staged, **kw))]
 
 
-def _import_downloads(
-    cache: Cache, folders: list[Path], **kw: object
-) -> list[ImportResult]:
+def _import_downloads(cache: Cache, folders: list[Path], **kw: object) -> list[ImportResult]:
     """Import download folders in name order; one that fails for want of another's files (a
     JoinedTable whose table comes from another artifact) is tried again after the rest."""
     results: list[ImportResult] = []

@@ -147,4 +147,3 @@ class MediaFiles:
     def discard(self) -> None:
         """Remove the copies of an export that did not finish."""
         shutil.rmtree(self.partial, ignore_errors=True)
-

@@ -67,7 +67,9 @@ def index_error(e: BaseException, path: Path) -> DesktopvizError:
             "(restore index.sqlite from a backup, or use another folder with --cache)",
             file=path,
         )
-    return DesktopvizError(f"cannot use the cache: {getattr(e, 'strerror', None) or text}", file=path)
+    return DesktopvizError(
+        f"cannot use the cache: {getattr(e, 'strerror', None) or text}", file=path
+    )
 
 
 def _stored_file_count(root: Path) -> int:

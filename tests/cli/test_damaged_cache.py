@@ -62,8 +62,14 @@ def test_a_damaged_index_is_named_and_left_alone(cache_with_data, tmp_path, dama
             data[start : start + page] = bytes(min(page, len(data) - start))
     index.write_bytes(bytes(data))
     before = index.read_bytes(), stored_files(cache_with_data)
-    for args in (["ls"], ["ls", "imgs"], ["table", "imgs:v0"], ["gc"], ["verify"],
-                 ["import", str(image_folder(tmp_path / "more", 2))]):
+    for args in (
+        ["ls"],
+        ["ls", "imgs"],
+        ["table", "imgs:v0"],
+        ["gc"],
+        ["verify"],
+        ["import", str(image_folder(tmp_path / "more", 2))],
+    ):
         line = one_error_line(dv(*args, cache=cache_with_data))
         assert "the cache index is damaged" in line and "index.sqlite" in line, (args, line)
     assert (index.read_bytes(), stored_files(cache_with_data)) == before
@@ -104,8 +110,11 @@ def test_a_read_only_cache_says_so(cache_with_data, read_only_view, tmp_path):
 def small_disk(tmp_path) -> Iterator[Path]:
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a 1 MB tmpfs to fill (needs root): {r.stderr.strip()}")
     yield mount

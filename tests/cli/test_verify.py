@@ -77,7 +77,9 @@ def test_a_missing_blob_and_a_damaged_table_are_reported(cache):
     assert f"p/cats:v0\tx/1.png\t{sha}\tmissing" in lines
     (table_line,) = [x for x in lines if x.startswith("p/scores:v0")]
     version, path, digest, problem = table_line.split("\t")
-    assert (path, problem) == ("scores.csv", "table content differs") and digest.startswith("xxh128:")
+    assert (path, problem) == ("scores.csv", "table content differs") and digest.startswith(
+        "xxh128:"
+    )
 
 
 def test_a_table_from_before_digests_is_read_whole(cache):

@@ -77,13 +77,17 @@ def test_gc_and_imports_racing_never_show_a_version_without_its_files(tmp_path):
     with Cache(cache_dir) as cache:
         cache.delete_version(cache.resolve("ds0:v0"))
     gc_loop = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import subprocess, time
             end = time.time() + 60
             while time.time() < end:
                 subprocess.run([{console_script()!r}, "--cache", {str(cache_dir)!r}, "gc"],
                                capture_output=True)
-            """)],
+            """),
+        ],
     )
     try:
         results = []
@@ -103,7 +107,10 @@ def test_gc_and_imports_racing_never_show_a_version_without_its_files(tmp_path):
 
 def test_a_cache_without_its_index_is_not_taken_as_empty(tmp_path):
     cache_dir = tmp_path / "cache"
-    assert dv("import", str(image_dataset(tmp_path / "src" / "ds:v0", 5)), cache=cache_dir).returncode == 0
+    assert (
+        dv("import", str(image_dataset(tmp_path / "src" / "ds:v0", 5)), cache=cache_dir).returncode
+        == 0
+    )
     blobs = sorted(p for p in (cache_dir / "blobs").rglob("*") if p.is_file())
     assert blobs
     for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
