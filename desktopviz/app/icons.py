@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import resources as importlib_resources
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 import desktopviz
 
 _svg_text: dict[str, str] = {}
+_clones: list[QIconEngine] = []
 
 
 def resource_dir() -> Path:
@@ -80,8 +82,16 @@ class _TintedSvgEngine(QIconEngine):
         return pixmap
 
     def clone(self) -> QIconEngine:
-        """A copy (Qt needs it when icons are copied)."""
-        return _TintedSvgEngine(self._name, self._role)
+        """A copy (Qt needs it when an icon is detached, e.g. by ``addPixmap``).
+
+        Qt owns the copy, but PySide frees what a Python override returns as soon as Python
+        holds no reference: the icon then drew through a freed engine (a segfault, or a
+        ``'QStandardItem' object has no attribute 'connect'`` when the memory was reused). The
+        copies are kept here until Qt deletes them."""
+        engine = _TintedSvgEngine(self._name, self._role)
+        _clones[:] = [e for e in _clones if shiboken6.isValid(e)]
+        _clones.append(engine)
+        return engine
 
     def iconName(self) -> str:  # noqa: N802 - Qt override
         """The bundled icon's name."""

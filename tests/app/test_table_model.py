@@ -4,6 +4,7 @@ over long results, TSV copies. The big table is a real 200k-row Parquet import m
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,12 @@ def test_texts_of_values():
     assert format_number(0.5) == "0.5000"
     assert format_number(12345678901.0) == "1.235e+10"
     assert format_number(float("nan")) == "NaN"
+    big = column_info("big", "plain", pa.decimal128(38, 0))  # an integer beyond 64 bits
+    assert big.label == "int"
+    assert display_text(Decimal(123456789012345678901234567890), big) == (
+        "123456789012345678901234567890"
+    )
+    assert tsv_field(Decimal(-(2**70)), big) == str(-(2**70))
     assert display_text(None, number) == ""
     assert display_text(2.0, number) == "2.0000"
     nested = column_info("m", "plain", pa.struct([("a", pa.int64())]))

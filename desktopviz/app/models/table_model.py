@@ -24,6 +24,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -163,7 +164,9 @@ def type_label(kind: str, arrow_type: pa.DataType | None) -> str:
         return "bool"
     if pa.types.is_integer(t):
         return "int"
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+    if pa.types.is_decimal(t):
+        return "int" if t.scale == 0 else "decimal"  # int: integers beyond 64 bits, kept exact
+    if pa.types.is_floating(t):
         return "float"
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return "str"
@@ -184,11 +187,12 @@ def type_label(kind: str, arrow_type: pa.DataType | None) -> str:
     return str(t)
 
 
-def format_number(value: float | int) -> str:
-    """Numbers for cells: ints as they are, floats to 4 decimals (scientific when huge or tiny)."""
+def format_number(value: float | int | Decimal) -> str:
+    """Numbers for cells: ints (and exact decimals) as they are, floats to 4 decimals (scientific
+    when huge or tiny)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, int | Decimal):
         return str(value)
     if math.isnan(value):
         return "NaN"
