@@ -185,22 +185,30 @@ def _hash_files(
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> dict[str, str]:
-    """The W&B digests of local files, hashed in parallel (hashlib releases the GIL)."""
+    """The W&B digests of local files, hashed in parallel (hashlib releases the GIL), a batch of
+    files per task so that thousands of small images do not cost a task each."""
     out: dict[str, str] = {}
     if not files:
         return out
-    done_bytes = 0
+    items = list(files.items())
     workers = min(4, os.cpu_count() or 1)
+    per_task = max(1, min(256, len(items) // (workers * 8)))
+    batches = [items[i : i + per_task] for i in range(0, len(items), per_task)]
+
+    def hash_batch(batch: list[tuple[str, Path]]) -> list[tuple[str, str, int]]:
+        return [(p, _digest_of(local, algorithm), _size(local)) for p, local in batch]
+
+    done_bytes = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash") as pool:
-        futures = {pool.submit(_digest_of, local, algorithm): p for p, local in files.items()}
+        futures = [pool.submit(hash_batch, b) for b in batches]
         try:
-            for i, fut in enumerate(as_completed(futures)):
+            for fut in as_completed(futures):
                 check_cancel(cancel)
-                path = futures[fut]
-                out[path] = fut.result()
-                done_bytes += _size(files[path])
+                for path, digest, size in fut.result():
+                    out[path] = digest
+                    done_bytes += size
                 if progress:
-                    progress(Progress("files", i + 1, len(files), done_bytes, total_bytes, path))
+                    progress(Progress("files", len(out), len(items), done_bytes, total_bytes, path))
         except BaseException:
             for fut in futures:
                 fut.cancel()
