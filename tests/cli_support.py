@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 
 def console_script() -> str:
@@ -39,3 +45,41 @@ def dv(
         timeout=timeout,
         input=input,
     )
+
+
+def snapshot(cache: Path) -> dict:
+    """Everything a user could see of the cache: every index row and the visible listing."""
+    conn = sqlite3.connect(cache / "index.sqlite")
+    tables = [
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+    ]
+    dump = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    conn.close()
+    return {"index": dump, "ls": dv("ls", cache=cache, timeout=120).stdout}
+
+
+def stored_files(cache: Path) -> set[str]:
+    """Every blob and derived file of a cache (what a failed import must not add)."""
+    return {
+        p.relative_to(cache).as_posix()
+        for d in ("blobs", "derived")
+        for p in (cache / d).rglob("*")
+        if p.is_file()
+    }
+
+
+def small_table(folder: Path) -> Path:
+    """``ok.table.json``: a two-row W&B table in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    good = folder / "ok.table.json"
+    good.write_text(json.dumps({"_type": "table", "columns": ["a"], "data": [[1], [2]]}))
+    return good
+
+
+def png_bytes(w: int = 8, h: int = 8) -> bytes:
+    """A small seeded PNG."""
+    buf = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()

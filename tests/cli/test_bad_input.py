@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import struct
 import subprocess
 import zlib
@@ -12,46 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import desktopviz
-from tests.cli_support import dv
+from tests.cli_support import dv, png_bytes, snapshot, stored_files
 
 
 def dv_cli(cache: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return dv(*args, cache=cache, env=env, timeout=120)
-
-
-def snapshot(cache: Path) -> dict:
-    """Everything a user could see of the cache: every index row and the visible listing."""
-    conn = sqlite3.connect(cache / "index.sqlite")
-    tables = [
-        r[0]
-        for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-    ]
-    dump = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
-    conn.close()
-    return {"index": dump, "ls": dv_cli(cache, "ls").stdout}
-
-
-def stored_files(cache: Path) -> set[str]:
-    return {
-        p.relative_to(cache).as_posix()
-        for d in ("blobs", "derived")
-        for p in (cache / d).rglob("*")
-        if p.is_file()
-    }
-
-
-@pytest.fixture
-def primed(tmp_path) -> Path:
-    """A cache holding one good artifact."""
-    cache = tmp_path / "cache"
-    good = tmp_path / "good" / "ok.table.json"
-    good.parent.mkdir()
-    good.write_text(json.dumps({"_type": "table", "columns": ["a"], "data": [[1], [2]]}))
-    assert dv_cli(cache, "import", str(good)).returncode == 0
-    return cache
 
 
 def assert_refused(cache: Path, target: Path, *needles: str, env: dict | None = None) -> str:
@@ -66,16 +32,6 @@ def assert_refused(cache: Path, target: Path, *needles: str, env: dict | None = 
     assert dv_cli(cache, "gc").returncode == 0
     assert stored_files(cache) == files_before
     return lines[0]
-
-
-def png_bytes(w: int = 8, h: int = 8) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)).save(
-        buf, "PNG"
-    )
-    return buf.getvalue()
 
 
 def bomb_png(width: int, height: int) -> bytes:

@@ -11,10 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import desktopviz
-from tests.cli import test_bad_input
-from tests.cli.test_bad_input import assert_refused, dv_cli, snapshot, stored_files
-
-primed = test_bad_input.primed  # the fixture: a cache holding one good artifact
+from tests.cli.test_bad_input import assert_refused, dv_cli
+from tests.cli_support import snapshot, stored_files
 
 
 def assert_all_refused(cache: Path, cases: list[tuple[Path, tuple[str, ...]]]) -> None:

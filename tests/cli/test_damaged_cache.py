@@ -11,23 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import dv
+from tests.cli_support import dv, snapshot, stored_files
 from tests.importing.test_import import png
-from tests.importing.test_trusted_import import stored_files
 
 
 def image_folder(root: Path, n: int, size: tuple[int, int] = (12, 10)) -> Path:
     for i in range(n):
         png(root / f"class{i % 2}" / f"{i}.png", i, size)
     return root
-
-
-def index_rows(cache: Path) -> dict:
-    conn = sqlite3.connect(cache / "index.sqlite")
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    rows = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
-    conn.close()
-    return rows
 
 
 @pytest.fixture
@@ -96,11 +87,11 @@ def read_only_view(cache_with_data, tmp_path) -> Iterator[Path]:
 
 
 def test_a_read_only_cache_says_so(cache_with_data, read_only_view, tmp_path):
-    before = index_rows(cache_with_data), stored_files(cache_with_data)
+    before = snapshot(cache_with_data), stored_files(cache_with_data)
     for args in (["import", str(image_folder(tmp_path / "more", 2))], ["gc"], ["ls"]):
         line = one_error_line(dv(*args, cache=read_only_view))
         assert "read-only" in line and str(read_only_view) in line, (args, line)
-    assert (index_rows(cache_with_data), stored_files(cache_with_data)) == before
+    assert (snapshot(cache_with_data), stored_files(cache_with_data)) == before
     # a cache folder that cannot even be made
     line = one_error_line(dv("ls", cache=read_only_view / "inner" / "cache"))
     assert "read-only" in line and "inner" in line, line
@@ -124,11 +115,11 @@ def small_disk(tmp_path) -> Iterator[Path]:
 def test_a_full_disk_adds_nothing(tmp_path, small_disk):
     cache = small_disk / "cache"
     assert dv("import", str(image_folder(tmp_path / "few", 2)), cache=cache).returncode == 0
-    before = index_rows(cache), stored_files(cache)
+    before = snapshot(cache), stored_files(cache)
     big = image_folder(tmp_path / "many", 40, size=(120, 100))  # about 1.4 MB of PNGs
     line = one_error_line(dv("import", str(big), cache=cache))
     assert "disk full while writing" in line and "nothing was added" in line, line
-    assert (index_rows(cache), stored_files(cache)) == before
+    assert (snapshot(cache), stored_files(cache)) == before
     # the space is given back: the next, smaller import works
     r = dv("import", str(image_folder(tmp_path / "three", 3)), cache=cache)
     assert r.returncode == 0, r.stderr

@@ -14,8 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from desktopviz.store.cache import Cache
-from tests.cli.test_bad_input import png_bytes
-from tests.cli_support import dv
+from tests.cli_support import dv, png_bytes
 from tests.wandb_support import build_wandb_artifacts
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_bad_input import png_bytes, snapshot, stored_files
-from tests.cli_support import console_script
+from tests.cli_support import console_script, png_bytes, snapshot, stored_files
 
 PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
@@ -67,18 +66,6 @@ def modes_bind(tmp_path_factory) -> None:
         pytest.skip(f"cannot start a process without CAP_DAC_OVERRIDE here: {e}")
     if "PermissionError" not in r.stderr:
         pytest.skip("file modes do not stop reads here (root without a way to drop CAP_DAC_*)")
-
-
-@pytest.fixture
-def primed(tmp_path) -> Path:
-    """A cache holding one good artifact (so 'unchanged' is not just 'empty')."""
-    cache = tmp_path / "cache"
-    good = tmp_path / "good" / "ok.table.json"
-    good.parent.mkdir()
-    good.write_text(json.dumps({"_type": "table", "columns": ["a"], "data": [[1], [2]]}))
-    r = run(cache, "import", str(good))
-    assert r.returncode == 0, r.stderr
-    return cache
 
 
 def _folder(root: Path) -> tuple[Path, Path]:

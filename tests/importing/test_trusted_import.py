@@ -12,18 +12,8 @@ import pytest
 from desktopviz.errors import Cancelled, FormatError
 from desktopviz.formats.manifest import ManifestEntry, file_digest, manifest_json
 from desktopviz.importing import import_path
-from tests.cli_support import dv
+from tests.cli_support import dv, stored_files
 from tests.importing.test_import import png, read, wandb_like_folder
-
-
-def stored_files(cache_dir: Path) -> set[str]:
-    """Every blob and derived file of a cache (what a failed import must not add)."""
-    return {
-        p.relative_to(cache_dir).as_posix()
-        for d in ("blobs", "derived")
-        for p in (cache_dir / d).rglob("*")
-        if p.is_file()
-    }
 
 
 def test_altered_file_under_a_known_manifest_is_not_called_unchanged(tmp_path):
