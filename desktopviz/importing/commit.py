@@ -207,8 +207,10 @@ def _hash_files(
                 for path, digest, size in fut.result():
                     out[path] = digest
                     done_bytes += size
-                if progress:
-                    progress(Progress("files", len(out), len(items), done_bytes, total_bytes, path))
+                    if progress:
+                        progress(
+                            Progress("files", len(out), len(items), done_bytes, total_bytes, path)
+                        )
         except BaseException:
             for fut in futures:
                 fut.cancel()
