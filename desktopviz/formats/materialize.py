@@ -351,7 +351,7 @@ def _joined(
     cancel: CancelFn | None,
     listing: Iterable[str],
 ) -> Materialized:
-    import duckdb
+    from desktopviz.sandbox import sandboxed
 
     obj = load_json_file(files(path))
     key = obj.get("join_key")
@@ -386,7 +386,9 @@ def _joined(
             select.append(f'b."{_q(n)}" AS "{_q(alias)}"')
             descs.append({**d, "name": alias})
         tmp_out = Path(td) / "joined.parquet"
-        con = duckdb.connect()
+        spill = Path(td) / "spill"
+        spill.mkdir()
+        con = sandboxed([Path(td)], {"temp_directory": str(spill), "enable_progress_bar": False})
         try:
             con.execute(
                 f"COPY (SELECT {', '.join(select)} FROM "
@@ -476,7 +478,11 @@ def _typed_csv_batch(batch: pa.RecordBatch, inferred: pa.Schema, path: str) -> p
     for i, target in enumerate(inferred.types):
         col = batch.column(i)
         if not (pa.types.is_string(target) or pa.types.is_large_string(target)):
-            col = pc.if_else(pc.is_in(col, value_set=pa.array(CSV_NULLS, pa.string())), pa.scalar(None, pa.string()), col)
+            col = pc.if_else(
+                pc.is_in(col, value_set=pa.array(CSV_NULLS, pa.string())),
+                pa.scalar(None, pa.string()),
+                col,
+            )
             try:
                 col = _csv_cast(col, target)
             except pa.ArrowInvalid as e:

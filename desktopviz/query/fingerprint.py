@@ -44,7 +44,7 @@ def build_fingerprint(cache: Cache, parquet: Path) -> Path:
         q = quote(field.name)
         parts.append(q if is_numeric(field.type) else f"hash({q}) AS {q}")
     partial = cache.tmp_dir / f"{path.name}.{os.getpid()}.{threading.get_ident()}.part"
-    from desktopviz.query.engine import sandboxed
+    from desktopviz.sandbox import sandboxed
 
     # reads the table and writes the fingerprint inside the cache only (column names are the
     # imported file's)

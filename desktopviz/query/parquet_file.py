@@ -91,7 +91,7 @@ def _connection(folder: Path) -> duckdb.DuckDBPyConnection:
     """This thread's DuckDB connection for reading the Parquet files of ``folder`` (and no other
     file): no spilling (DuckDB's default spill folder is ./.tmp in the working directory), a
     small memory budget."""
-    from desktopviz.query.engine import sandboxed
+    from desktopviz.sandbox import sandboxed
 
     cons: dict[Path, duckdb.DuckDBPyConnection] = _local.__dict__.setdefault("cons", {})
     con = cons.pop(folder, None)
