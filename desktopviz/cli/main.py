@@ -200,11 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DesktopvizError as e:
         print(f"desktopviz: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # an OSError too: it must come first (`desktopviz table ... | head`)
+        return EXIT_OK
     except (sqlite3.Error, OSError) as e:
         print(f"desktopviz: error: {system_error(e, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        return EXIT_OK
     except KeyboardInterrupt:
         print("desktopviz: interrupted", file=sys.stderr)
         return 130

@@ -15,7 +15,7 @@ from desktopviz.formats.manifest import artifact_digest, file_digest, parse_refe
 from desktopviz.formats.materialize import materialize, table_kind
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.query.fingerprint import build_fingerprint, fingerprint_path
-from desktopviz.store.blobs import DISK_FULL, BlobInfo
+from desktopviz.store.blobs import DISK_FULL, BlobInfo, unreadable
 from desktopviz.store.cache import (
     Cache,
     CommitResult,
@@ -91,9 +91,9 @@ def _commit(
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> CommitResult:
-    total_bytes = sum(_size(f.local) for f in paths.values() if f.local is not None)
+    sizes = {p: _size(f.local) for p, f in paths.items() if f.local is not None}
     unhashed = {p: f.local for p, f in paths.items() if f.local is not None and not f.wandb_digest}
-    digests = _hash_files(unhashed, "md5", total_bytes, progress, cancel)
+    digests = _hash_files(unhashed, "md5", sizes, progress, cancel)
     for path, f in paths.items():
         if f.local is None:
             if f.sha256 is not None:
@@ -109,7 +109,7 @@ def _commit(
     if any(v.digest == digest for v in cache.versions(staged.project, staged.name)):
         # "unchanged" only once the files were checked against the digests their manifest gives
         given = {p: f.local for p, f in paths.items() if f.local is not None and f.wandb_digest}
-        actual = _hash_files(given, staged.digest_algorithm, total_bytes, progress, cancel)
+        actual = _hash_files(given, staged.digest_algorithm, sizes, progress, cancel)
         for path, value in actual.items():
             if value != digests[path]:
                 raise FormatError(
@@ -175,13 +175,13 @@ def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError as e:
-        raise DesktopvizError(f"cannot read file: {e.strerror or e}", file=path) from e
+        raise unreadable(path, e) from e
 
 
 def _hash_files(
     files: dict[str, Path],
     algorithm: str,
-    total_bytes: int,
+    sizes: dict[str, int],
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> dict[str, str]:
@@ -195,18 +195,19 @@ def _hash_files(
     per_task = max(1, min(256, len(items) // (workers * 8)))
     batches = [items[i : i + per_task] for i in range(0, len(items), per_task)]
 
-    def hash_batch(batch: list[tuple[str, Path]]) -> list[tuple[str, str, int]]:
-        return [(p, _digest_of(local, algorithm), _size(local)) for p, local in batch]
+    def hash_batch(batch: list[tuple[str, Path]]) -> list[tuple[str, str]]:
+        return [(p, _digest_of(local, algorithm)) for p, local in batch]
 
+    total_bytes = sum(sizes.values())
     done_bytes = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash") as pool:
         futures = [pool.submit(hash_batch, b) for b in batches]
         try:
             for fut in as_completed(futures):
                 check_cancel(cancel)
-                for path, digest, size in fut.result():
+                for path, digest in fut.result():
                     out[path] = digest
-                    done_bytes += size
+                    done_bytes += sizes[path]
                     if progress:
                         progress(
                             Progress("files", len(out), len(items), done_bytes, total_bytes, path)
@@ -222,7 +223,7 @@ def _digest_of(local: Path, algorithm: str) -> str:
     try:
         return file_digest(local, algorithm)
     except OSError as e:
-        raise DesktopvizError(f"cannot read file: {e.strerror or e}", file=local) from e
+        raise unreadable(local, e) from e
 
 
 def _put_blobs(
@@ -275,10 +276,12 @@ def _stop(future: Future[None]) -> None:
 
 
 def _referenced_files(cache: Cache, versions: set[int | None]) -> dict[str, Path | None]:
-    """Files of the versions this artifact refers to: a referenced table finds its media there."""
+    """Files of the versions this artifact refers to (and those they refer to): a referenced
+    table finds its media there."""
     out: dict[str, Path | None] = {}
-    for vid in sorted(v for v in versions if v is not None):
-        for f in cache.files(vid):
+    chosen = [cache.version_by_id(v) for v in sorted(v for v in versions if v is not None)]
+    for version in cache.with_referred(chosen):
+        for f in cache.files(version):
             if f.sha256 is not None:
                 out.setdefault(f.path, cache.blobs.path(f.sha256))
     return out

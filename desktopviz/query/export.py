@@ -117,7 +117,8 @@ def export_result(
     them at the files in the cache, ``copy`` copies the files into ``<name>_media/`` beside
     ``path`` (each checked against its digest) and points at the copies (published with the
     file, or not at all). ``source`` is the version the rows come from: cells that record no
-    digest (an image folder's) are found by path among its files and the compared version's."""
+    digest (an image folder's) are found by path among its files, the compared version's and
+    those of the versions they refer to."""
     path = Path(path)
     fmt = fmt or format_for(path)
     files = None
@@ -126,7 +127,7 @@ def export_result(
         versions = [source] if source is not None else []
         if result.spec.compare is not None:
             versions.append(cache.resolve(result.spec.compare.ref))
-        files = MediaFiles(cache, media, path, versions)
+        files = MediaFiles(cache, media, path, cache.with_referred(versions))
     total = result.num_rows
     descs = {n: {"kind": k} for n, k in result.kinds.items()}
     schema = result.rows(0, 0).schema

@@ -131,13 +131,7 @@ def _media_resolver(cache: Cache, source: Version) -> Callable[[str, str | None]
     """``resolve(path, sha256) -> StoredFile``: a media file of the source version, else of the
     versions it refers to (a joined table whose side is another artifact's table keeps that
     side's images, masks and classes there). A recorded ``sha256`` picks among equal paths."""
-    versions, seen = [source], {source.id}
-    for v in versions:  # grows while walked: the versions referred to, transitively
-        for f in cache.files(v):
-            if f.ref_version_id is not None and f.ref_version_id not in seen:
-                seen.add(f.ref_version_id)
-                versions.append(cache.version_by_id(f.ref_version_id))
-    resolvers = [stored_file_resolver(cache, v) for v in versions]
+    resolvers = [stored_file_resolver(cache, v) for v in cache.with_referred([source])]
 
     def resolve(path: str, sha256: str | None) -> StoredFile:
         found = []

@@ -30,6 +30,11 @@ class BlobInfo:
     """True when this call put the blob in the store (it was not there before)."""
 
 
+def unreadable(path: Path, e: OSError) -> DesktopvizError:
+    """One line for a file the system would not let us read."""
+    return DesktopvizError(f"cannot read file: {e.strerror or e}", file=path)
+
+
 def fsync_dir(path: Path) -> None:
     """Flush a directory entry so a rename inside it survives a crash."""
     try:
@@ -105,7 +110,7 @@ class BlobStore:
         except OSError as e:
             if e.errno in DISK_FULL:
                 raise  # the caller knows what was being written and cleans up
-            raise DesktopvizError(f"cannot read file: {e.strerror or e}", file=src) from e
+            raise unreadable(src, e) from e
         finally:
             Path(tmp).unlink(missing_ok=True)
 

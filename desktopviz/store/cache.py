@@ -6,6 +6,7 @@ version visible comes last, so a killed process never leaves a half-visible vers
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -51,7 +52,7 @@ def index_error(e: BaseException, path: Path) -> DesktopvizError:
     errno_ = getattr(e, "errno", None)
     folder = path if path.is_dir() else path.parent
     read_only = folder.exists() and not os.access(folder, os.W_OK)
-    if read_only or isinstance(e, PermissionError) or errno_ == 30 or "readonly" in text:
+    if read_only or isinstance(e, PermissionError) or errno_ == errno.EROFS or "readonly" in text:
         return DesktopvizError(
             "the cache folder is read-only; desktopviz writes its index there "
             "(use --cache DIR for a writable folder)",
@@ -619,6 +620,27 @@ class Cache:
             (vid,),
         )
         return [FileEntry(**r) for r in rows]
+
+    def with_referred(self, versions: Iterable[Version]) -> list[Version]:
+        """``versions`` and the versions their files refer to, transitively, each once: where a
+        media file of theirs may be stored (a joined table's side from another artifact keeps its
+        images, masks and classes there)."""
+        out: list[Version] = []
+        seen: set[int] = set()
+        for v in versions:
+            if v.id not in seen:
+                seen.add(v.id)
+                out.append(v)
+        for v in out:  # grows while walked
+            for (vid,) in self.conn.execute(
+                "SELECT DISTINCT ref_version_id FROM files WHERE version_id = ? "
+                "AND ref_version_id IS NOT NULL ORDER BY ref_version_id",
+                (v.id,),
+            ):
+                if vid not in seen:
+                    seen.add(vid)
+                    out.append(self.version_by_id(vid))
+        return out
 
     def file_path(self, version: Version | int, path: str) -> Path:
         """The local path of a version's file bytes (following references)."""

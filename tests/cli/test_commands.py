@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from tests.cli_support import dv
+from tests.cli_support import console_script, dv
 
 
 @pytest.fixture
@@ -145,3 +146,20 @@ def test_output_format_follows_the_file_name(tmp_path, table_file):
     pq_out = tmp_path / "rows.parquet"
     assert dv("table", "proj/preds:v0", "-o", str(pq_out), cache=cache).returncode == 0
     assert pq.read_table(pq_out).column("score").to_pylist() == [0.5, None, 0.75]
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path):
+    """``desktopviz table REF | head -1``: the closed pipe ends the command quietly, exit 0."""
+    cache = tmp_path / "cache"
+    rows = tmp_path / "many.csv"
+    rows.write_text("id,text\n" + "".join(f"{i},{'x' * 200}\n" for i in range(20_000)))
+    assert dv("import", str(rows), cache=cache).returncode == 0
+    proc = subprocess.Popen(
+        [console_script(), "--cache", str(cache), "table", "many:v0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert json.loads(proc.stdout.readline())["id"] == 0
+    proc.stdout.close()  # as `head -1` does
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == b""
