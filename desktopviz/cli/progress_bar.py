@@ -44,8 +44,10 @@ class TerminalProgress:
             self._bar.total = p.total
             self._bar.n = p.done
             if p.bytes_total:
+                elapsed = self._bar.format_dict.get("elapsed") or 0
+                rate = f", {p.bytes_done / 1e6 / elapsed:.1f} MB/s" if elapsed > 0.5 else ""
                 self._bar.set_postfix_str(
-                    f"{p.bytes_done / 1e6:.1f}/{p.bytes_total / 1e6:.1f} MB", refresh=False
+                    f"{p.bytes_done / 1e6:.1f}/{p.bytes_total / 1e6:.1f} MB{rate}", refresh=False
                 )
         self._bar.refresh()
 

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,31 @@ class Materialized:
         return json.dumps({"columns": self.columns, "wandb": self.wandb}, sort_keys=True)
 
 
+class ArtifactFiles:
+    """A :data:`FileSource` over an artifact's files, which may carry image checks already made
+    (an import reads each file once and checks images from those bytes)."""
+
+    def __init__(
+        self,
+        sources: Mapping[str, Path | None],
+        images: Callable[[str], tuple[int, int, str] | FormatError | None] | None = None,
+    ) -> None:
+        self.sources = sources
+        self.images = images
+
+    def __call__(self, rel: str) -> Path:
+        if rel not in self.sources:
+            raise FormatError(f"{rel!r} is not a file of the artifact")
+        src = self.sources[rel]
+        if src is None:
+            raise FormatError(f"{rel!r} is a reference whose bytes are not here")
+        return src
+
+    def image_check(self, rel: str) -> tuple[int, int, str] | FormatError | None:
+        """The check made of this image when it was read, or None."""
+        return self.images(rel) if self.images else None
+
+
 class MediaChecker:
     """Checks once per file that the media a table points at exist and (images) decode."""
 
@@ -126,8 +151,12 @@ class MediaChecker:
                 field=col,
             ) from e
         if cell.get("_type") == IMAGE_TYPE and not rel.endswith(".json"):
+            known = self.files.image_check(rel) if isinstance(self.files, ArtifactFiles) else None
             try:
-                check_image(local, name=rel)
+                if isinstance(known, FormatError):
+                    raise known
+                if known is None:
+                    check_image(local, name=rel)
             except FormatError as e:
                 raise FormatError(
                     e.message, file=f"{table_path} -> {rel}", row=row, field=col

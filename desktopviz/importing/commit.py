@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.manifest import artifact_digest, file_digest, parse_reference
-from desktopviz.formats.materialize import materialize, table_kind
+from desktopviz.formats.materialize import ArtifactFiles, materialize, table_kind
+from desktopviz.importing.ingest import Ingested, ingest_files
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.query.fingerprint import build_fingerprint, fingerprint_path
-from desktopviz.store.blobs import DISK_FULL, BlobInfo, unreadable
+from desktopviz.store.blobs import DISK_FULL, unreadable
 from desktopviz.store.cache import (
     Cache,
     CommitResult,
@@ -91,9 +91,9 @@ def _commit(
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> CommitResult:
-    sizes = {p: _size(f.local) for p, f in paths.items() if f.local is not None}
-    unhashed = {p: f.local for p, f in paths.items() if f.local is not None and not f.wandb_digest}
-    digests = _hash_files(unhashed, "md5", sizes, progress, cancel)
+    local = {p: f.local for p, f in paths.items() if f.local is not None}
+    sizes = {p: _size(path) for p, path in local.items()}
+    digests: dict[str, str] = {}
     for path, f in paths.items():
         if f.local is None:
             if f.sha256 is not None:
@@ -105,33 +105,30 @@ def _commit(
             digests[path] = f.wandb_digest or ""
         elif f.wandb_digest:
             digests[path] = f.wandb_digest
-    digest = artifact_digest(digests)
-    if any(v.digest == digest for v in cache.versions(staged.project, staged.name)):
-        # "unchanged" only once the files were checked against the digests their manifest gives
-        given = {p: f.local for p, f in paths.items() if f.local is not None and f.wandb_digest}
-        actual = _hash_files(given, staged.digest_algorithm, sizes, progress, cancel)
-        for path, value in actual.items():
-            if value != digests[path]:
-                raise FormatError(
-                    f"file does not match its manifest digest ({staged.digest_algorithm} "
-                    f"{value} != {digests[path]})",
-                    file=paths[path].local,
-                )
-        files = [NewFile(p, f.size or 0, None, digests[p], f.ref) for p, f in paths.items()]
-        return cache.add_version(NewVersion(staged, digest, files))
+    if len(digests) == len(paths):  # every digest given by the manifest
+        digest = artifact_digest(digests)
+        if _exists(cache, staged, digest):
+            return _unchanged(cache, staged, paths, digests, digest, sizes, progress, cancel)
 
-    refs = {p: _resolve_ref(cache, p, f.ref, digests[p]) for p, f in paths.items() if f.ref}
-    blobs: dict[str, BlobInfo] = {}
-    failed = threading.Event()
-
-    def stop_copying() -> bool:
-        return failed.is_set() or bool(cancel and cancel())
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blobs") as pool:
-        copying = pool.submit(
-            _put_blobs, cache, paths, digests, staged.digest_algorithm, blobs, lease, stop_copying
+    writer = cache.blobs.pack_writer(lease)
+    try:
+        read = ingest_files(
+            cache.blobs,
+            local,
+            writer,
+            lease,
+            xxh128=frozenset(p for p in digests if staged.digest_algorithm == "xxh128"),
+            total_bytes=sum(sizes.values()),
+            progress=progress,
+            cancel=cancel,
         )
-        try:
+        for path, f in paths.items():
+            if f.local is not None:
+                digests[path] = _checked_digest(f, read[path], staged.digest_algorithm)
+        digest = artifact_digest(digests)
+        refs = {p: _resolve_ref(cache, p, f.ref, digests[p]) for p, f in paths.items() if f.ref}
+        tables: list[NewTable] = []
+        if not _exists(cache, staged, digest):
             linked = _linked_versions(cache, paths, digests)
             sources = _referenced_files(cache, {*(v for v, _ in refs.values()), *linked})
             sources.update(
@@ -139,41 +136,84 @@ def _commit(
                     p,
                     f.local
                     if f.local is not None
-                    else (cache.blobs.path(f.sha256) if f.sha256 else None),
+                    else (cache.blobs.local_path(f.sha256) if f.sha256 else None),
                 )
                 for p, f in paths.items()
             )
+            images = {p: r.image for p, r in read.items() if r.image is not None}
+            files = ArtifactFiles(sources, images.get)
             tables = _materialize_tables(
-                cache, sources, sorted(paths), digest, lease, progress, cancel
+                cache, files, sorted(paths), digest, lease, progress, cancel
             )
-        except BaseException:
-            failed.set()
-            _stop(copying)
-            raise
-        copying.result()
+        packed = writer.finish()  # every new blob durable before the index names it
+    except BaseException:
+        writer.abandon()
+        raise
     new_files = []
     for path, f in paths.items():
-        info = blobs.get(path)
+        info = read.get(path)
         sha, size = (info.sha256, info.size) if info else (f.sha256, f.size or 0)
         ref_version_id, ref_path = refs.get(path, (None, None))
         new_files.append(NewFile(path, size, sha, digests[path], f.ref, ref_version_id, ref_path))
     check_cancel(cancel)
-    new = NewVersion(staged, digest, new_files, tables)
+    new = NewVersion(staged, digest, new_files, tables, packed)
     try:
         return cache.add_version(new)
     except MissingBlobError:
         # a gc that read the leases just before this import reused an orphan blob removed it:
         # put the bytes back once (they are still at hand) and commit again
         for path, f in paths.items():
-            info = blobs.get(path)
+            info = read.get(path)
             if f.local is not None and info is not None and not cache.blobs.has(info.sha256):
                 cache.blobs.put_file(f.local, cancel, lease)
         return cache.add_version(new)
 
 
+def _exists(cache: Cache, staged: StagedArtifact, digest: str) -> bool:
+    return any(v.digest == digest for v in cache.versions(staged.project, staged.name))
+
+
+def _unchanged(
+    cache: Cache,
+    staged: StagedArtifact,
+    paths: dict[str, StagedFile],
+    digests: dict[str, str],
+    digest: str,
+    sizes: dict[str, int],
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> CommitResult:
+    """The version with these digests exists: check the files against their manifest digests
+    (no copy) before calling it unchanged."""
+    given = {p: f.local for p, f in paths.items() if f.local is not None}
+    actual = _hash_files(given, staged.digest_algorithm, sizes, progress, cancel)
+    for path, value in actual.items():
+        if value != digests[path]:
+            raise _mismatch(paths[path], staged.digest_algorithm, value, digests[path])
+    files = [NewFile(p, f.size or 0, None, digests[p], f.ref) for p, f in paths.items()]
+    return cache.add_version(NewVersion(staged, digest, files))
+
+
+def _checked_digest(f: StagedFile, read: Ingested, algorithm: str) -> str:
+    """The file's W&B digest, checked against its manifest's when there is one."""
+    if not f.wandb_digest:
+        return read.md5_b64
+    actual = read.xxh128 if algorithm == "xxh128" else read.md5_b64
+    if actual != f.wandb_digest:
+        raise _mismatch(f, algorithm, actual, f.wandb_digest)
+    return f.wandb_digest
+
+
+def _mismatch(f: StagedFile, algorithm: str, actual: str | None, expected: str) -> FormatError:
+    return FormatError(
+        f"file does not match its manifest digest ({algorithm} {actual} != {expected})",
+        file=f.local,
+    )
+
+
 def _size(path: Path) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except OSError as e:
         raise unreadable(path, e) from e
 
@@ -226,30 +266,6 @@ def _digest_of(local: Path, algorithm: str) -> str:
         raise unreadable(local, e) from e
 
 
-def _put_blobs(
-    cache: Cache,
-    paths: dict[str, StagedFile],
-    digests: dict[str, str],
-    algorithm: str,
-    out: dict[str, BlobInfo],
-    lease: Lease,
-    cancel: CancelFn | None,
-) -> None:
-    for path, f in paths.items():
-        if f.local is None:
-            continue
-        info = cache.blobs.put_file(f.local, cancel, lease)
-        if algorithm == "xxh128" and f.wandb_digest is not None:
-            if file_digest(f.local, "xxh128") != digests[path]:
-                raise FormatError("file does not match its manifest digest (xxh128)", file=f.local)
-        elif digests[path] != info.md5_b64:
-            raise FormatError(
-                f"file does not match its manifest digest (md5 {info.md5_b64} != {digests[path]})",
-                file=f.local,
-            )
-        out[path] = info
-
-
 def _linked_versions(
     cache: Cache, paths: dict[str, StagedFile], digests: dict[str, str]
 ) -> set[int]:
@@ -267,14 +283,6 @@ def _linked_versions(
     return out
 
 
-def _stop(future: Future[None]) -> None:
-    future.cancel()
-    try:
-        future.result()
-    except BaseException:  # the error that stopped the tables is the one to report
-        pass
-
-
 def _referenced_files(cache: Cache, versions: set[int | None]) -> dict[str, Path | None]:
     """Files of the versions this artifact refers to (and those they refer to): a referenced
     table finds its media there."""
@@ -283,27 +291,19 @@ def _referenced_files(cache: Cache, versions: set[int | None]) -> dict[str, Path
     for version in cache.with_referred(chosen):
         for f in cache.files(version):
             if f.sha256 is not None:
-                out.setdefault(f.path, cache.blobs.path(f.sha256))
+                out.setdefault(f.path, cache.blobs.local_path(f.sha256))
     return out
 
 
 def _materialize_tables(
     cache: Cache,
-    sources: dict[str, Path | None],
+    files: ArtifactFiles,
     listing: list[str],
     digest: str,
     lease: Lease,
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> list[NewTable]:
-    def local(rel: str) -> Path:
-        if rel not in sources:
-            raise FormatError(f"{rel!r} is not a file of the artifact")
-        src = sources[rel]
-        if src is None:
-            raise FormatError(f"{rel!r} is a reference whose bytes are not here")
-        return src
-
     out = []
     for path in (p for p in listing if table_kind(p)):
         check_cancel(cancel)
@@ -312,7 +312,7 @@ def _materialize_tables(
         lease.add(rel, fingerprint_path(cache, cache.root / rel).relative_to(cache.root).as_posix())
         try:
             m = materialize(
-                local,
+                files,
                 path,
                 cache.root / rel,
                 cache.tmp_dir,

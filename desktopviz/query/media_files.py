@@ -111,11 +111,10 @@ class MediaFiles:
             if stored is None:
                 return path
             sha256 = stored[0]
-        blob = self.cache.blobs.path(sha256)
-        if not blob.is_file():
+        if not self.cache.blobs.has(sha256):
             return path
         if self.mode == "paths":
-            return str(blob.absolute())  # whatever the working folder of who reads the export
+            return str(self.cache.blobs.local_path(sha256).absolute())  # whatever the working folder of who reads the export
         known = self._copied.get(sha256)
         if known is not None:
             return known

@@ -282,7 +282,7 @@ def stored_file_resolver(cache: Cache, version: Version):  # noqa: ANN201
         if f is None or f.sha256 is None:
             raise NotFoundError(f"{version.ref} has no stored file {path!r}")
         return StoredFile(
-            cache.blobs.path(f.sha256), f.sha256, f.size, f.wandb_digest, version.digest, path
+            cache.blobs.local_path(f.sha256), f.sha256, f.size, f.wandb_digest, version.digest, path
         )
 
     return resolve

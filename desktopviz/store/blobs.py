@@ -5,14 +5,30 @@ from __future__ import annotations
 import base64
 import errno
 import hashlib
+import io
 import os
+import sqlite3
 import tempfile
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from desktopviz.errors import DesktopvizError
 from desktopviz.progress import CancelFn, check_cancel
 from desktopviz.store.leases import Lease
+from desktopviz.store.packs import (
+    PACKS_DIR,
+    PackedBlob,
+    PackWriter,
+    fsync_dir,
+    pack_lease_name,
+    read_packed,
+)
+
+__all__ = ["DISK_FULL", "BlobInfo", "BlobStore", "atomic_write_bytes", "fsync_dir", "unreadable"]
+_IN_CHUNK = 500
 
 CHUNK = 1 << 20
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -35,20 +51,6 @@ def unreadable(path: Path, e: OSError) -> DesktopvizError:
     return DesktopvizError(f"cannot read file: {e.strerror or e}", file=path)
 
 
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry so a rename inside it survives a crash."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write_bytes(path: Path, data: bytes, tmp_dir: Path) -> None:
     """Write ``data`` to ``path`` via a temp file, fsync and rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,21 +68,139 @@ def atomic_write_bytes(path: Path, data: bytes, tmp_dir: Path) -> None:
 
 
 class BlobStore:
-    """Immutable files named by the sha256 of their bytes."""
+    """Immutable blobs named by the sha256 of their bytes: small ones in pack files (located by
+    the index's ``packed`` table), larger ones as files of their own under ``ab/<digest>``."""
 
-    def __init__(self, root: Path, tmp_dir: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        tmp_dir: Path,
+        index: sqlite3.Connection | None = None,
+        index_path: Path | None = None,
+    ) -> None:
         self.root = root
         self.tmp_dir = tmp_dir
+        self.index = index
+        self.index_path = index_path
+        self._owner = threading.get_ident()
+        self._readers = threading.local()
+        self.packs_dir = root.parent / PACKS_DIR
+        self.extracted_dir = root.parent / "extracted"
         root.mkdir(parents=True, exist_ok=True)
         tmp_dir.mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
-        """Where the blob with this digest lives (whether or not it exists)."""
+        """Where the blob's own file lives (whether or not it exists; packed blobs have none:
+        use :meth:`local_path` for a file to hand to other programs)."""
         return self.root / sha256[:2] / sha256
+
+    def locate(self, sha256: str) -> PackedBlob | None:
+        """Where a packed blob lies, or None."""
+        index = self._index()
+        if index is None:
+            return None
+        row = index.execute(
+            "SELECT pack, offset, size FROM packed WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return PackedBlob(sha256, *row) if row else None
+
+    def _index(self) -> sqlite3.Connection | None:
+        """The index connection for this thread: the owner's own, or a read-only one per other
+        thread (workers that decode thumbnails never share the window's connection)."""
+        if self.index is None or self.index_path is None or threading.get_ident() == self._owner:
+            return self.index
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"{self.index_path.as_uri()}?mode=ro", uri=True)
+            self._readers.conn = conn
+        return conn
 
     def has(self, sha256: str) -> bool:
         """True when the blob is present."""
-        return self.path(sha256).is_file()
+        return self.locate(sha256) is not None or self.path(sha256).is_file()
+
+    def missing(self, digests: Iterable[str]) -> set[str]:
+        """The digests among ``digests`` that the store does not hold (one query per 500)."""
+        wanted = set(digests)
+        rest = wanted - self._packed_among(wanted)
+        if not rest:
+            return rest
+        try:
+            shards = set(os.listdir(self.root))
+        except FileNotFoundError:
+            return rest
+        return {d for d in rest if d[:2] not in shards or not self.path(d).is_file()}
+
+    def _packed_among(self, digests: set[str]) -> set[str]:
+        if self.index is None or not digests:
+            return set()
+        found: set[str] = set()
+        items = list(digests)
+        for i in range(0, len(items), _IN_CHUNK):
+            chunk = items[i : i + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.index.execute(
+                    f"SELECT sha256 FROM packed WHERE sha256 IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def size(self, sha256: str) -> int | None:
+        """The blob's size in bytes, or None when it is absent."""
+        packed = self.locate(sha256)
+        if packed is not None:
+            return packed.size
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def read(self, sha256: str) -> bytes:
+        """The blob's bytes as stored (FileNotFoundError when absent; not checked: see
+        :meth:`copy_out` and ``desktopviz verify``)."""
+        packed = self.locate(sha256)
+        if packed is None:
+            return self.path(sha256).read_bytes()
+        data = read_packed(self.packs_dir, packed.pack, packed.offset, packed.size)
+        if len(data) != packed.size:
+            raise OSError(errno.EIO, "pack file is cut short", str(self.packs_dir / packed.pack))
+        return data
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The blob's bytes as a binary file object (FileNotFoundError when absent)."""
+        if self.locate(sha256) is None:
+            return open(self.path(sha256), "rb")  # noqa: SIM115 - the caller closes it
+        return io.BytesIO(self.read(sha256))
+
+    def local_path(self, sha256: str) -> Path:
+        """A file holding the blob, for readers that need a path (a packed blob is copied out
+        under ``extracted/`` and reused while it is newer than its pack; an absent blob gives its
+        would-be path, which does not exist)."""
+        packed = self.locate(sha256)
+        if packed is None:
+            return self.path(sha256)
+        dest = self.extracted_dir / sha256[:2] / sha256
+        try:
+            copy = dest.stat()
+            # packs never change once written: a newer pack was rewritten behind our back
+            if copy.st_size == packed.size and copy.st_mtime_ns >= self._pack_mtime(packed.pack):
+                return dest
+        except FileNotFoundError:
+            pass
+        atomic_write_bytes(dest, self.read(sha256), self.tmp_dir)
+        return dest
+
+    def _pack_mtime(self, pack: str) -> int:
+        try:
+            return (self.packs_dir / pack).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def pack_writer(self, lease: Lease | None = None) -> PackWriter:
+        """A writer of new packs (leased as it creates them)."""
+        return PackWriter(self.packs_dir, lease)
 
     def put_file(
         self, src: Path, cancel: CancelFn | None = None, lease: Lease | None = None
@@ -130,18 +250,17 @@ class BlobStore:
 
         A damaged blob raises an error naming ``where`` (its version and path) and leaves no
         ``dest``."""
-        digest = hashlib.sha256()
         try:
-            with open(self.path(sha256), "rb") as f, open(dest, "wb") as out:
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
+            source = self.open(sha256)
         except FileNotFoundError as e:
-            if e.filename == str(self.path(sha256)):
-                raise DesktopvizError(
-                    f"missing file in the cache: {where} (blob {sha256}); run `desktopviz verify`"
-                ) from e
-            raise
+            raise DesktopvizError(
+                f"missing file in the cache: {where} (blob {sha256}); run `desktopviz verify`"
+            ) from e
+        digest = hashlib.sha256()
+        with source as f, open(dest, "wb") as out:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
         if digest.hexdigest() != sha256:
             dest.unlink(missing_ok=True)
             raise DesktopvizError(
@@ -151,7 +270,7 @@ class BlobStore:
 
     def _place(self, tmp: Path, sha256: str) -> bool:
         dest = self.path(sha256)
-        if dest.is_file():
+        if dest.is_file() or self.locate(sha256) is not None:
             return False
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, dest)
@@ -160,10 +279,19 @@ class BlobStore:
 
     def all_digests(self) -> set[str]:
         """Every digest present in the store."""
-        return {p.name for p in self.root.glob("??/*") if p.is_file()}
+        loose = {p.name for p in self.root.glob("??/*") if p.is_file()}
+        if self.index is None:
+            return loose
+        return loose | {r[0] for r in self.index.execute("SELECT sha256 FROM packed")}
 
     def remove(self, sha256: str) -> int:
-        """Delete a blob; return the bytes freed."""
+        """Delete a blob (a packed one leaves the index, inside the caller's write transaction;
+        its pack shrinks at :meth:`compact`); return the bytes freed."""
+        packed = self.locate(sha256)
+        if packed is not None:
+            self.index.execute("DELETE FROM packed WHERE sha256 = ?", (sha256,))  # type: ignore[union-attr]
+            (self.extracted_dir / sha256[:2] / sha256).unlink(missing_ok=True)
+            return packed.size
         p = self.path(sha256)
         try:
             size = p.stat().st_size
@@ -171,3 +299,67 @@ class BlobStore:
             return size
         except FileNotFoundError:
             return 0
+
+    def drop_unnamed_packs(self, lease_names: Iterable[str]) -> int:
+        """Delete the packs named in a failed job's lease that no index row uses; bytes freed."""
+        freed = 0
+        prefix = pack_lease_name("")
+        for name in lease_names:
+            if not name.startswith(prefix):
+                continue
+            pack = name[len(prefix) :]
+            used = (
+                self.index is not None
+                and self.index.execute(
+                    "SELECT 1 FROM packed WHERE pack = ? LIMIT 1", (pack,)
+                ).fetchone()
+            )
+            if not used:
+                path = self.packs_dir / pack
+                try:
+                    freed += path.stat().st_size
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+        return freed
+
+    def compact(self, keep: set[str]) -> tuple[list[Path], int]:
+        """Inside a write transaction: rewrite the packs that are mostly dead bytes into a new
+        pack, and list the pack files no row names (nor a lease in ``keep``). Returns those files,
+        to delete once the transaction has committed, and the bytes they free."""
+        if self.index is None or not self.packs_dir.is_dir():
+            return [], 0
+        live = {
+            pack: (count, size)
+            for pack, count, size in self.index.execute(
+                "SELECT pack, COUNT(*), SUM(size) FROM packed GROUP BY pack"
+            )
+        }
+        doomed: list[Path] = []
+        sparse: list[str] = []
+        for path in self.packs_dir.glob("*.pack"):
+            if pack_lease_name(path.name) in keep:
+                continue
+            count, size = live.get(path.name, (0, 0))
+            if not count:
+                doomed.append(path)
+            elif size * 2 < path.stat().st_size:
+                sparse.append(path.name)
+        if sparse:
+            writer = self.pack_writer()
+            moved: list[tuple[str, str, int]] = []
+            for pack in sparse:
+                rows = self.index.execute(
+                    "SELECT sha256, offset, size FROM packed WHERE pack = ?", (pack,)
+                ).fetchall()
+                for sha, offset, size in rows:
+                    data = read_packed(self.packs_dir, pack, offset, size)
+                    entry = writer.append(sha, data)
+                    moved.append((entry.pack, entry.offset, sha))
+                doomed.append(self.packs_dir / pack)
+            writer.finish()
+            self.index.executemany("UPDATE packed SET pack = ?, offset = ? WHERE sha256 = ?", moved)
+        freed = sum(p.stat().st_size for p in doomed)
+        if sparse:
+            freed -= sum((self.packs_dir / n).stat().st_size for n in writer.names)
+        return doomed, max(freed, 0)

@@ -31,6 +31,7 @@ from desktopviz.model import (
 )
 from desktopviz.store.blobs import DISK_FULL, BlobStore
 from desktopviz.store.leases import Lease, live_names
+from desktopviz.store.packs import PackedBlob
 from desktopviz.store.schema import migrate
 
 RESERVED_ALIASES = frozenset({"latest"})
@@ -140,6 +141,8 @@ class NewVersion:
     digest: str
     files: list[FileEntry]
     tables: list[NewTable] = field(default_factory=list)
+    packed: list[PackedBlob] = field(default_factory=list)
+    """Blobs this version's import wrote into packs (made durable before the commit)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,9 @@ class Cache:
         self.leases_dir = self.root / "leases"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            self.blobs = BlobStore(self.root / "blobs" / "sha256", self.tmp_dir)
+            blobs_root = self.root / "blobs" / "sha256"
+            blobs_root.mkdir(parents=True, exist_ok=True)
+            self.tmp_dir.mkdir(exist_ok=True)
             self.derived_dir.mkdir(exist_ok=True)
             self.leases_dir.mkdir(exist_ok=True)
         except OSError as e:
@@ -196,6 +201,7 @@ class Cache:
         except sqlite3.Error as e:
             raise index_error(e, index) from e
         self.conn = conn
+        self.blobs = BlobStore(blobs_root, self.tmp_dir, conn, index)
         try:
             with self._busy_guard():
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -373,9 +379,14 @@ class Cache:
         """Make a version visible (or find the identical one); the one step that publishes."""
         h = new.header
         with self.write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO packed (sha256, pack, offset, size) VALUES (?,?,?,?)",
+                [(b.sha256, b.pack, b.offset, b.size) for b in new.packed],
+            )
             # checked inside the transaction: gc deletes only inside one, so none can come between
+            absent = self.blobs.missing(f.sha256 for f in new.files if f.sha256 is not None)
             for f in new.files:
-                if f.sha256 is not None and not self.blobs.has(f.sha256):
+                if f.sha256 in absent:
                     raise MissingBlobError(
                         f"blob for {f.path!r} is missing (removed by a concurrent gc?); "
                         "import again",
@@ -655,7 +666,7 @@ class Cache:
             raise NotFoundError(
                 f"file {path!r} is a reference to {ref!r}, whose bytes are not here"
             )
-        return self.blobs.path(sha)
+        return self.blobs.local_path(sha)
 
     def tables(self, version: Version | int) -> list[TableInfo]:
         """The tables of a version."""
@@ -847,6 +858,10 @@ class Cache:
             blobs, derived, freed = self._remove_unused(
                 self.blobs.all_digests(), candidates, leased
             )
+            dead_packs, pack_bytes = self.blobs.compact(leased)
+        for pack in dead_packs:  # only once no committed row names them
+            pack.unlink(missing_ok=True)
+        freed += pack_bytes
         tmp = 0
         if not leased:
             cutoff = time.time() - tmp_min_age
@@ -868,9 +883,10 @@ class Cache:
             return 0
         with self.write():
             keep = live_names(self.leases_dir, exclude=[lease.path])
-            digests = [n for n in lease.names if not n.startswith("derived/")]
+            digests = [n for n in lease.names if "/" not in n]
             derived = [n for n in lease.names if n.startswith("derived/")]
-            return self._remove_unused(digests, derived, keep)[2]
+            freed = self._remove_unused(digests, derived, keep)[2]
+            return freed + self.blobs.drop_unnamed_packs(n for n in lease.names if n not in keep)
 
     def _remove_unused(
         self, digests: Iterable[str], derived: Iterable[str], keep: set[str]

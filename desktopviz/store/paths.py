@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import NoReturn
 
 from desktopviz.errors import DesktopvizError, UnsafePathError
@@ -19,7 +19,7 @@ def safe_relpath(rel: str, *, file: str | os.PathLike[str] | None = None) -> str
     norm = rel.replace("\\", "/")
     if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
         raise UnsafePathError(f"absolute path {rel!r} is not allowed", file=file)
-    parts = [p for p in PurePosixPath(norm).parts if p not in ("", ".")]
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise UnsafePathError(f"path {rel!r} leads out of its folder ('..')", file=file)
     if not parts:
@@ -57,35 +57,59 @@ def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
 def _walk(
     root: Path, folder: Path, root_real: Path, entered: frozenset[Path]
 ) -> Iterator[tuple[str, Path]]:
-    """Files under ``folder`` named relative to ``root``.
+    """Files under ``folder`` named relative to ``root`` (the entry types come from the folder
+    listing, so a plain file costs no system call of its own).
 
     ``entered``: the real folders on the way down (the root, each followed link's target and the
     folder it was followed from).
     """
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=_raise_folder_error):
-        dirnames.sort()
-        here = Path(dirpath)
+    prefix = _rel(root, folder) if folder != root else ""
+    yield from _walk_listing(root, folder, prefix, root_real, entered)
+
+
+def _walk_listing(
+    root: Path, here: Path, prefix: str, root_real: Path, entered: frozenset[Path]
+) -> Iterator[tuple[str, Path]]:
+    try:
+        with os.scandir(here) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        subdirs, links, files = [], [], []
+        for e in entries:
+            if e.is_symlink():
+                (links if _points_to(e, "dir") else files).append(e)
+            elif e.is_dir(follow_symlinks=False):
+                subdirs.append(e)
+            elif e.is_file(follow_symlinks=False):
+                files.append(e)
+    except OSError as e:
+        raise _folder_error(e, e.filename or here) from e
+    if links:
         here_real = Path(os.path.realpath(here))
-        try:
-            links = {name for name in dirnames if (here / name).is_symlink()}
-            files = [here / n for n in sorted(filenames)]
-            file_links = {p for p in files if p.is_symlink()}
-            regular = {p for p in files if p.is_file()}
-        except OSError as e:  # a folder that can be listed but not searched
-            raise _folder_error(e, here) from e
-        for name in [n for n in dirnames if n in links]:
-            dirnames.remove(name)
-            p = here / name
+        for e in links:
+            p = here / e.name
             real = _check_inside(root_real, p)
             way = entered | {here_real}
             if any(real == d or real in d.parents for d in way):
                 continue  # a loop: back to (or above) a folder on the way here
-            yield from _walk(root, p, root_real, way | {real})
-        for p in files:
-            if p in file_links:
-                _check_inside(root_real, p)
-            if p in regular:
-                yield _rel(root, p), p
+            yield from _walk_listing(root, p, f"{prefix}{e.name}/", root_real, way | {real})
+    for e in files:
+        p = here / e.name
+        if e.is_symlink():
+            _check_inside(root_real, p)
+            if not _points_to(e, "file"):
+                continue  # broken, or a FIFO, socket or device behind the link
+        yield f"{prefix}{e.name}", p
+    for e in subdirs:
+        yield from _walk_listing(root, here / e.name, f"{prefix}{e.name}/", root_real, entered)
+
+
+def _points_to(entry: os.DirEntry[str], kind: str) -> bool:
+    """Whether a symlink leads to a folder (``dir``) or a regular file; a broken link or a loop
+    leads to neither."""
+    try:
+        return entry.is_dir() if kind == "dir" else entry.is_file()
+    except OSError:
+        return False
 
 
 def _folder_error(e: OSError, folder: str | os.PathLike[str]) -> DesktopvizError:

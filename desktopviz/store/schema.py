@@ -112,6 +112,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tables ADD COLUMN digest TEXT;
     """,
+    # 4: small blobs live in pack files (desktopviz.store.packs): where each one lies
+    """
+    CREATE TABLE packed (
+        sha256 TEXT PRIMARY KEY,
+        pack TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        size INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX packed_pack ON packed (pack);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

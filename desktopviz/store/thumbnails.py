@@ -170,7 +170,7 @@ class ThumbnailStore:
 def media_file(cache: Cache, version: Version | int, sha256: str | None, path: str | None) -> Path:
     """The local file of a media cell's bytes: its blob by digest, else the version's file."""
     if sha256 and cache.blobs.has(sha256):
-        return cache.blobs.path(sha256)
+        return cache.blobs.local_path(sha256)
     if path:
         return cache.file_path(version, path)
     raise NotFoundError("media cell names no file")

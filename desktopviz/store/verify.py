@@ -20,6 +20,7 @@ from pathlib import Path
 from desktopviz.model import Version
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.store.cache import Cache
+from desktopviz.store.packs import read_packed
 
 CHUNK = 1 << 20
 TABLE_DIGEST = "xxh128"
@@ -89,10 +90,14 @@ def verify(
             "SELECT path, parquet, digest FROM tables WHERE version_id = ?", (v.id,)
         ):
             tables[parquet].append((v.ref, path, digest))
+    packed = {sha: cache.blobs.locate(sha) for sha in blobs}
     jobs: list[tuple[str, str, Path]] = [
         ("blob", sha, cache.blobs.path(sha)) for sha in sorted(blobs)
     ] + [("table", rel, cache.root / rel) for rel in sorted(tables)]
-    sizes = {name: _size(path) for _, name, path in jobs}
+    sizes = {
+        name: _size(path) if packed.get(name) is None else packed[name].size  # type: ignore[union-attr]
+        for _, name, path in jobs
+    }
     total = sum(s for s in sizes.values() if s is not None)
     damaged: list[Damage] = []
 
@@ -100,10 +105,16 @@ def verify(
         if sizes[name] is None:
             return _damage(kind, name, blobs, tables, "missing")
         try:
-            if kind == "blob":
+            if kind == "blob" and packed[name] is not None:
+                p = packed[name]
+                data = read_packed(cache.blobs.packs_dir, p.pack, p.offset, p.size)
+                ok = len(data) == p.size and hashlib.sha256(data).hexdigest() == name
+            elif kind == "blob":
                 ok = file_sha256(path) == name
             else:
                 ok = all(_table_ok(path, recorded) for _, _, recorded in tables[name])
+        except FileNotFoundError:  # a packed blob whose pack is gone
+            return _damage(kind, name, blobs, tables, "missing")
         except OSError as e:
             return _damage(kind, name, blobs, tables, f"unreadable ({e.strerror or e})")
         return [] if ok else _damage(kind, name, blobs, tables, "content differs")

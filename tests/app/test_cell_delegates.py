@@ -14,6 +14,7 @@ from desktopviz.app.thumbnail_loader import ThumbnailLoader
 from desktopviz.app.widgets.overlays import Box, ImageCell
 from desktopviz.app.widgets.table_panel import TablePanel
 from tests.app.test_table_panel import make_panel  # noqa: F401 - the panel fixture
+from tests.blob_support import damage_blob
 
 PREDICTIONS = "street-scenes/scene-predictions:v1"
 THUMB = 200
@@ -142,9 +143,7 @@ def test_a_corrupt_image_shows_an_error_placeholder(qtbot, app_state, make_panel
     version = app_state.cache.resolve(PREDICTIONS)
     record = app_state.engine.result(version, "predictions.table.json", _spec()).rows(0, 1)
     sha = record.column("image").to_pylist()[0]["sha256"]
-    blob = app_state.cache.blobs.path(sha)
-    blob.chmod(0o644)
-    blob.write_bytes(b"this is not a png")
+    damage_blob(app_state.cache, sha, lambda _: b"this is not a png")
     panel = image_panel(qtbot, app_state, make_panel)
     index = image_index(panel, 0)
     qtbot.waitUntil(lambda: index.data(CELL_ROLE) is not None, timeout=10_000)

@@ -19,6 +19,7 @@ from desktopviz.app.widgets.cell_inspector import CellInspector
 from desktopviz.app.widgets.table_panel import TablePanel
 from tests.app.test_cell_delegates import edge_in_colour
 from tests.app.test_table_panel import click_cell, make_panel  # noqa: F401 - the panel fixture
+from tests.blob_support import damage_blob
 
 PREDICTIONS = "street-scenes/scene-predictions:v1"
 
@@ -170,9 +171,7 @@ def test_a_corrupt_image_says_why(qtbot, app_state, inspector):
     version = app_state.cache.resolve(PREDICTIONS)
     row = app_state.engine.result(version, "predictions.table.json", _spec()).rows(5, 1)
     record = row.column("image").to_pylist()[0]
-    blob = app_state.cache.blobs.path(record["sha256"])
-    blob.chmod(0o644)
-    blob.write_bytes(b"\x89PNG broken")
+    damage_blob(app_state.cache, record["sha256"], lambda _: b"\x89PNG broken")
     app_state.set_cell(CellRef(version, "predictions.table.json", 5, "image", record, "media", ""))
     view = inspector.image_view
     qtbot.waitUntil(lambda: "image" in view.message() and "Loading" not in view.message())

@@ -12,6 +12,7 @@ import pytest
 from desktopviz.progress import Progress
 from desktopviz.store.cache import Cache
 from desktopviz.store.verify import verify
+from tests.blob_support import damage_blob, lose_blob
 from tests.cli_support import dv
 from tests.importing.test_import import png
 
@@ -30,10 +31,10 @@ def cache(tmp_path) -> Path:
     return cache
 
 
-def blob_of(cache: Path, ref: str, path: str) -> tuple[str, Path]:
+def blob_of(cache: Path, ref: str, path: str) -> str:
     with Cache(cache) as c:
         (f,) = [f for f in c.files(c.resolve(ref)) if f.path == path]
-        return f.sha256, c.blobs.path(f.sha256)
+        return f.sha256
 
 
 def test_an_intact_cache_verifies(cache):
@@ -44,10 +45,15 @@ def test_an_intact_cache_verifies(cache):
 
 
 def test_a_changed_blob_is_reported_for_every_version_that_holds_it(cache):
-    sha, blob = blob_of(cache, "p/cats:v0", "x/3.png")
-    data = bytearray(blob.read_bytes())
-    data[len(data) // 2] ^= 0x01  # one bit: same size, same name
-    blob.write_bytes(bytes(data))
+    sha = blob_of(cache, "p/cats:v0", "x/3.png")
+
+    def flip(data: bytes) -> bytes:  # one bit: same size, same name
+        return (
+            data[: len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1 :]
+        )
+
+    with Cache(cache) as c:
+        damage_blob(c, sha, flip)
     r = dv("verify", cache=cache)
     assert r.returncode == 1
     lines = sorted(r.stdout.splitlines())
@@ -63,8 +69,9 @@ def test_a_changed_blob_is_reported_for_every_version_that_holds_it(cache):
 
 
 def test_a_missing_blob_and_a_damaged_table_are_reported(cache):
-    sha, blob = blob_of(cache, "p/cats:v0", "x/1.png")
-    blob.unlink()
+    sha = blob_of(cache, "p/cats:v0", "x/1.png")
+    with Cache(cache) as c:
+        lose_blob(c, sha)
     with Cache(cache) as c:
         (table,) = c.tables(c.resolve("p/scores:v0"))
         parquet = c.parquet_path(table)

@@ -15,6 +15,7 @@ from PIL import Image
 
 import desktopviz as dv
 from desktopviz.store.cache import Cache
+from tests.blob_support import damage_blob
 from tests.cli_support import dv as run_dv
 from tests.support import sample_image
 
@@ -102,11 +103,7 @@ def test_a_damaged_blob_stops_media_copy_with_one_line_and_no_output(which, requ
     with Cache(cache_dir) as cache:
         version = cache.resolve(ref)
         damaged = next(f for f in cache.files(version) if f.path.endswith(".png"))
-        blob = cache.blobs.path(damaged.sha256)
-    blob.chmod(0o644)
-    data = bytearray(blob.read_bytes())
-    data[40:44] = b"\xde\xad\xbe\xef"
-    blob.write_bytes(bytes(data))
+        damage_blob(cache, damaged.sha256, lambda d: d[:40] + b"\xde\xad\xbe\xef" + d[44:])
     out = tmp_path / "export" / "out.csv"
     out.parent.mkdir()
     r = run_dv(

@@ -8,6 +8,7 @@ import pytest
 import desktopviz as dv
 from desktopviz.errors import DesktopvizError
 from desktopviz.formats.manifest import file_digest, read_manifest
+from tests.blob_support import damage_blob
 from tests.support import sample_image
 
 
@@ -26,10 +27,7 @@ def test_download_copies_intact_files_and_refuses_a_damaged_one(cache_dir, tmp_p
 
         store = c.cache
         image = next(f for f in store.files(c.version("ds:v0")) if f.path.endswith(".png"))
-        blob = store.blobs.path(image.sha256)
-        data = bytearray(blob.read_bytes())
-        data[-5] ^= 0x10
-        blob.write_bytes(bytes(data))
+        damage_blob(store, image.sha256, lambda d: d[:-5] + bytes([d[-5] ^ 0x10]) + d[-4:])
         with pytest.raises(DesktopvizError) as err:
             c.artifact("ds:v0").download(tmp_path / "bad")
         text = str(err.value)

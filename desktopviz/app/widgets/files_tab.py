@@ -69,7 +69,7 @@ def preview_kind_of(path: str) -> str:
 def local_bytes(cache: Cache, entry: FileEntry) -> Path | None:
     """Where a file's bytes are on disk: its own blob, else its reference's (None if absent)."""
     if entry.sha256 is not None:
-        return cache.blobs.path(entry.sha256)
+        return cache.blobs.local_path(entry.sha256)
     if entry.ref_version_id is not None and entry.ref_path:
         try:
             return cache.file_path(entry.ref_version_id, entry.ref_path)
