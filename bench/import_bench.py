@@ -261,7 +261,7 @@ class Bench:
         self.home = Path(args.bench_home) if args.bench_home else bench_home()
         self.pythons: dict[str, Path | None] = {}
         self.failed = False
-        self.dv = desktopviz_script()
+        self.dv = desktopviz_script(args.desktopviz, self.home)
 
     def peer(self, name: str) -> Path | None:
         """The peer's venv Python, created on first use; None (said loudly) if it cannot be."""
@@ -304,8 +304,14 @@ class Bench:
         self.failed |= any(f.verdict == "MISS" for f in figures)
 
 
-def desktopviz_script() -> str:
-    """The ``desktopviz`` console script of this Python's environment (as installed)."""
+def desktopviz_script(where: str, home: Path) -> str:
+    """The ``desktopviz`` console script: of the bench's own user-like venv (``venv``: runtime
+    dependencies only, made on first use) or of this Python's environment (``current``)."""
+    if where == "venv":
+        python, why = peer_python("desktopviz", home)
+        if python is not None:
+            return str(python.parent / "desktopviz")
+        print(f"\n*** the desktopviz venv cannot be made ({why}); using this one\n", flush=True)
     script = Path(sys.executable).parent / "desktopviz"
     found = str(script) if script.exists() else shutil.which("desktopviz")
     if not found:
@@ -617,6 +623,13 @@ def main() -> int:
         type=int,
         default=500_000,
         help="no wandb run above this many rows (default 500000)",
+    )
+    ap.add_argument(
+        "--desktopviz",
+        choices=["venv", "current"],
+        default="venv",
+        help="run desktopviz from the bench's venv with its runtime dependencies only, as users "
+        "install it (default), or from this Python's environment",
     )
     ap.add_argument("--repeat", type=int, default=3, help="median of N desktopviz runs (3)")
     ap.add_argument("--peer-repeat", type=int, default=1, help="median of N peer runs (1)")

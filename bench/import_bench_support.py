@@ -183,7 +183,13 @@ class Peer:
     modules: tuple[str, ...]  # must import for the venv to count as ready
 
 
+REPO = Path(__file__).resolve().parent.parent
+
 PEERS = {
+    # desktopviz as a user installs it: its runtime dependencies only (no test extras such as
+    # pandas, which pyarrow imports on its first list conversion when it is there); editable, so
+    # the venv follows the work tree
+    "desktopviz": Peer("desktopviz", (("-e", str(REPO)),), ("desktopviz",)),
     "wandb": Peer("wandb", (("wandb==0.31.0",),), ("wandb",)),
     "fiftyone": Peer(
         "fiftyone",
