@@ -319,6 +319,13 @@ def desktopviz_script(where: str, home: Path) -> str:
     return found
 
 
+def reimport_figure(label: str, again: Measure, floor: dict[str, float]) -> Figure:
+    """The unchanged re-import's time (no peer, no target)."""
+    seconds = again.seconds if again.ok else None
+    note = floor_note(again.seconds, floor) if again.ok else ""
+    return Figure(f"re-import {label} (unchanged)", seconds, None, "s", "-", "-", floor=note)
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -415,17 +422,7 @@ def run_tables(bench: Bench) -> list[Figure]:
                 TABLE_MEMORY_RATIO if theirs else None,
             )
         )
-        figures.append(
-            Figure(
-                f"re-import {label} (unchanged)",
-                again.seconds if again.ok else None,
-                None,
-                "s",
-                "-",
-                "-",
-                floor=floor_note(again.seconds, floor),
-            )
-        )
+        figures.append(reimport_figure(label, again, floor))
         if ours.ok:
             peaks[rows] = ours.peak_mb
     low, high = (min(peaks), max(peaks)) if peaks else (0, 0)
@@ -530,15 +527,7 @@ def run_samples(bench: Bench, n: int) -> list[Figure]:
         memory_figure(
             f"peak memory, {label} vs FiftyOne+mongod", ours, theirs, SAMPLES_MEMORY_RATIO.get(n)
         ),
-        Figure(
-            f"re-import {label} (unchanged)",
-            again.seconds if again.ok else None,
-            None,
-            "s",
-            "-",
-            "-",
-            floor=floor_note(again.seconds, floor) if again.ok else "",
-        ),
+        reimport_figure(label, again, floor),
     ]
     if not bench.args.skip_filter and ours.ok:
         figures.append(filter_figure(bench, cache, python, fo_db, label))

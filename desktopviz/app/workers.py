@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,10 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktopviz.errors import Cancelled
-from desktopviz.progress import Progress
+from desktopviz.progress import Progress, ProgressFn
+
+PROGRESS_INTERVAL = 0.04
+"""Seconds between the progress reports a job sends to the UI thread (more would only queue)."""
 
 _running: set[Worker] = set()
 """Workers that have started and not yet reported: kept alive here until they finish."""
@@ -86,7 +90,7 @@ class Worker(QObject):
         kwargs = dict(self._kwargs)
         accepted = _accepted_parameters(self._fn)
         if "progress" in accepted and "progress" not in kwargs:
-            kwargs["progress"] = self.progressed.emit
+            kwargs["progress"] = _every(PROGRESS_INTERVAL, self.progressed.emit)
         if "cancel" in accepted and "cancel" not in kwargs:
             kwargs["cancel"] = self._cancel_event.is_set
         try:
@@ -178,3 +182,18 @@ def run_in_worker(
     worker.finished.connect(lambda: _running.discard(worker))
     (pool or QThreadPool.globalInstance()).start(_Runnable(worker))
     return worker
+
+
+def _every(seconds: float, emit: ProgressFn) -> ProgressFn:
+    """``emit`` at most once per ``seconds``, and always for a new stage or a finished one (a job
+    reporting every file of 20,000 would otherwise flood the UI thread's queue)."""
+    last = {"at": 0.0, "stage": None}
+
+    def report(p: Progress) -> None:
+        now = time.monotonic()
+        finished = p.total is not None and p.done >= p.total
+        if finished or p.stage != last["stage"] or now - last["at"] >= seconds:
+            last["at"], last["stage"] = now, p.stage
+            emit(p)
+
+    return report

@@ -136,6 +136,42 @@ class BatchConverter:
         st.kind = st.kind or PLAIN
         return arr
 
+    def column(self, values: list[Any], index: int, first_row: int) -> pa.Array:
+        """Column ``index`` of a batch from its cells (as :meth:`convert` does for each)."""
+        return self._column(self.state[index], values, first_row)
+
+    def fast_type(
+        self, st: ColumnState, arr: pa.Array, minus_zero: bool = False
+    ) -> pa.DataType | None:
+        """The column type after ``arr``, an array pyarrow's JSON reader made from a batch's
+        cells, where the cells converted here would give that same array (else None: convert
+        them). Changes nothing; :meth:`fast_accept` records it. ``minus_zero``: the batch may
+        hold the integer -0, which pyarrow reads as -0.0."""
+        t = arr.type
+        if st.kind not in (None, PLAIN) or not _fast_type_ok(t):
+            return None
+        if type_depth(t) > max_json_depth():
+            return None  # (converting names the row)
+        if pa.types.is_struct(t) and t.get_field_index("_type") >= 0:
+            return None  # maybe media
+        for leaf in _float_leaves(arr):
+            if minus_zero or not _exact_floats(leaf):
+                return None
+        if _has_bool(t) and may_hide_bools(arr):
+            return None
+        if has_missing_children(arr):
+            return None  # absent or null keys
+        if pa.types.is_null(t) and st.kind is None:
+            return t
+        return t if st.arrow_type is None else merged_type(st.arrow_type, t)
+
+    def fast_accept(self, st: ColumnState, arr: pa.Array, merged: pa.DataType) -> None:
+        """Record what :meth:`fast_type` found for ``arr``."""
+        if pa.types.is_null(arr.type) and st.kind is None:
+            return
+        st.arrow_type = merged
+        st.kind = st.kind or PLAIN
+
     def _json_column(self, values: list[Any], first_row: int, name: str) -> pa.Array:
         """``values`` as JSON text, after checking that none is nested too deep."""
         limit = max_json_depth()
@@ -160,6 +196,40 @@ def type_depth(t: pa.DataType) -> int:
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return 1 + type_depth(t.value_type)
     return 0
+
+
+def _fast_type_ok(t: pa.DataType) -> bool:
+    """Types pyarrow's JSON reader gives that Python cells give too (not timestamps from text)."""
+    if pa.types.is_struct(t):
+        return t.num_fields > 0 and all(_fast_type_ok(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t):
+        return _fast_type_ok(t.value_type)
+    return (
+        pa.types.is_null(t)
+        or pa.types.is_boolean(t)
+        or t == pa.int64()
+        or t == pa.float64()
+        or t == pa.string()
+    )
+
+
+def _exact_floats(leaf: pa.Array) -> bool:
+    """True when every float is finite and at most 2**53 in size: then, where the text held an
+    integer, Python's cell gives the same double (NaN and Infinity are left to Python, which
+    reads fewer spellings of them; so are integers beyond 2**53 and beyond 64 bits, which
+    Python keeps exact)."""
+    if pc.all(pc.is_finite(leaf)).as_py() is False:
+        return False
+    lo, hi = pc.min_max(leaf).values()
+    return lo.as_py() is None or (-(2.0**53) <= lo.as_py() and hi.as_py() <= 2.0**53)
+
+
+def _has_bool(t: pa.DataType) -> bool:
+    if pa.types.is_struct(t):
+        return any(_has_bool(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t):
+        return _has_bool(t.value_type)
+    return pa.types.is_boolean(t)
 
 
 def _guess_kind(values: list[Any]) -> str | None:

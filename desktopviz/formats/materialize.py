@@ -18,11 +18,12 @@ import pyarrow.parquet as pq
 
 from desktopviz.errors import FormatError, LimitError
 from desktopviz.formats.cells import BIG_INT, NDARRAY, BatchConverter
+from desktopviz.formats.fast_table import FastTables, fast_tables_enabled
 from desktopviz.formats.images import check_image
 from desktopviz.formats.jsonio import depth_error, load_json_file, max_line_bytes
 from desktopviz.formats.media import IMAGE_TYPE, class_set, media_paths
 from desktopviz.formats.parquet_sink import ParquetSink
-from desktopviz.formats.table_json import read_table_json, read_table_json_batches
+from desktopviz.formats.table_json import Slab, read_table_json, read_table_json_slabs
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.store.paths import safe_relpath
 
@@ -226,10 +227,25 @@ def materialize_rows(
     )
     sink = ParquetSink(dest, tmp_dir)
     npz_cols = [(i, npz[c]) for i, c in enumerate(conv.columns) if npz and c in npz]
+    fast = FastTables(conv) if fast_tables_enabled() and not npz_cols else None
     done = 0
+
+    def report() -> None:
+        if progress:
+            bytes_done, bytes_total = position() if position else (0, None)
+            progress(Progress("table", done, total_rows, bytes_done, bytes_total, message=file))
+
     try:
         for batch in _batches(rows):
             check_cancel(cancel)
+            rb = fast.convert(batch, done) if fast and isinstance(batch, Slab) else None
+            if rb is not None:
+                sink.write(rb, [s.kind for s in conv.state])
+                done += rb.num_rows
+                report()
+                continue
+            if isinstance(batch, Slab):
+                batch = batch.rows()
             for i, arr in npz_cols:
                 if len(arr) < done + len(batch):
                     raise FormatError(
@@ -243,9 +259,7 @@ def materialize_rows(
             rb = conv.convert(batch, done)
             sink.write(rb, [s.kind for s in conv.state])
             done += len(batch)
-            if progress:
-                bytes_done, bytes_total = position() if position else (0, None)
-                progress(Progress("table", done, total_rows, bytes_done, bytes_total, message=file))
+            report()
         schema = sink.close(conv.state)
     except BaseException:
         sink.discard()
@@ -254,12 +268,13 @@ def materialize_rows(
     return Materialized(kind, done, descs)
 
 
-def _batches(rows: Iterable[Any]) -> Iterator[list[list[Any]]]:
-    """Batches of rows from an iterable of rows or of :class:`RowBatch` lists."""
+def _batches(rows: Iterable[Any]) -> Iterator[list[list[Any]] | Slab]:
+    """Batches of rows from an iterable of rows, of :class:`RowBatch` lists or of
+    :class:`~desktopviz.formats.table_json.Slab` s (each one batch)."""
     it = iter(rows)
     pending: list[list[Any]] = []
     for item in it:
-        if isinstance(item, RowBatch):
+        if isinstance(item, RowBatch | Slab):
             if pending:
                 yield pending
                 pending = []
@@ -297,10 +312,10 @@ def _table_json(
         h = reading["header"]
         return reading["before"] + (h.bytes_read if h else 0), sum(sizes)
 
-    def all_rows() -> Iterator[RowBatch]:
+    def all_rows() -> Iterator[Slab]:
         for i, part in enumerate(parts):
             reading["before"] = sum(sizes[:i])
-            header, batches = read_table_json_batches(files(part))
+            header, slabs = read_table_json_slabs(files(part))
             reading["header"] = header
             cols = header.columns
             if not isinstance(cols, list):
@@ -311,9 +326,7 @@ def _table_json(
                 raise FormatError(
                     f"part's columns {cols} differ from the first part's {columns}", file=part
                 )
-            for batch in batches:
-                for i in range(0, len(batch), BATCH_ROWS * 4):
-                    yield RowBatch(batch[i : i + BATCH_ROWS * 4])
+            yield from slabs
 
     header, _ = read_table_json(files(parts[0]), header_only=True)
     list(_)

@@ -35,8 +35,50 @@ _LONG_INT = b"0" * 19
 
 
 def _balance(buf: str, start: int, end: int) -> int:
-    seg = buf[start:end]
-    return seg.count("[") - seg.count("]") + seg.count("{") - seg.count("}")
+    return (
+        buf.count("[", start, end)
+        - buf.count("]", start, end)
+        + buf.count("{", start, end)
+        - buf.count("}", start, end)
+    )
+
+
+def _row_end(buf: str, start: int, end: int) -> int:
+    """The last ``]`` in ``buf[start:end]`` that ends a row begun at ``start``, brackets in
+    strings not counted (-1 if none)."""
+    import numpy as np
+
+    a = np.frombuffer(buf[start:end].encode("utf-32-le"), np.uint32)
+    pos = np.flatnonzero((a == 34) | (a == 91) | (a == 93) | (a == 123) | (a == 125))
+    c = a[pos]
+    quotes = np.flatnonzero(c == 34)
+    escaped = escaped_quotes(a, pos[quotes])
+    if escaped is not None:
+        c[quotes[escaped]] = 0
+    outside = np.cumsum(c == 34) % 2 == 0
+    pos, c = pos[outside & (c != 34)], c[outside & (c != 34)]
+    depth = np.cumsum(np.where((c == 91) | (c == 123), 1, -1))
+    negative = np.flatnonzero(depth < 0)
+    upto = int(negative[0]) if len(negative) else len(depth)  # (past the end of the data)
+    ends = np.flatnonzero((depth[:upto] == 0) & (c[:upto] == 93))
+    return start + int(pos[ends[-1]]) if len(ends) else -1
+
+
+def escaped_quotes(b: Any, quotes: Any) -> Any:
+    """Which of ``quotes`` (positions in the numpy array ``b`` of characters) are escaped: after
+    an odd run of backslashes; None if none is."""
+    import numpy as np
+
+    cand = np.flatnonzero(b[quotes - 1] == 92)
+    if not len(cand):
+        return None
+    back = np.flatnonzero(b == 92)
+    new_run = np.diff(back, prepend=-2) != 1
+    run_start = np.flatnonzero(new_run)
+    run_of = np.cumsum(new_run) - 1
+    k = np.searchsorted(back, quotes[cand] - 1)
+    run_len = k - run_start[run_of[k]] + 1
+    return cand[run_len % 2 == 1]
 
 
 def _parse_array(text: str) -> list[Any] | None:
@@ -71,6 +113,54 @@ class TableHeader:
     def columns(self) -> list[str] | None:
         """The ``columns`` list, if read yet."""
         return self.keys.get("columns")
+
+
+class Slab:
+    """Whole rows of a ``data`` array: their text (``row, row, ...``) to be parsed by whoever
+    reads them (:meth:`rows` in Python; :mod:`desktopviz.formats.fast_table` in C), or rows
+    already read one by one (``text`` is None). Valid only until the reader moves on."""
+
+    __slots__ = ("text", "_rows", "_reader", "_start", "first_row", "num_rows")
+
+    def __init__(
+        self,
+        text: str | None,
+        rows: list[Any] | None,
+        reader: _Reader | None = None,
+        start: int = 0,
+        first_row: int = 0,
+    ) -> None:
+        self.text = text
+        self._rows = rows
+        self._reader = reader
+        self._start = start
+        self.first_row = first_row
+        self.num_rows: int | None = None if rows is None else len(rows)
+        """How many rows the slab holds, once parsed (by :meth:`rows` or in C)."""
+
+    def rows(self) -> list[Any]:
+        """The rows parsed; where the text does not parse (a cut inside a string, malformed or
+        too deep rows), the reader goes back and reads rows one by one from here, so the first
+        row alone is returned (and errors name its line and column)."""
+        if self._rows is None:
+            rows = _parse_array("[" + (self.text or "") + "]")
+            r = self._reader
+            assert r is not None
+            if rows is None and self.text:  # a cut in a string? cut again, counting outside them
+                cut = _row_end(r.buf, self._start, self._start + len(self.text))
+                if cut > self._start:
+                    text = r.buf[self._start : cut + 1]
+                    rows = _parse_array("[" + text + "]")
+                    if rows is not None:
+                        self.text, r.pos = text, cut + 1
+            if rows is None:
+                r.pos = self._start
+                r.rowwise_left = ROWWISE_AFTER_MISS
+                rows = [r.located_value(self.first_row)]
+                self.text = None
+            self._rows = rows
+            self.num_rows = len(rows)
+        return self._rows
 
 
 class _Reader:
@@ -164,23 +254,30 @@ class _Reader:
             file=self.path,
         )
 
-    def slab(self) -> list[Any]:
-        """As many whole rows as the buffer holds, parsed in one call; at least one row.
+    def slab(self, first_row: int) -> Slab:
+        """As many whole rows as the buffer holds, not parsed yet (see :class:`Slab`); at least
+        one row.
 
         The cut is the last ``],`` after which brackets balance (so it ends a row, not a nested
-        list); where strings hold brackets no cut balances and rows are parsed one by one.
+        list); where strings hold brackets, the last row end with brackets counted outside
+        strings; rows longer than the window are read one by one.
         """
         self.peek()
         if self.rowwise_left > 0:
             self.rowwise_left -= 1
-            return [self.value()]
+            return Slab(None, [self.located_value(first_row)])
         while len(self.buf) - self.pos < SLAB_MIN_CHARS and self.more():
             pass
         buf, start = self.buf, self.pos
         # rows cut from a window no longer than the row limit are under it
-        cut = buf.rfind("],", start, start + min(SLAB_MAX_CHARS, self.max_value))
+        window = min(len(buf), start + min(SLAB_MAX_CHARS, self.max_value))
+        cut = buf.rfind("],", start, window)
         if cut > start:
             balance = _balance(buf, start, cut + 1)
+            if balance == -1:  # the "]," after the data array: cut after its last row
+                last = len(buf[start:cut].rstrip(_WS)) + start - 1
+                if last > start and buf[last] == "]":
+                    cut, balance = last, 0
             for _ in range(64):
                 if balance == 0:
                     break
@@ -190,12 +287,21 @@ class _Reader:
                 balance -= _balance(buf, prev + 1, cut + 1)
                 cut = prev
             if balance == 0:
-                rows = _parse_array("[" + buf[start : cut + 1] + "]")
-                if rows is not None:
-                    self.pos = cut + 1
-                    return rows
+                self.pos = cut + 1
+                return Slab(buf[start : cut + 1], None, self, start, first_row)
+        cut = _row_end(buf, start, window)  # brackets in strings (or no "],"): count outside
+        if cut > start:
+            self.pos = cut + 1
+            return Slab(buf[start : cut + 1], None, self, start, first_row)
         self.rowwise_left = ROWWISE_AFTER_MISS
-        return [self.value()]
+        return Slab(None, [self.located_value(first_row)])
+
+    def located_value(self, row: int) -> Any:
+        """The next value (a row), its limit errors naming the row."""
+        try:
+            return self.value()
+        except LimitError as e:
+            raise e.located(row=row) from None
 
     def error(self, msg: str, at: int | None = None) -> FormatError:
         at = self.pos if at is None else at
@@ -220,6 +326,15 @@ def read_table_json_batches(
     path: Path, *, header_only: bool = False
 ) -> tuple[TableHeader, Iterator[list[Any]]]:
     """Like :func:`read_table_json`, but the iterator yields lists of rows (cheaper per row)."""
+    header, slabs = read_table_json_slabs(path, header_only=header_only)
+    return header, (slab.rows() for slab in slabs)
+
+
+def read_table_json_slabs(
+    path: Path, *, header_only: bool = False
+) -> tuple[TableHeader, Iterator[Slab]]:
+    """Like :func:`read_table_json`, but the iterator yields :class:`Slab` s of rows not parsed
+    yet (each must be used before asking for the next)."""
     size = path.stat().st_size
     if size > max_table_bytes():
         raise LimitError(
@@ -237,7 +352,7 @@ def read_table_json_batches(
         r.close()
         raise FormatError("table has no 'data' array", file=path)
 
-    def rows() -> Iterator[list[Any]]:
+    def slabs() -> Iterator[Slab]:
         done = 0
         try:
             if header_only:
@@ -247,13 +362,10 @@ def read_table_json_batches(
                 r.pos += 1
             else:
                 while True:
-                    try:
-                        rows = r.slab()
-                    except LimitError as e:
-                        raise e.located(row=done) from None
+                    slab = r.slab(done)
                     header.bytes_read = r.bytes_read
-                    done += len(rows)
-                    yield rows
+                    yield slab
+                    done += slab.num_rows if slab.num_rows is not None else len(slab.rows())
                     if r.expect(",]", "',' or ']' between rows") == "]":
                         break
             if r.expect(",}", "',' or '}' after 'data'") == ",":
@@ -263,7 +375,7 @@ def read_table_json_batches(
         finally:
             r.close()
 
-    return header, rows()
+    return header, slabs()
 
 
 def _read_keys(r: _Reader, header: TableHeader, *, stop_at_data: bool) -> bool:

@@ -114,7 +114,9 @@ class MediaFiles:
         if not self.cache.blobs.has(sha256):
             return path
         if self.mode == "paths":
-            return str(self.cache.blobs.local_path(sha256).absolute())  # whatever the working folder of who reads the export
+            return str(
+                self.cache.blobs.local_path(sha256).absolute()
+            )  # whatever the working folder of who reads the export
         known = self._copied.get(sha256)
         if known is not None:
             return known

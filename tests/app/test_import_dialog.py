@@ -3,6 +3,7 @@ the generic worker underneath."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from desktopviz.app.widgets.import_dialog import ImportJob, progress_text
 from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import Cancelled, FormatError
 from desktopviz.progress import Progress, check_cancel
+from tests.cli_support import stored_files
 
 
 def big_csv(path: Path, rows: int = 1_500_000) -> Path:
@@ -163,3 +165,24 @@ def test_worker_drops_callbacks_of_a_deleted_owner(qtbot):
         release.set()
     assert worker.result is True
     assert called == []
+
+
+@pytest.mark.slow
+def test_a_folder_import_shows_files_bytes_and_rate_and_cancel_leaves_no_pack(
+    qtbot, app_state, tmp_path
+):
+    source = tmp_path / "shards"
+    source.mkdir()
+    for i in range(300):  # 300 MB of files a pack takes
+        (source / f"shard-{i:03d}.bin").write_bytes(os.urandom(1 << 20))
+    cache_root = app_state.cache.root
+    before = stored_files(cache_root)
+    job = ImportJob.import_paths(app_state, [source])
+    qtbot.waitUntil(lambda: "MB/s" in job.dialog.detail.text(), timeout=60_000)
+    shown = job.dialog.detail.text()
+    assert " / 300 files · " in shown and " MB / 300.0 MB · " in shown, shown
+    assert job.dialog.stage.text() and job.dialog.bar.maximum() == 1000
+    with qtbot.waitSignal(job.cancelled, timeout=60_000):
+        qtbot.mouseClick(job.dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert stored_files(cache_root) == before  # the pack begun is gone
+    assert app_state.cache.check() == []

@@ -83,3 +83,20 @@ def test_size_limit(tmp_path, monkeypatch):
     p = write(tmp_path, '{"columns": ["a"], "data": [[1]]}')
     with pytest.raises(FormatError, match="limit"):
         read_table_json(p)
+
+
+@pytest.mark.parametrize("seps", [(", ", ": "), (" ,", " : "), (",", ":")])
+def test_brackets_in_strings_still_cut_rows_in_slabs(tmp_path, monkeypatch, seps):
+    """Strings holding "]," (captions, code, JSON text) once sent the reader row by row."""
+    monkeypatch.setattr(table_json, "SLAB_MIN_CHARS", 500)
+    monkeypatch.setattr(table_json, "SLAB_MAX_CHARS", 500)
+    data = [[i, f'say "[{i}], [x]" \\ ]', {"k": "]],"}] for i in range(300)]
+    text = json.dumps({"columns": ["i", "s", "d"], "data": data, "nrows": 300}, separators=seps)
+    header, slabs = table_json.read_table_json_slabs(write(tmp_path, text))
+    rows, sizes = [], []
+    for slab in slabs:
+        assert slab.text is not None  # a slab of rows, not one row read alone
+        rows.extend(slab.rows())
+        sizes.append(len(slab.rows()))
+    assert rows == data and header.keys["nrows"] == 300
+    assert max(sizes) > 1
