@@ -139,12 +139,11 @@ class BlobStore:
         for i in range(0, len(items), _IN_CHUNK):
             chunk = items[i : i + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self.index.execute(
-                    f"SELECT sha256 FROM packed WHERE sha256 IN ({marks})", chunk
-                )
-            )
+            # one row (one step): a row per digest would hand the GIL back and forth per row
+            (listed,) = self.index.execute(
+                f"SELECT group_concat(sha256) FROM packed WHERE sha256 IN ({marks})", chunk
+            ).fetchone()
+            found.update(listed.split(",") if listed else ())
         return found
 
     def size(self, sha256: str) -> int | None:
