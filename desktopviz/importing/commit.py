@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.manifest import artifact_digest, file_digest, parse_reference
 from desktopviz.formats.materialize import ArtifactFiles, materialize, table_kind
+from desktopviz.gc_pause import paused_gc
 from desktopviz.importing.ingest import Ingested, ingest_files
 from desktopviz.progress import CancelFn, Progress, ProgressFn, check_cancel
 from desktopviz.query.fingerprint import build_fingerprint, fingerprint_path
@@ -67,7 +68,7 @@ def commit_artifact(
     """
     _check_name(staged.name)
     paths = {safe_relpath(p): f for p, f in sorted(staged.files.items())}
-    with cache.lease() as lease:
+    with paused_gc(), cache.lease() as lease:
         try:
             return _commit(cache, staged, paths, lease, progress, cancel)
         except BaseException as e:

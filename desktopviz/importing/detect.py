@@ -12,6 +12,7 @@ from desktopviz.errors import DesktopvizError, FormatError
 from desktopviz.formats.images import IMAGE_SUFFIXES, check_image
 from desktopviz.formats.manifest import MANIFEST_NAME, read_manifest
 from desktopviz.formats.materialize import table_kind
+from desktopviz.gc_pause import paused_gc
 from desktopviz.importing.commit import StagedArtifact, StagedFile, commit_artifact
 from desktopviz.progress import CancelFn, ProgressFn
 from desktopviz.store.cache import Cache, CommitResult
@@ -83,7 +84,18 @@ def import_path(
     cancel: CancelFn | None = None,
 ) -> list[ImportResult]:
     """Import one file or folder (see ``desktopviz import --help`` for what is understood)."""
-    path = Path(path)
+    with paused_gc():
+        return _import_path(cache, Path(path), project, artifact_type, progress, cancel)
+
+
+def _import_path(
+    cache: Cache,
+    path: Path,
+    project: str | None,
+    artifact_type: str | None,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> list[ImportResult]:
     if not path.exists():
         raise DesktopvizError("no such file or folder", file=path)
     proj = project or default_project(path)

@@ -381,7 +381,8 @@ class Cache:
         with self.write() as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO packed (sha256, pack, offset, size) VALUES (?,?,?,?)",
-                [(b.sha256, b.pack, b.offset, b.size) for b in new.packed],
+                # in key order: 2x faster than random order into the primary key's b-tree
+                sorted((b.sha256, b.pack, b.offset, b.size) for b in new.packed),
             )
             # checked inside the transaction: gc deletes only inside one, so none can come between
             absent = self.blobs.missing(f.sha256 for f in new.files if f.sha256 is not None)

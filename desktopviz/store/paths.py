@@ -19,8 +19,10 @@ def safe_relpath(rel: str, *, file: str | os.PathLike[str] | None = None) -> str
     norm = rel.replace("\\", "/")
     if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
         raise UnsafePathError(f"absolute path {rel!r} is not allowed", file=file)
-    parts = [p for p in norm.split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
+    parts = norm.split("/")
+    if "" in parts or "." in parts:
+        parts = [p for p in parts if p not in ("", ".")]
+    if ".." in parts:
         raise UnsafePathError(f"path {rel!r} leads out of its folder ('..')", file=file)
     if not parts:
         raise UnsafePathError(f"path {rel!r} names no file", file=file)
