@@ -119,7 +119,7 @@ def _commit(
             writer,
             lease,
             xxh128=frozenset(p for p in digests if staged.digest_algorithm == "xxh128"),
-            total_bytes=sum(sizes.values()),
+            sizes=sizes,
             progress=progress,
             cancel=cancel,
         )

@@ -1,8 +1,9 @@
 """One read per file: an import's local files hashed, checked and put in the blob store.
 
-Each file is read once by a pool of threads (hashlib releases the GIL on buffers over 2 KiB): its
-sha256 (the blob's name), its W&B digest (md5, and xxh128 when the manifest uses it) and, for an
-image, the header facts that show it whole (or Pillow's verdict when the header cannot tell).
+Each file is read once, in a reading thread (several for large files: hashlib releases the GIL on
+their buffers), for its sha256 (the blob's name), its W&B digest (md5, and xxh128 when the
+manifest uses it) and, for an image, the header facts that show it whole (or Pillow's verdict
+when the header cannot tell).
 The main thread then asks the index which blobs are new, in one query per batch, and appends
 those to a pack (:mod:`desktopviz.store.packs`), which is made durable with one ``fsync`` before
 the version is committed. Files larger than a pack takes are copied as blobs of their own
@@ -17,7 +18,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from desktopviz.store.packs import PACK_MAX_BLOB, PackWriter, fsync_dir
 
 BATCH_FILES = 128
 BATCH_BYTES = 8 << 20
+"""A batch ends at this many files or bytes (the bytes of small files wait in memory until the
+main thread packs them: at most ``AHEAD`` batches per thread)."""
 LARGE_AVERAGE = 1 << 20
 """Files this large on average are read by several threads."""
 AHEAD = 3
@@ -68,11 +71,12 @@ def ingest_files(
     lease: Lease,
     *,
     xxh128: frozenset[str] = frozenset(),
-    total_bytes: int | None = None,
+    sizes: Mapping[str, int] | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> dict[str, Ingested]:
-    """Read, hash and store every file (``xxh128``: the paths that also need that digest).
+    """Read, hash and store every file (``xxh128``: the paths that also need that digest;
+    ``sizes``: their sizes as listed, for batching and progress).
 
     Blobs already in the store are not written again; new small ones go to ``writer`` (the
     caller makes them durable with :meth:`PackWriter.finish` and commits ``writer.entries``).
@@ -81,6 +85,8 @@ def ingest_files(
     if not files:
         return out
     items = list(files.items())
+    sizes = sizes or {}
+    total_bytes = sum(sizes.values()) if sizes else None
     stop = threading.Event()
     workers = _workers(len(items), total_bytes)
     done_bytes = 0
@@ -100,7 +106,7 @@ def ingest_files(
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
     pending: list[Future[list[_Read]]] = []
     try:
-        for batch in _batches(items):
+        for batch in _batches(items, sizes):
             pending.append(pool.submit(read_batch, batch))
             if len(pending) >= workers * AHEAD:
                 store(pending.pop(0).result())
@@ -126,13 +132,17 @@ def _workers(files: int, total_bytes: int | None) -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def _batches(items: list[tuple[str, Path]]) -> Iterator[list[tuple[str, Path]]]:
+def _batches(
+    items: list[tuple[str, Path]], sizes: Mapping[str, int]
+) -> Iterator[list[tuple[str, Path]]]:
     batch: list[tuple[str, Path]] = []
+    held = 0
     for item in items:
         batch.append(item)
-        if len(batch) >= BATCH_FILES:
+        held += min(sizes.get(item[0], 0), PACK_MAX_BLOB)  # large files are not held
+        if len(batch) >= BATCH_FILES or held >= BATCH_BYTES:
             yield batch
-            batch = []
+            batch, held = [], 0
     if batch:
         yield batch
 
