@@ -143,3 +143,53 @@ def test_the_save_writes_on_a_connection_of_its_own_while_the_window_reads(qtbot
     assert version is not None and version.ref.endswith("/cars-own-connection:v0")
     assert len(ui.versions()) == before + 1 and ui.resolve(version.ref).id == version.id
     assert ui.consumers(ui.resolve(panel.version.ref)) == [ui.producer(version)]
+
+
+def save_in_file_dialog(qtbot, target) -> list[str]:
+    """Type ``target`` into the Save dialog once it shows, and press Save (as a user does); a
+    message box shown after is closed and its text returned in the list (so a failure fails the
+    test instead of waiting on the box)."""
+    from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
+
+    boxes: list[str] = []
+
+    def close_boxes(rounds: int = 40) -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.isVisible():
+                boxes.append(f"{w.text()} {w.informativeText()}")
+                w.reject()
+        if rounds:
+            QTimer.singleShot(50, lambda: close_boxes(rounds - 1))
+
+    def fill() -> None:
+        dialogs = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QFileDialog) and w.isVisible()
+        ]
+        if not dialogs:
+            QTimer.singleShot(50, fill)
+            return
+        (dialog,) = dialogs
+        name = dialog.findChild(QLineEdit, "fileNameEdit")
+        name.setText(str(target))
+        dialog.accept()
+        close_boxes()
+
+    QTimer.singleShot(50, fill)
+    return boxes
+
+
+def test_clicking_export_then_save_writes_the_rows(qtbot, panel, app_state, tmp_path):
+    """Before: the button's clicked(bool) arrived as ``media`` and Save said "media must be
+    cells, paths, copy, not False", writing nothing."""
+    target = tmp_path / "rows.csv"
+    boxes = save_in_file_dialog(qtbot, target)
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert boxes == []
+    qtbot.waitUntil(
+        lambda: panel.export_job is not None and panel.export_job.is_done and target.exists(),
+        timeout=30_000,
+    )
+    lines = target.read_text().splitlines()
+    assert len(lines) == stored(app_state).num_rows + 1  # the header and every row

@@ -163,9 +163,10 @@ class TablePanel(QWidget):
             "or as a new artifact version"
         )
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.export_button.clicked.connect(self.ask_export)
+        # (clicked and triggered carry a bool that must not arrive as ``media``)
+        self.export_button.clicked.connect(lambda: self.ask_export())
         self.export_menu = QMenu(self.export_button)
-        self.export_menu.addAction("Export rows…", self.ask_export)
+        self.export_menu.addAction("Export rows…", lambda: self.ask_export())
         self.export_menu.addAction(
             "Export rows with media files…", lambda: self.ask_export(media="copy")
         ).setToolTip("Copies the images and masks into a folder beside the file")
