@@ -152,25 +152,21 @@ def save_in_file_dialog(qtbot, target) -> list[str]:
     from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
     boxes: list[str] = []
+    earlier = {id(w) for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)}
 
     def close_boxes(rounds: int = 40) -> None:
         for w in QApplication.topLevelWidgets():
-            if isinstance(w, QMessageBox) and w.isVisible():
+            if isinstance(w, QMessageBox) and w.isVisible() and id(w) not in earlier:
                 boxes.append(f"{w.text()} {w.informativeText()}")
                 w.reject()
         if rounds:
             QTimer.singleShot(50, lambda: close_boxes(rounds - 1))
 
     def fill() -> None:
-        dialogs = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, QFileDialog) and w.isVisible()
-        ]
-        if not dialogs:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
             QTimer.singleShot(50, fill)
             return
-        (dialog,) = dialogs
         name = dialog.findChild(QLineEdit, "fileNameEdit")
         name.setText(str(target))
         dialog.accept()
