@@ -30,7 +30,7 @@ from desktopviz.store.thumbnails import (
     IMAGE,
     ThumbnailStore,
     decode_image,
-    media_file,
+    media_source,
 )
 
 
@@ -195,7 +195,7 @@ def pil_to_qimage(im: Image.Image) -> QImage:
     return QImage(data, im.width, im.height, im.width * depth, fmt).copy()
 
 
-def load_full_image(source: Path, flavour: str = IMAGE) -> QImage:
+def load_full_image(source: Path | bytes, flavour: str = IMAGE) -> QImage:
     """Decode a whole image file (within the pixel limit, at most ``FULL_IMAGE_MAX_SIDE``)."""
     return pil_to_qimage(decode_image(source, FULL_IMAGE_MAX_SIDE, flavour))
 
@@ -252,10 +252,10 @@ class ThumbnailLoader(QObject):
 
     def _load(self, request: ImageRequest) -> QImage:
         """Runs in a worker thread."""
-        source = media_file(self.cache, request.version_id, request.sha256, request.path)
+        source = media_source(self.cache, request.version_id, request.sha256, request.path)
         if request.bucket is None:
             return load_full_image(source, request.flavour)
-        sha = request.sha256 or source.name
+        sha = request.sha256 or Path(source).name  # (bytes come only with their digest)
         thumb = self.store.thumbnail(source, sha, request.bucket, request.flavour)
         image = QImage(str(thumb))
         if image.isNull():  # a torn or foreign file: make it again

@@ -45,26 +45,27 @@ def bucket_for(pixels: float) -> int:
     return BUCKETS[-1]
 
 
-def decode_image(source: Path, max_side: int | None, flavour: str = IMAGE) -> Image.Image:
+def decode_image(source: Path | bytes, max_side: int | None, flavour: str = IMAGE) -> Image.Image:
     """Decode an image (or a class-id mask) no larger than ``max_side``, within the pixel limit.
 
     Raises :class:`FormatError` (missing, broken or not an image) or :class:`LimitError`.
     """
+    label = None if isinstance(source, bytes) else source
     check_image(source, verify=False)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as im:
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
                 if max_side and flavour == IMAGE:
                     im.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
                 im.load()
                 out = _as_mask(im) if flavour == MASK else _as_picture(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise LimitError(f"image over the pixel limit: {e}", file=source) from e
+        raise LimitError(f"image over the pixel limit: {e}", file=label) from e
     except FileNotFoundError as e:
-        raise FormatError("image file is missing", file=source) from e
+        raise FormatError("image file is missing", file=label) from e
     except (OSError, SyntaxError, ValueError) as e:
-        raise FormatError(f"broken or truncated image: {e}", file=source) from e
+        raise FormatError(f"broken or truncated image: {e}", file=label) from e
     if max_side and max(out.size) > max_side:
         resample = Image.Resampling.NEAREST if flavour == MASK else Image.Resampling.BILINEAR
         out.thumbnail((max_side, max_side), resample, reducing_gap=None)
@@ -130,7 +131,9 @@ class ThumbnailStore:
                 return p
         return None
 
-    def thumbnail(self, source: Path, sha256: str, bucket: int, flavour: str = IMAGE) -> Path:
+    def thumbnail(
+        self, source: Path | bytes, sha256: str, bucket: int, flavour: str = IMAGE
+    ) -> Path:
         """The thumbnail file of ``source`` (content ``sha256``), made and cached if missing."""
         found = self.existing(sha256, bucket, flavour)
         if found is not None:
@@ -165,6 +168,16 @@ class ThumbnailStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def media_source(
+    cache: Cache, version: Version | int, sha256: str | None, path: str | None
+) -> Path | bytes:
+    """A media cell's bytes to decode: a packed blob's bytes as they are (no file is written
+    for them), else the file :func:`media_file` names."""
+    if sha256 and cache.blobs.locate(sha256) is not None:
+        return cache.blobs.read(sha256)
+    return media_file(cache, version, sha256, path)
 
 
 def media_file(cache: Cache, version: Version | int, sha256: str | None, path: str | None) -> Path:

@@ -142,3 +142,21 @@ def test_gc_drops_a_dead_pack_and_compacts_a_mostly_dead_one(tmp_path):
         f"images/{p.name}": p.read_bytes() for p in (few / "images").iterdir()
     }
     assert dv("verify", cache=cache).returncode == 0
+
+
+def test_thumbnails_of_packed_images_write_no_copies(tmp_path):
+    """Before: each thumbnail first copied its packed image out to blobs/extracted/."""
+    from desktopviz.store.thumbnails import ThumbnailStore, media_source
+
+    cache = tmp_path / "cache"
+    folder = image_folder(tmp_path / "p" / "pics", range(12))
+    assert dv("import", str(folder), cache=cache).returncode == 0
+    with Cache(cache) as c:
+        version = c.resolve("p/pics:v0")
+        store = ThumbnailStore.of(c)
+        images = [f for f in c.files(version) if f.path.endswith(".png")]
+        for f in images:
+            thumb = store.thumbnail(media_source(c, version, f.sha256, f.path), f.sha256, 64)
+            assert thumb.is_file() and thumb.stat().st_size > 0
+    assert len(images) == 12
+    assert not (cache / "blobs" / "extracted").exists()
