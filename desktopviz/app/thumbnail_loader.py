@@ -252,10 +252,9 @@ class ThumbnailLoader(QObject):
 
     def _load(self, request: ImageRequest) -> QImage:
         """Runs in a worker thread."""
-        source = media_source(self.cache, request.version_id, request.sha256, request.path)
+        source, sha = media_source(self.cache, request.version_id, request.sha256, request.path)
         if request.bucket is None:
             return load_full_image(source, request.flavour)
-        sha = request.sha256 or Path(source).name  # (bytes come only with their digest)
         thumb = self.store.thumbnail(source, sha, request.bucket, request.flavour)
         image = QImage(str(thumb))
         if image.isNull():  # a torn or foreign file: make it again

@@ -656,6 +656,10 @@ class Cache:
 
     def file_path(self, version: Version | int, path: str) -> Path:
         """The local path of a version's file bytes (following references)."""
+        return self.blobs.local_path(self.file_sha256(version, path))
+
+    def file_sha256(self, version: Version | int, path: str) -> str:
+        """The digest of a version's file bytes (NotFoundError when it has no stored bytes)."""
         vid = version if isinstance(version, int) else version.id
         row = self.conn.execute(
             "SELECT sha256, ref FROM files WHERE version_id = ? AND path = ?", (vid, path)
@@ -667,7 +671,7 @@ class Cache:
             raise NotFoundError(
                 f"file {path!r} is a reference to {ref!r}, whose bytes are not here"
             )
-        return self.blobs.local_path(sha)
+        return sha
 
     def tables(self, version: Version | int) -> list[TableInfo]:
         """The tables of a version."""

@@ -172,12 +172,17 @@ class ThumbnailStore:
 
 def media_source(
     cache: Cache, version: Version | int, sha256: str | None, path: str | None
-) -> Path | bytes:
-    """A media cell's bytes to decode: a packed blob's bytes as they are (no file is written
-    for them), else the file :func:`media_file` names."""
-    if sha256 and cache.blobs.locate(sha256) is not None:
-        return cache.blobs.read(sha256)
-    return media_file(cache, version, sha256, path)
+) -> tuple[Path | bytes, str]:
+    """A media cell's bytes to decode and their digest: a packed blob's bytes as they are (no
+    file is written for them), else the file :func:`media_file` names (NotFoundError as it
+    raises) and its name."""
+    digest = sha256 if sha256 and cache.blobs.has(sha256) else None
+    if digest is None and path:  # cells that record no digest (an image folder's) name a path
+        digest = cache.file_sha256(version, path)
+    if digest is not None and cache.blobs.locate(digest) is not None:
+        return cache.blobs.read(digest), digest
+    source = media_file(cache, version, sha256, path)
+    return source, digest or source.name
 
 
 def media_file(cache: Cache, version: Version | int, sha256: str | None, path: str | None) -> Path:

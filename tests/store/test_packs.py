@@ -156,7 +156,9 @@ def test_thumbnails_of_packed_images_write_no_copies(tmp_path):
         store = ThumbnailStore.of(c)
         images = [f for f in c.files(version) if f.path.endswith(".png")]
         for f in images:
-            thumb = store.thumbnail(media_source(c, version, f.sha256, f.path), f.sha256, 64)
+            source, sha = media_source(c, version, None, f.path)  # as an image folder's cells
+            assert isinstance(source, bytes) and sha == f.sha256
+            thumb = store.thumbnail(source, sha, 64)
             assert thumb.is_file() and thumb.stat().st_size > 0
     assert len(images) == 12
     assert not (cache / "blobs" / "extracted").exists()
