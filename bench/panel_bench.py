@@ -105,12 +105,17 @@ def main() -> int:  # noqa: PLR0915 - one table of measures
 
     def plain() -> None:
         """The plain table, nothing left running from the last action, nothing cached."""
-        wait_until(lambda: panel._summary_worker is None or panel._summary_worker.is_done)
+        wait_until(
+            lambda: (
+                panel.compare_tool.summary_worker is None
+                or panel.compare_tool.summary_worker.is_done
+            )
+        )
         panel.filter_bar.set_text("")  # nothing typed in the filter box either
         panel.set_spec(QuerySpec())
         wait_until(lambda: model.result is not None and model.result.spec == panel.spec)
         engine.clear()
-        panel._summary_for = None  # the diff summary is computed again
+        panel.compare_tool.summary_for = None  # the diff summary is computed again
         panel.compare_bar.set_summary(None, "")
 
     arrived: list[float] = []  # when results, and the first page of rows, reached the model
@@ -212,7 +217,12 @@ def main() -> int:  # noqa: PLR0915 - one table of measures
         elif panel.spec.compare.only is not None:
             bar.filter_buttons[None].click()
         wait_until(shown())
-        wait_until(lambda: panel._summary_worker is None or panel._summary_worker.is_done)
+        wait_until(
+            lambda: (
+                panel.compare_tool.summary_worker is None
+                or panel.compare_tool.summary_worker.is_done
+            )
+        )
         forget_changed(engine)
 
     def api_changed() -> float:
@@ -235,7 +245,8 @@ def main() -> int:  # noqa: PLR0915 - one table of measures
             statistics.median(api_changed() * 1000 for _ in range(args.repeat)),
         )
     )
-    charts = ChartsPanel(state, lambda: panel)
+    state.focus_table(panel.table_state)
+    charts = ChartsPanel(state)
     charts.resize(420, 600)
     charts.show()
 
@@ -268,7 +279,7 @@ def main() -> int:  # noqa: PLR0915 - one table of measures
             timed(
                 args.repeat,
                 filtered,
-                act(lambda: panel.export_to(out), lambda: panel.export_job.is_done),
+                act(lambda: panel.export_to(out), lambda: panel.export_tool.export_job.is_done),
             ),
             engine_ms(
                 args.repeat, api_engine, lambda: export_result(query().filter(FILTER).result, out)
@@ -289,7 +300,10 @@ def main() -> int:  # noqa: PLR0915 - one table of measures
                 small,
                 act(
                     lambda: panel.save_as_version("bench-subset"),
-                    lambda: panel.save_job is not None and panel.save_job.is_done,
+                    lambda: (
+                        panel.export_tool.save_job is not None
+                        and panel.export_tool.save_job.is_done
+                    ),
                 ),
             ),
             engine_ms(

@@ -1,16 +1,17 @@
 """The lineage graph around a version: the runs that produced and used artifact versions, as a
 layered left-to-right graph (inputs left of the runs that used them, outputs right of the run
-that logged them). Qt-free: the window draws what :func:`lineage_graph` returns.
+that logged them; laid out by :mod:`desktopviz.lineage_layout`). Qt-free: the window draws what
+:func:`lineage_graph` returns.
 
 Public API: :class:`Node`, :class:`Graph`, :func:`lineage_graph`.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from desktopviz.lineage_layout import layer_rows, natural
 from desktopviz.model import LineageEdge, Version
 from desktopviz.store.cache import Cache
 
@@ -91,56 +92,6 @@ def lineage_graph(cache: Cache, version: Version, depth: int = 2, explode: bool 
             vnode, rnode = ("version", str(e.version_id)), run_node(e.run_id)
             graph.edges.add((vnode, rnode) if e.direction == "input" else (rnode, vnode))
     graph.focus = ("version", str(version.id))
-    _layout(graph)
+    order = {k: (n.kind, natural(n.label)) for k, n in graph.nodes.items()}
+    graph.layer, graph.row, _back = layer_rows(graph.nodes, graph.edges, order)
     return graph
-
-
-def _layout(graph: Graph, sweeps: int = 4) -> None:
-    """Longest-path layers (an edge goes at least one layer right; cycles are cut after as many
-    rounds as there are nodes), then rows: each layer centred on the tallest, ordered by kind and
-    name first, then ``sweeps`` passes each way that order a layer by the mean row of its nodes'
-    neighbours on the side already placed (fewer crossings, shorter edges)."""
-    layer = {n: 0 for n in graph.nodes}
-    for _ in range(len(graph.nodes)):
-        changed = False
-        for a, b in graph.edges:
-            if layer[b] < layer[a] + 1:
-                layer[b] = layer[a] + 1
-                changed = True
-        if not changed:
-            break
-    shift = min(layer.values(), default=0)
-    graph.layer = {n: v - shift for n, v in layer.items()}
-    columns: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for n, col in graph.layer.items():
-        columns[col].append(n)
-    before: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    after: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for a, b in graph.edges:
-        after[a].append(b)
-        before[b].append(a)
-    height = max(map(len, columns.values()), default=0)
-    row: dict[tuple[str, str], int] = {}
-
-    def place(members: list[tuple[str, str]]) -> None:  # a column, centred
-        row.update((n, i + (height - len(members)) // 2) for i, n in enumerate(members))
-
-    for members in columns.values():
-        members.sort(key=lambda n: (graph.nodes[n].kind, _natural(graph.nodes[n].label)))
-        place(members)
-    order = sorted(columns)
-    for sweep in range(2 * sweeps):
-        side = before if sweep % 2 == 0 else after
-        for col in order if sweep % 2 == 0 else order[::-1]:
-            wanted = {
-                n: sum(row[m] for m in side[n]) / len(side[n]) if side[n] else row[n]
-                for n in columns[col]
-            }
-            columns[col].sort(key=lambda n: (wanted[n], row[n]))
-            place(columns[col])
-    graph.row = row
-
-
-def _natural(label: str) -> list[str | int]:
-    """A sort key that puts ``run-2`` before ``run-10``."""
-    return [int(p) if i % 2 else p for i, p in enumerate(re.split(r"(\d+)", label))]

@@ -223,13 +223,10 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         window.show()
         if options.import_paths:
             window.import_paths(options.import_paths)
-        shown = window
         if run_id is not None:
-            shown = window.show_run(run_id) or window
-            if options.size:
-                shown.resize(*options.size)
+            window.show_run(run_id)
         if not interactive:
-            return _screenshot(app, shown, options.screenshot, options.size)
+            return _screenshot(app, window, options.screenshot, options.size)
         return app.exec()
     finally:
         window.close()

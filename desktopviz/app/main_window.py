@@ -33,18 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktopviz.app.cache_watch import CacheWatcher
 from desktopviz.app.icons import app_icon, icon
 from desktopviz.app.state import AppState, TableStatus
 from desktopviz.app.theme import THEMES, apply_theme, current_theme
 from desktopviz.app.widgets.about import AboutDialog
 from desktopviz.app.widgets.import_dialog import ImportJob, dropped_paths
-from desktopviz.app.widgets.overview import RunDialog
+from desktopviz.app.widgets.run_page import RunPage
 from desktopviz.app.widgets.sidebar import Sidebar
 from desktopviz.app.widgets.start_page import StartPage
 from desktopviz.app.widgets.version_page import VersionPage
 from desktopviz.app.workers import run_in_worker
-from desktopviz.cli.commands import human_size
 from desktopviz.errors import DesktopvizError, NotFoundError
+from desktopviz.humanize import human_size
 from desktopviz.model import Version
 from desktopviz.store.cache import Cache
 
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.state = state
+        # first to hear cache_changed (see CacheWatcher): other processes' changes show within 1 s
+        self.cache_watcher = CacheWatcher(state, parent=self)
         self.settings = settings if settings is not None else QSettings()
         self.remember = remember
         self.import_job: ImportJob | None = None
@@ -188,6 +191,10 @@ class MainWindow(QMainWindow):
         focus_search.setToolTip("The table's filter box when a table is in front, else artifacts")
         find_artifact = view_menu.addAction("Find &artifact", self._focus_sidebar_search)
         find_artifact.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        view_menu.addSeparator()
+        self.refresh_action = view_menu.addAction(icon("refresh"), "&Refresh", self.state.refresh)
+        self.refresh_action.setShortcuts(_with_fallback(QKeySequence.StandardKey.Refresh, "F5"))
+        self.refresh_action.setToolTip("Reload the artifacts and pages from the cache")
         next_tab = QAction("Next tab", self)
         next_tab.setShortcut(QKeySequence("Ctrl+Tab"))
         next_tab.triggered.connect(lambda: self._cycle_pages(1))
@@ -252,7 +259,13 @@ class MainWindow(QMainWindow):
     # -- pages ----------------------------------------------------------------------------------
     def page_list(self) -> list[VersionPage]:
         """The open version pages, in tab order."""
-        return [self.pages.widget(i) for i in range(self.pages.count())]
+        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
+        return [page for page in tabs if isinstance(page, VersionPage)]
+
+    def run_pages(self) -> list[RunPage]:
+        """The open run pages, in tab order."""
+        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
+        return [page for page in tabs if isinstance(page, RunPage)]
 
     @property
     def charts(self):  # noqa: ANN201 - a ChartsPanel (built on first use)
@@ -260,7 +273,7 @@ class MainWindow(QMainWindow):
         if self._charts is None:
             from desktopviz.app.widgets.charts_panel import ChartsPanel
 
-            self._charts = ChartsPanel(self.state, self.current_table_panel)
+            self._charts = ChartsPanel(self.state)
             self.charts_dock.setWidget(self._charts)
             cell = self.state.cell
             if cell is not None:
@@ -275,8 +288,9 @@ class MainWindow(QMainWindow):
         return getattr(page.tables.currentWidget(), "panel", None)
 
     def current_page(self) -> VersionPage | None:
-        """The version page in front (None on the start page)."""
-        return self.pages.currentWidget() if self.pages.count() else None
+        """The version page in front (None on the start page or a run's page)."""
+        page = self.pages.currentWidget()
+        return page if isinstance(page, VersionPage) else None
 
     def page_for(self, version: Version) -> VersionPage | None:
         """The open page of ``version``, if any."""
@@ -335,6 +349,10 @@ class MainWindow(QMainWindow):
 
     def _page_changed(self, _index: int) -> None:
         page = self.current_page()
+        if isinstance(page, VersionPage):
+            page.announce_table()  # the table in front is that page's (the Inspector follows)
+        else:
+            self.state.focus_table(None)
         if page is not None:
             if self.state.version is None or self.state.version.id != page.version.id:
                 self.state.set_version(page.version)
@@ -346,6 +364,8 @@ class MainWindow(QMainWindow):
         if page is not None:
             v = page.version
             self.setWindowTitle(f"{v.name}:{v.tag} — {v.project} — {APP_NAME}")
+        elif isinstance(run_page := self.pages.currentWidget(), RunPage):
+            self.setWindowTitle(f"Run {run_page.name} — {run_page.run.project} — {APP_NAME}")
         else:
             self.setWindowTitle(f"{APP_NAME} — {root}")
 
@@ -356,6 +376,11 @@ class MainWindow(QMainWindow):
                 page.set_version(self.state.cache.version_by_id(page.version.id))
             except NotFoundError:
                 self.close_page(self.pages.indexOf(page))
+        for run_page in self.run_pages():
+            try:
+                run_page.reload()
+            except NotFoundError:
+                self.close_page(self.pages.indexOf(run_page))
         if not self.pages.count():
             self.central.setCurrentWidget(self.start_page)
         self._update_title()
@@ -445,17 +470,21 @@ class MainWindow(QMainWindow):
             self.import_paths(paths)
 
     # -- runs, about, status ------------------------------------------------------------------
-    def show_run(self, run_id: str) -> RunDialog | None:
-        """Show a run's config and summary (a full run page comes later)."""
-        try:
-            run = self.state.cache.run(run_id)
-        except NotFoundError as e:
-            self._message(QMessageBox.Icon.Information, "Run", str(e))
-            return None
-        dialog = RunDialog(self.state, run, self)
-        self.dialog = dialog
-        dialog.open()
-        return dialog
+    def show_run(self, run_id: str) -> RunPage | None:
+        """Open (or bring forward) a run's page: a tab beside the versions' pages."""
+        page = next((p for p in self.run_pages() if p.run.id == run_id), None)
+        if page is None:
+            try:
+                run = self.state.cache.run(run_id)
+            except NotFoundError as e:
+                self._message(QMessageBox.Icon.Information, "Run", str(e))
+                return None
+            page = RunPage(self.state, run)
+            index = self.pages.addTab(page, icon("run"), page.name)
+            self.pages.setTabToolTip(index, f"Run {run.id} of {run.project}")
+        self.pages.setCurrentWidget(page)
+        self.central.setCurrentWidget(self.pages)
+        return page
 
     def show_about(self) -> AboutDialog:
         """Help > About."""
@@ -468,7 +497,9 @@ class MainWindow(QMainWindow):
         if status is None:
             self.table_status_label.clear()
             return
-        if status.shown == status.total:
+        if status.grouped:
+            text = f"{status.shown:,} group{'s' * (status.shown != 1)} of {status.total:,} rows"
+        elif status.shown == status.total:
             text = f"{status.total:,} rows"
         else:
             text = f"{status.shown:,} of {status.total:,} rows"
@@ -483,21 +514,26 @@ class MainWindow(QMainWindow):
 
     # -- window state ---------------------------------------------------------------------------
     def restore_session(self) -> None:
-        """Restore geometry, docks and the last open version from the settings."""
+        """Restore geometry, docks and the last open version (or run page) from the settings."""
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray | bytes):
             self._docks_sized = self.restoreState(QByteArray(state))
+        if str(self.settings.value("last_cache", "")) != str(self.state.cache.root):
+            return
         ref = self.settings.value("last_version")
-        if ref and str(self.settings.value("last_cache", "")) == str(self.state.cache.root):
+        if ref:
             try:
                 version = self.state.cache.resolve(str(ref))
             except DesktopvizError:
-                return
-            tab = str(self.settings.value("last_tab", "overview"))
-            self.open_version(version, tab)
+                version = None
+            if version is not None:
+                self.open_version(version, str(self.settings.value("last_tab", "overview")))
+        run_id = str(self.settings.value("last_run", "") or "")
+        if run_id and self.state.cache.runs(run_id=run_id):
+            self.show_run(run_id)
 
     def save_session(self) -> None:
         """Remember geometry, docks and the version in front."""
@@ -506,6 +542,8 @@ class MainWindow(QMainWindow):
         page = self.current_page()
         self.settings.setValue("last_version", page.version.ref if page else "")
         self.settings.setValue("last_tab", page.current_tab() if page else "overview")
+        run_page = self.pages.currentWidget()
+        self.settings.setValue("last_run", run_page.run.id if isinstance(run_page, RunPage) else "")
         self.settings.setValue("last_cache", str(self.state.cache.root))
         self.settings.sync()
 

@@ -27,6 +27,8 @@ class CellRef:
     arrow_type: str
     other: Any = None
     """In a comparison, the other side's value of a changed cell (None otherwise)."""
+    side: int | None = None
+    """In a comparison, the side (0 or 1) whose value the cell is (None for other columns)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class TableStatus:
     shown: int
     total: int
     selected: int
+    grouped: bool = False
+    """The rows shown are groups (of ``total`` rows)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class AppState(QObject):
     """A short note for the status bar ("Copied street-scenes/x:v1")."""
     overlay_settings_changed = Signal(object)
     """New OverlaySettings (class / layer toggles, score threshold) for every image view."""
+    table_focused = Signal(object)
+    """The table in front changed: its TableState, or None when no table is in front."""
 
     def __init__(self, cache: Cache, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +104,8 @@ class AppState(QObject):
         self.version: Version | None = None
         self.cell: CellRef | None = None
         self.overlay_settings = OverlaySettings()
+        self.table: Any = None
+        """The TableState of the table in front (None when no table is in front)."""
 
     def set_cache(self, cache: Cache) -> None:
         """Switch to another cache (closing the old engine)."""
@@ -116,6 +124,19 @@ class AppState(QObject):
         """Make ``cell`` the selected one."""
         self.cell = cell
         self.cell_changed.emit(cell)
+
+    def focus_table(self, table: Any) -> None:
+        """Make ``table`` (a TableState, or None) the table in front: the selected cell is its
+        cell from now on (the Inspector and the Charts dock follow it)."""
+        if table is self.table:
+            return
+        if self.table is not None:
+            self.table.cell_changed.disconnect(self.set_cell)
+        self.table = table
+        if table is not None:
+            table.cell_changed.connect(self.set_cell)
+        self.table_focused.emit(table)
+        self.set_cell(table.cell if table is not None else None)
 
     def set_overlay_settings(self, settings: OverlaySettings) -> None:
         """Change what image overlays show (every view repaints)."""

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktopviz.cli.main import EXIT_ERROR, EXIT_OK, open_cache
 from desktopviz.cli.progress_bar import TerminalProgress
 from desktopviz.errors import DesktopvizError, NotFoundError
+from desktopviz.humanize import human_size, timestamp_text
+
+if TYPE_CHECKING:
+    from desktopviz.importing.detect import ImportResult
+    from desktopviz.store.cache import Cache
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -18,21 +23,37 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     cache = open_cache(args)
     bar = TerminalProgress(False if args.quiet else None)
+    done: list[ImportResult] = []
     try:
         for raw in args.paths:
-            path = Path(raw)
-            results = import_path(
-                cache, path, project=args.project, artifact_type=args.artifact_type, progress=bar
+            done += import_path(
+                cache,
+                Path(raw),
+                project=args.project,
+                artifact_type=args.artifact_type,
+                progress=bar,
             )
-            bar.close()
-            if results:
-                print(f"project: {results[0].project}")
-            for r in results:
-                print(f"  {r.line()}")
     finally:
         bar.close()
-        cache.close()
+        try:
+            _print_imported(cache, done)  # also what was imported before an error
+        finally:
+            cache.close()
     return EXIT_OK
+
+
+def _print_imported(cache: Cache, results: list[ImportResult]) -> None:
+    """One line per import, under its project, with each version's aliases as they are now: a
+    later import of the same artifact moved ``latest`` off the versions made before it."""
+    project = None
+    for r in results:
+        if r.project != project:
+            project = r.project
+            print(f"project: {project}")
+        if r.result is not None:
+            now = cache.version_by_id(r.result.version.id)
+            r = replace(r, result=replace(r.result, version=now))
+        print(f"  {r.line()}")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -353,21 +374,3 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
         print(f"desktopviz: the window cannot start: {e}", file=sys.stderr)
         return EXIT_ERROR
     return run(LaunchOptions(cache_dir=root, **options))
-
-
-def human_size(n: int) -> str:
-    """``812 B``, ``8.6 MB``: a byte count for people (binary units)."""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def timestamp_text(iso: str) -> str:
-    """``2026-11-25 10:57:22``: an ISO timestamp for people (as stored, UTC)."""
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return iso

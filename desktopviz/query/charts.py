@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from desktopviz.query.comparison import ComparedColumn
 from desktopviz.query.simple import column_path
 from desktopviz.query.sql import is_numeric, quote
 
@@ -33,6 +34,8 @@ class Distribution:
     values: tuple[Any, ...]
     counts: tuple[tuple[int, ...], ...]
     missing: tuple[int, ...]
+    compared: tuple[ComparedColumn, ...] = ()
+    """What each of ``columns`` is (a side's value...), as the result's comparison says."""
 
 
 def distribution(
@@ -40,9 +43,9 @@ def distribution(
 ) -> Distribution:
     """The distribution of ``column`` over ``result``'s rows (in a comparison, ``0.score`` and
     ``1.score`` are charted together on shared bins when ``column`` names either side)."""
-    base = column[2:] if column[:2] in ("0.", "1.") else column
-    names = result.relation.names
-    sides = tuple(c for c in (f"0.{base}", f"1.{base}") if c in names) or (column,)
+    schema = result.relation.comparison
+    sides = schema.sides(column)
+    compared = tuple(schema.column(c) for c in sides)
     types = result.relation.types()
     scan, where, params = result.relation.sql, result.where_sql(), result.params()
     numeric = all(c in types and is_numeric(types[c]) for c in sides)
@@ -75,7 +78,7 @@ def distribution(
                     per[r["b"]] += r["n"]
             counts.append(tuple(per))
             missing.append(nulls)
-        return Distribution(sides, True, edges, (), tuple(counts), tuple(missing))
+        return Distribution(sides, True, edges, (), tuple(counts), tuple(missing), compared)
     shown = [f"CAST({quote(c)} AS VARCHAR)" for c in sides]
     union = " UNION ALL ".join(
         f"SELECT {i} AS side, {s} AS v FROM {scan} {where}" for i, s in enumerate(shown)
@@ -94,7 +97,7 @@ def distribution(
         by = {r["v"]: r["n"] for r in rows if r["side"] == i}
         counts.append(tuple(by.get(v, 0) for v in values))
         missing.append(by.get(None, 0))
-    return Distribution(sides, False, (), values, tuple(counts), tuple(missing))
+    return Distribution(sides, False, (), values, tuple(counts), tuple(missing), compared)
 
 
 def bin_sql(value: str, lo: float, width: float, bins: int) -> str:
@@ -106,7 +109,7 @@ def bin_sql(value: str, lo: float, width: float, bins: int) -> str:
 
 def bin_filter(dist: Distribution, index: int) -> str:
     """A simple-form filter for bar ``index`` (a bin's range, or a value) of side 0's column."""
-    path = column_path(dist.columns[0])
+    path = column_path(dist.compared[0] if dist.compared else dist.columns[0])
     if path is None:
         raise ValueError(f"no filter names column {dist.columns[0]!r}")
     if dist.numeric:

@@ -2,7 +2,9 @@
 
 The joined result keeps both sides' columns (``0.col`` and ``1.col``), tags each row ``both``,
 ``only_0`` or ``only_1`` (``__status``), marks changed cells (``changed.col``, ``__changed``) and adds
-numeric deltas (``delta.col`` = side 1 - side 0). Joins stay lazy: DuckDB runs them per query and spills when they outgrow memory.
+numeric deltas (``delta.col`` = side 1 - side 0); the relation's ``comparison`` schema says what
+each column is (:mod:`desktopviz.query.comparison`: nothing else reads the names' prefixes).
+Joins stay lazy: DuckDB runs them per query and spills when they outgrow memory.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from desktopviz.errors import DesktopvizError
+from desktopviz.query.comparison import ComparedColumn, ComparisonSchema, Role
 from desktopviz.query.fingerprint import build_fingerprint
-from desktopviz.query.parquet_file import fetch_rows
+from desktopviz.query.parquet_file import column_ranges, fetch_rows
 from desktopviz.query.spec import CompareSpec
 from desktopviz.query.sql import Column, is_numeric, quote
 
@@ -28,7 +31,8 @@ if TYPE_CHECKING:
 def compare_relation(
     engine: QueryEngine, left: TableSource, right: TableSource, spec: CompareSpec
 ) -> Relation:
-    """The comparison of ``left`` (side 0) and ``right`` (side 1) as a relation to query."""
+    """The comparison of ``left`` (side 0) and ``right`` (side 1) as a relation to query; its
+    ``comparison`` says what each column is (see :mod:`desktopviz.query.comparison`)."""
     from desktopviz.query.engine import Relation, _lit
 
     t0 = {f.name: f.type for f in left.schema}
@@ -42,12 +46,17 @@ def compare_relation(
             f"FROM (SELECT 0 AS __side, * FROM {scan0} UNION ALL BY NAME SELECT 1 AS __side, * FROM {scan1})",
             [],
         )
-        names = ["__side", *t0, *[n for n in t1 if n not in t0]]
-        types = {**t1, **t0, "__side": pa.int32()}
+        side = ComparedColumn.helper_column(Role.SIDE)
+        schema = ComparisonSchema(
+            (side, *(ComparedColumn.plain(n) for n in [*t0, *[n for n in t1 if n not in t0]]))
+        )
+        types = {**t1, **t0, side.name: pa.int32()}
         kinds = {**right.kinds, **left.kinds}
-        cols = {n: Column(quote(n), types[n], kinds.get(n, "plain")) for n in names}
+        cols = {n: Column(quote(n), types[n], kinds.get(n, "plain")) for n in schema.names}
         count = engine.fetch_one(f"SELECT count(*) FROM {name}", [])
-        relation = Relation(name, "__row", {0: cols, 1: cols}, names, count, kinds)
+        relation = Relation(
+            name, "__row", {0: cols, 1: cols}, schema.names, count, kinds, comparison=schema
+        )
         engine.drop_with(relation, name)  # once no result reads it
         return relation
     if spec.mode != "join":
@@ -57,45 +66,52 @@ def compare_relation(
         key = None
     elif key is None and "id" in t0 and "id" in t1:
         key = ("id", "id")
-    for side, k, types in ((0, key[0] if key else None, t0), (1, key[1] if key else None, t1)):
-        if k is not None and k not in types:
+    for side_no, k, side_types in (
+        (0, key[0] if key else None, t0),
+        (1, key[1] if key else None, t1),
+    ):
+        if k is not None and k not in side_types:
             raise DesktopvizError(
-                f"key column {k!r} is not in table {side} (columns: {', '.join(types)})"
+                f"key column {k!r} is not in table {side_no} (columns: {', '.join(side_types)})"
             )
     k0 = quote(key[0]) if key else "file_row_number"
     k1 = quote(key[1]) if key else "file_row_number"
-    common = [n for n in t0 if n in t1 and (key is None or n != key[0] or key[0] != key[1])]
-    select = [
-        "CASE WHEN a.__pos IS NULL THEN 'only_1' WHEN b.__pos IS NULL THEN 'only_0' ELSE 'both' END AS __status"
-    ]
-    names = ["__status"]
-    if key is not None and key[0] == key[1]:
-        select.append(f"COALESCE(a.{k0}, b.{k1}) AS {quote(key[0])}")
-        names.append(key[0])
-    changed = []
+    same_key = key is not None and key[0] == key[1]
+    common = [n for n in t0 if n in t1 and not (same_key and n == key[0])]  # type: ignore[index]
+    columns: list[ComparedColumn] = []
+    select: list[str] = []
+
+    def add(column: ComparedColumn, sql: str) -> None:
+        columns.append(column)
+        select.append(f"{sql} AS {quote(column.name)}")
+
+    add(
+        ComparedColumn.helper_column(Role.STATUS),
+        "CASE WHEN a.__pos IS NULL THEN 'only_1' WHEN b.__pos IS NULL THEN 'only_0' ELSE 'both' END",
+    )
+    if same_key:
+        add(ComparedColumn.plain(key[0], Role.KEY), f"COALESCE(a.{k0}, b.{k1})")  # type: ignore[index]
     for n in t0:
-        if key is not None and key[0] == key[1] and n == key[0]:
+        if same_key and n == key[0]:  # type: ignore[index]
             continue
-        select.append(f"a.{quote(n)} AS {quote('0.' + n)}")
-        names.append(f"0.{n}")
+        add(ComparedColumn.value(n, 0), f"a.{quote(n)}")
         if n in t1:
-            select.append(f"b.{quote(n)} AS {quote('1.' + n)}")
-            names.append(f"1.{n}")
+            add(ComparedColumn.value(n, 1), f"b.{quote(n)}")
             if is_numeric(t0[n]) and is_numeric(t1[n]):
-                select.append(
-                    f"CAST(b.{quote(n)} - a.{quote(n)} AS DOUBLE) AS {quote('delta.' + n)}"
+                add(
+                    ComparedColumn.derived(Role.DELTA, n),
+                    f"CAST(b.{quote(n)} - a.{quote(n)} AS DOUBLE)",
                 )
-                names.append(f"delta.{n}")
     for n in t1:
-        if n not in t0 and not (key is not None and key[0] == key[1] and n == key[1]):
-            select.append(f"b.{quote(n)} AS {quote('1.' + n)}")
-            names.append(f"1.{n}")
+        if n not in t0 and not (same_key and n == key[1]):  # type: ignore[index]
+            add(ComparedColumn.value(n, 1), f"b.{quote(n)}")
+    marks = []
     for n in common:
-        cell = f"(a.__pos IS NOT NULL AND b.__pos IS NOT NULL AND a.{quote(n)} IS DISTINCT FROM b.{quote(n)})"
-        select.append(f"{cell} AS {quote('changed.' + n)}")
-        names.append(f"changed.{n}")
-        changed.append(quote("changed." + n))
-    any_changed = " OR ".join(f"c.{c}" for c in changed) or "FALSE"
+        mark = ComparedColumn.derived(Role.CHANGED, n)
+        q = quote(n)
+        add(mark, f"(a.__pos IS NOT NULL AND b.__pos IS NOT NULL AND a.{q} IS DISTINCT FROM b.{q})")
+        marks.append(f"c.{quote(mark.name)}")
+    any_changed = ComparedColumn.helper_column(Role.ANY_CHANGED)
     join = (
         f"(SELECT *, file_row_number AS __pos FROM {scan0}) a FULL OUTER JOIN "
         f"(SELECT *, file_row_number AS __pos FROM {scan1}) b ON a.{k0} = b.{k1}"
@@ -104,41 +120,32 @@ def compare_relation(
     # a lazy join: nothing is materialised until a page far from the top asks for the order.
     # __o orders rows by side 0, then side-1-only rows by side 1, and is unique per pair of rows.
     sql = (
-        f"(SELECT c.*, ({any_changed}) AS __changed FROM ("
+        f"(SELECT c.*, ({' OR '.join(marks) or 'FALSE'}) AS {quote(any_changed.name)} FROM ("
         f"SELECT {', '.join(select)}, COALESCE(a.__pos, {n0}) * {n1 + 1} + COALESCE(b.__pos, {n1}) AS __o "
         f"FROM {join}) c)"
     )
-    names.append("__changed")
-    types: dict[str, Any] = {"__status": pa.string(), "__changed": pa.bool_()}
+    schema = ComparisonSchema((*columns, any_changed))
+    sides = ((t0, left.kinds), (t1, right.kinds))
+    types: dict[str, Any] = {}
     kinds: dict[str, str] = {}
-    for n in names:
-        if n.startswith(("0.", "1.", "delta.", "changed.")):
-            prefix, base = n.split(".", 1)
-            src_types, src_kinds = (
-                (t0, left.kinds) if prefix in ("0", "delta") else (t1, right.kinds)
-            )
-            types[n] = (
-                pa.bool_()
-                if prefix == "changed"
-                else (pa.float64() if prefix == "delta" else src_types[base])
-            )
-            kinds[n] = "plain" if prefix in ("changed", "delta") else src_kinds.get(base, "plain")
-        elif n not in types:
-            types[n] = t0.get(n, t1.get(n))
-    side0 = {
-        n[2:]: Column(quote(n), types[n], kinds.get(n, "plain"))
-        for n in names
-        if n.startswith("0.")
+    for c in schema.columns:
+        if c.side is not None:
+            types[c.name] = sides[c.side][0][c.base]
+            kinds[c.name] = sides[c.side][1].get(c.base, "plain")
+        elif c.role is Role.KEY:
+            types[c.name] = t0.get(c.name, t1.get(c.name))
+        else:
+            types[c.name] = {
+                Role.DELTA: pa.float64(),
+                Role.STATUS: pa.string(),
+            }.get(c.role, pa.bool_())
+    by_side = {
+        s: {
+            base: Column(quote(n), types[n], kinds.get(n, "plain"))
+            for base, n in schema.side_columns(s).items()
+        }
+        for s in (0, 1)
     }
-    side1 = {
-        n[2:]: Column(quote(n), types[n], kinds.get(n, "plain"))
-        for n in names
-        if n.startswith("1.")
-    }
-    for n in names:
-        if not n.startswith(("0.", "1.")):
-            side0.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
-            side1.setdefault(n, Column(quote(n), types[n], kinds.get(n, "plain")))
 
     # the join kept narrow: per output row both row numbers and a bitmask of changed columns.
     # Each side is read from its fingerprint (see desktopviz.query.fingerprint): row number, numeric
@@ -163,12 +170,21 @@ def compare_relation(
             f"FROM {narrow_join}"
         ),
         common=common,
-        key=(key[0], key[1]) if key is not None and key[0] == key[1] else None,
+        key=(key[0], key[1]) if same_key else None,  # type: ignore[index]
         parquet=(left.parquet, right.parquet),
-        types={n: types[n] for n in names},
+        types=types,
+        schema=schema,
     )
     return Relation(
-        sql, "__o", {0: side0, 1: side1}, names, -1, kinds, contiguous=False, pairs=pairs
+        sql,
+        "__o",
+        by_side,
+        schema.names,
+        -1,
+        kinds,
+        contiguous=False,
+        pairs=pairs,
+        comparison=schema,
     )
 
 
@@ -183,8 +199,10 @@ class PairsPlan:
     key: tuple[str, str] | None
     parquet: tuple[Path, Path]
     types: dict[str, pa.DataType]
+    schema: ComparisonSchema
     table: str | None = None
     ordered: str | None = None
+    _ranges: dict[str, tuple[float, float]] | None = None
 
     def build(self, engine: QueryEngine, *, ordered: bool = False) -> str:
         """The pairs table (``ordered``: a copy in result order whose ``rowid`` is the position)."""
@@ -216,42 +234,76 @@ class PairsPlan:
     def assemble(self, page: pa.Table, names: list[str]) -> pa.Table:
         """The comparison's columns ``names`` for pairs rows ``page`` (``__p0``, ``__p1``, ``__m``)."""
         p0, p1, m = (page.column(c).combine_chunks() for c in ("__p0", "__p1", "__m"))
+        columns = [self.schema.column(n) for n in names]
         wanted: tuple[set[str], set[str]] = (set(), set())
-        for n in names:
-            prefix, _, base = n.partition(".")
-            if prefix in ("0", "delta"):
-                wanted[0].add(base)
-            if prefix in ("1", "delta"):
-                wanted[1].add(base)
-            if self.key is not None and n == self.key[0]:
+        for c in columns:
+            if c.side is not None:
+                wanted[c.side].add(c.base)
+            elif c.role is Role.DELTA:
+                wanted[0].add(c.base)
+                wanted[1].add(c.base)
+            elif c.role is Role.KEY and self.key is not None:
                 wanted[0].add(self.key[0])
                 wanted[1].add(self.key[1])
         sides = [
             _side_rows(self.parquet[i], pos, sorted(wanted[i])) for i, pos in enumerate((p0, p1))
         ]
-        status = pc.if_else(pc.is_null(p0), "only_1", pc.if_else(pc.is_null(p1), "only_0", "both"))
         out = []
-        for n in names:
-            prefix, _, base = n.partition(".")
-            if n == "__status":
-                col = status
-            elif n == "__changed":
+        for c in columns:
+            if c.role is Role.STATUS:
+                col = pc.if_else(
+                    pc.is_null(p0), "only_1", pc.if_else(pc.is_null(p1), "only_0", "both")
+                )
+            elif c.role is Role.ANY_CHANGED:
                 col = pc.not_equal(m, 0)
-            elif prefix == "changed":
-                bit = 1 << self.common.index(base)
+            elif c.role is Role.CHANGED:
+                bit = 1 << self.common.index(c.base)
                 col = pc.not_equal(pc.bit_wise_and(m, bit), 0)
-            elif prefix in ("0", "1") and base in sides[int(prefix)].column_names:
-                col = sides[int(prefix)].column(base)
-            elif prefix == "delta":
+            elif c.side is not None:
+                col = sides[c.side].column(c.base)
+            elif c.role is Role.DELTA:
                 col = pc.subtract(
-                    sides[1].column(base).cast(pa.float64()),
-                    sides[0].column(base).cast(pa.float64()),
+                    sides[1].column(c.base).cast(pa.float64()),
+                    sides[0].column(c.base).cast(pa.float64()),
                 )
             else:  # the key, named once
                 assert self.key is not None
                 col = pc.coalesce(sides[0].column(self.key[0]), sides[1].column(self.key[1]))
-            out.append(col.cast(self.types[n]) if n in self.types else col)
+            out.append(col.cast(self.types[c.name]) if c.name in self.types else col)
         return pa.table(out, names=names)
+
+    def value_ranges(self, engine: QueryEngine) -> dict[str, tuple[float, float]]:
+        """Each numeric column both sides have: (min, max) over both tables (NaN left out), from
+        their Parquet footers (a scan only where a footer cannot say); kept. What a pair of bars
+        is scaled to."""
+        if self._ranges is None:
+            from desktopviz.query.engine import _lit
+
+            bases = [b for b in self.common if self.schema.delta(b) is not None]
+            found = [column_ranges(p, bases) for p in self.parquet]
+            for side, parquet in enumerate(self.parquet):
+                missing = [b for b in bases if found[side].get(b) is None]
+                if missing:
+                    finite = [
+                        f"CASE WHEN isfinite({quote(b)}::DOUBLE) THEN {quote(b)} END"
+                        for b in missing
+                    ]
+                    row = engine.arrow(
+                        f"SELECT {', '.join(f'min({f}), max({f})' for f in finite)} "
+                        f"FROM read_parquet({_lit(parquet)})",
+                        [],
+                    ).to_pylist()[0]
+                    values = list(row.values())
+                    for i, b in enumerate(missing):
+                        lo, hi = values[2 * i], values[2 * i + 1]
+                        found[side][b] = None if lo is None else (float(lo), float(hi))
+            ranges = {}
+            for b in bases:
+                both = [r for r in (found[0].get(b), found[1].get(b)) if r is not None]
+                if both:
+                    ranges[b] = (min(r[0] for r in both), max(r[1] for r in both))
+            self._ranges = ranges
+        return self._ranges
 
 
 def _side_rows(parquet: Path, positions: pa.Array, columns: list[str]) -> pa.Table:
@@ -293,8 +345,7 @@ def diff_summary(engine: QueryEngine, relation: Relation) -> DiffSummary:
     if pairs is None:
         raise DesktopvizError("a diff summary needs a comparison joined on a key or row position")
     per_column = "".join(
-        f", count(*) FILTER (WHERE __m & {1 << i} <> 0) AS {quote('changed.' + n)}"
-        for i, n in enumerate(pairs.common)
+        f", count(*) FILTER (WHERE __m & {1 << i} <> 0) AS __c{i}" for i in range(len(pairs.common))
     )
     row = engine.arrow(
         "SELECT count(__p0) AS rows_0, count(__p1) AS rows_1, "
@@ -310,7 +361,7 @@ def diff_summary(engine: QueryEngine, relation: Relation) -> DiffSummary:
         row["removed"],
         row["changed"],
         both - row["changed"],
-        {n[len("changed.") :]: int(v or 0) for n, v in row.items() if n.startswith("changed.")},
+        {n: int(row[f"__c{i}"] or 0) for i, n in enumerate(pairs.common)},
     )
 
 

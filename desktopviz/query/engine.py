@@ -12,7 +12,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,9 @@ import pyarrow.parquet as pq
 
 from desktopviz.errors import Cancelled, DesktopvizError
 from desktopviz.model import TableInfo, Version
+from desktopviz.progress import CancelFn, check_cancel
 from desktopviz.query.charts import bin_sql
+from desktopviz.query.comparison import ComparisonSchema, Role
 from desktopviz.query.expr import ExprError
 from desktopviz.query.expr import Path as PathNode
 from desktopviz.query.parquet_file import column_ranges, fetch_rows, read_rows
@@ -149,6 +151,12 @@ class Relation:
     """For a comparison joined on a key or row position: its narrow pairs table."""
     parquet: Path | None = None
     """The Parquet file when the relation is one table as it is stored (pages read row groups)."""
+    comparison: ComparisonSchema = None  # type: ignore[assignment]  # made plain below
+    """What each column is (a side's value, a delta, a mark...); plain when none is given."""
+
+    def __post_init__(self) -> None:
+        if self.comparison is None:
+            self.comparison = ComparisonSchema.plain(self.names)
 
     def types(self) -> dict[str, pa.DataType]:
         """The Arrow type of each output column (``names``)."""
@@ -180,6 +188,8 @@ class Result:
         for name in self.columns:
             if name not in relation.names:
                 raise ExprError(f"unknown column {name!r} in the selection")
+        self.comparison = relation.comparison.over(self.columns)
+        """What each of ``columns`` is (see :mod:`desktopviz.query.comparison`)."""
         comp = Compiler(relation.columns)
         where = [comp.predicate(parse_filter(f)) for f in spec.filters]
         only = spec.compare.only if spec.compare else None
@@ -432,20 +442,22 @@ class GroupResult(Result):
             where.append(_ONLY[spec.compare.only])
         where_sql = f"WHERE {' AND '.join(where)}" if where else ""
         keys = []
+        by_names: set[str] = set()
         for by in g.by:
-            sql = quote(by) if by in relation.names else kcomp.compile(parse_filter(by), {}).sql
+            side0 = relation.columns[0].get(by)  # in a comparison a key names side 0's column
+            if by in relation.names or side0 is not None:
+                sql = quote(by) if by in relation.names else side0.sql  # type: ignore[union-attr]
+                by_names.add(next((n for n in relation.names if quote(n) == sql), by))
+            else:
+                sql = kcomp.compile(parse_filter(by), {}).sql
+            by_names.add(by)
             keys.append((by, sql))
         types = relation.types()
-        by_names = {b for b, _ in keys}
         self.bins: dict[str, tuple[float, float, int]] = {}
-        numeric = [
-            n
-            for n in relation.names
-            if n not in by_names
-            and n in types
-            and is_numeric(types[n])
-            and not n.startswith(("changed.", "__"))
-        ]
+        schema = relation.comparison
+        # a comparison's marks, status and side are not summarised
+        shown = [n for n in relation.names if n not in by_names and not schema.column(n).tag]
+        numeric = [n for n in shown if n in types and is_numeric(types[n])]
         if numeric:
             # unfiltered, a stored table's footer knows each column's range: no extra pass
             ranges: dict[str, tuple[float, float] | None] = {}
@@ -465,19 +477,20 @@ class GroupResult(Result):
                 for n in missing:
                     lo, hi = found[f"lo:{n}"], found[f"hi:{n}"]
                     ranges[n] = None if lo is None else (float(lo), float(hi))
-            shared: dict[str, tuple[float, float]] = {}
+            # both sides' values of a column share their bins (a delta has its own)
+            shared: dict[tuple[Role, str], tuple[float, float]] = {}
             for n in numeric:
-                base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
                 found_range = ranges.get(n)
                 if found_range is None:
                     continue
                 lo, hi = found_range
-                old = shared.get(base)
-                shared[base] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+                old = shared.get(_bin_key(schema, n))
+                shared[_bin_key(schema, n)] = (
+                    (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+                )
             for n in numeric:
-                base = n.split(".", 1)[1] if n[:2] in ("0.", "1.") else n
-                if base in shared:
-                    self.bins[n] = (*shared[base], g.bins)
+                if _bin_key(schema, n) in shared:
+                    self.bins[n] = (*shared[_bin_key(schema, n)], g.bins)
         # aggregates in an inner query, shaped into per-column structs outside it (an aggregate
         # inside a lambda would be evaluated once per bin)
         inner = ["count(*) AS count"]
@@ -495,8 +508,8 @@ class GroupResult(Result):
                     f"histogram := list_transform(range({b}), lambda __i: coalesce(__h{i}[__i], 0))"
                 )
             outer.append(f"struct_pack({', '.join(fields)}) AS {q}")
-        for n in relation.names:
-            if n in by_names or n in numeric or n.startswith(("changed.", "__")):
+        for n in shown:
+            if n in numeric:
                 continue
             t = types.get(n)
             kind = relation.kinds.get(n, "plain")
@@ -537,6 +550,7 @@ class GroupResult(Result):
             n: "media_list" for n in self.table.column_names if relation.kinds.get(n) == "media"
         }
         self.columns = self.table.column_names
+        self.comparison = relation.comparison.over(self.columns)
         self.num_rows = self.table.num_rows
         self._table = None
 
@@ -552,6 +566,12 @@ class GroupResult(Result):
 
     def explain(self) -> str:
         return f"group by {', '.join(self.spec.group.by)} over {self.relation.sql}"  # type: ignore[union-attr]
+
+
+def _bin_key(schema: ComparisonSchema, name: str) -> tuple[Role, str]:
+    """Columns whose histograms share bins: a column's values on both sides."""
+    column = schema.column(name)
+    return column.role, column.base
 
 
 def _finite(name: str, t: pa.DataType) -> str:
@@ -618,6 +638,56 @@ class Kept(Generic[K, V]):
         self.alive.clear()
 
 
+CANCEL_POLL = 0.02
+"""Seconds between two looks at a job's ``cancel()`` while its statement runs."""
+T = TypeVar("T")
+
+
+class _Running:
+    """One statement running on its own cursor (an interrupt reaches it and no other)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self.cursor = cursor
+        self.thread = threading.get_ident()
+        self._over = threading.Event()
+        self._guard = threading.Lock()
+        self._watcher: threading.Thread | None = None
+
+    def watch(self, cancel: CancelFn | None) -> None:
+        """Interrupt the statement once ``cancel()`` turns true (a helper thread looks every
+        :data:`CANCEL_POLL` seconds until :meth:`close`)."""
+        if cancel is None:
+            return
+
+        def watch() -> None:
+            while not self._over.wait(CANCEL_POLL):
+                if cancel():
+                    self.interrupt()
+                    return
+
+        self._watcher = threading.Thread(target=watch, name="desktopviz-cancel", daemon=True)
+        self._watcher.start()
+
+    def interrupt(self) -> None:
+        """Interrupt until the statement is over, in this thread: DuckDB drops an interrupt that
+        arrives before the statement has started executing (a few ms; at most 5 s)."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with self._guard:
+                if self._over.is_set():
+                    return
+                self.cursor.interrupt()
+            self._over.wait(0.01)
+
+    def close(self) -> None:
+        """The statement is over: stop watching and close the cursor."""
+        with self._guard:
+            self._over.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        self.cursor.close()
+
+
 class QueryEngine:
     """Executes specs on one cache; the results used last are kept per (table, spec) (at most
     ``max_results``, see :data:`RESULTS_KEPT`)."""
@@ -626,12 +696,10 @@ class QueryEngine:
         self.cache = cache
         self.con = connect(cache)
         self.lock = threading.RLock()
-        self._running: int | None = None
-        """The thread whose statement runs now (for :meth:`interrupt`)."""
-        self._statement = 0
-        self._stopped: set[int] = set()
-        """Threads whose statements are cancelled until :meth:`allow` (see :meth:`stop`)."""
-        """Counts statements started (an interrupt is for one statement only)."""
+        self._running: _Running | None = None
+        """The statement running now (statements take turns: :attr:`lock`)."""
+        self._job = threading.local()
+        """``cancel``: the cancel callable of the job this thread runs (see :meth:`cancelling`)."""
         self._results: Kept[tuple[int, str, QuerySpec], Result] = Kept(max_results)
         self._relations: Kept[tuple[Any, ...], Relation] = Kept(RELATIONS_KEPT)
         self._sources: dict[tuple[int, str | None], TableSource] = {}
@@ -660,91 +728,106 @@ class QueryEngine:
             except duckdb.Error:  # a closed connection: nothing left to drop
                 return
 
-    def execute(self, sql: str, params: list[Any]) -> None:
-        """Run a statement to completion."""
-        with self.lock:
-            self._run(sql, params)
+    def execute(self, sql: str, params: list[Any], *, cancel: CancelFn | None = None) -> None:
+        """Run a statement to completion (see :meth:`cancelling` for ``cancel``)."""
+        self._statement(lambda cursor: cursor.execute(sql, params).fetchall(), cancel)
 
-    def fetch_one(self, sql: str, params: list[Any]) -> Any:
+    def fetch_one(self, sql: str, params: list[Any], *, cancel: CancelFn | None = None) -> Any:
         """The single value a query returns."""
-        with self.lock:
-            return self._run(sql, params)[0][0]
+        return self._statement(lambda cursor: cursor.execute(sql, params).fetchall(), cancel)[0][0]
 
-    def arrow(self, sql: str, params: list[Any]) -> pa.Table:
+    def arrow(self, sql: str, params: list[Any], *, cancel: CancelFn | None = None) -> pa.Table:
         """A query's result as Arrow."""
-        with self.lock, self._statement_running():
-            return self.con.sql(sql, params=params).to_arrow_table()
-
-    def interrupt(self, thread: int | None = None) -> bool:
-        """Stop the statement running now, from any thread (with ``thread``: only if that thread
-        runs it); it raises :class:`~desktopviz.errors.Cancelled`. Returns at once, True if there
-        was one to stop.
-
-        DuckDB drops an interrupt that arrives before the statement has started executing, so a
-        helper thread repeats it until that statement is over (a few ms; at most 5 s)."""
-        running, statement = self._running, self._statement
-        if running is None or (thread is not None and running != thread):
-            return False
-
-        def repeat() -> None:
-            deadline = time.monotonic() + 5
-            while self._running == running and self._statement == statement:
-                self.con.interrupt()
-                if time.monotonic() > deadline:
-                    return
-                time.sleep(0.01)
-
-        threading.Thread(target=repeat, name="desktopviz-interrupt", daemon=True).start()
-        return True
-
-    def stop(self, thread: int) -> None:
-        """Cancel ``thread``'s statement now running and every one it starts until
-        :meth:`allow` (a worker cancelled while it waits for the engine runs nothing)."""
-        self._stopped.add(thread)
-        self.interrupt(thread)
-
-    def allow(self, thread: int) -> None:
-        """Let ``thread`` run statements again (its work after :meth:`stop` is over)."""
-        self._stopped.discard(thread)
-
-    def stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
-        """A query's result as record batches, read as they are consumed (on its own cursor)."""
-        with self.lock:
-            cursor = self.con.cursor()
-        try:
-            try:
-                reader = cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
-            except duckdb.Error as e:
-                raise _query_error(e) from e
-            yield from reader
-        finally:
-            cursor.close()
-
-    def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        with self._statement_running():
-            return self.con.execute(sql, params).fetchall()
+        return self._statement(
+            lambda cursor: cursor.sql(sql, params=params).to_arrow_table(), cancel
+        )
 
     @contextmanager
-    def _statement_running(self) -> Iterator[None]:
-        """Mark a statement of this thread as running (for :meth:`interrupt`) and turn DuckDB's
-        errors into ours."""
-        me = threading.get_ident()
-        if me in self._stopped:  # stopped before it started (it waited for the engine)
-            raise Cancelled("query cancelled")
-        outer, self._running = self._running, me
-        self._statement += 1
+    def cancelling(self, cancel: CancelFn | None) -> Iterator[None]:
+        """Run the statements this thread starts inside the block as one job under ``cancel``
+        (the ``cancel`` of :mod:`desktopviz.progress`): once ``cancel()`` turns true the running
+        one is interrupted within about :data:`CANCEL_POLL` seconds and no other starts; they
+        raise :class:`~desktopviz.errors.Cancelled`. Blocks nest (either one cancels)."""
+        outer = self._cancel(None)
+        self._job.cancel = _either(cancel, outer)
         try:
             yield
-        except duckdb.Error as e:
-            raise _query_error(e) from e
         finally:
-            self._running = outer
+            self._job.cancel = outer
 
-    def result(self, version: Version, table: str | None, spec: QuerySpec) -> Result:
-        """The (cached) result of ``spec`` on a table of ``version``."""
+    def _cancel(self, cancel: CancelFn | None) -> CancelFn | None:
+        """``cancel`` and this thread's job's (:meth:`cancelling`) together."""
+        return _either(cancel, getattr(self._job, "cancel", None))
+
+    def interrupt(self) -> bool:
+        """Stop the statement running now, from any thread (for :meth:`close`: a job is stopped
+        by its ``cancel``, see :meth:`cancelling`); it raises :class:`~desktopviz.errors.Cancelled`.
+        Returns at once, True if there was one to stop."""
+        running = self._running
+        if running is None:
+            return False
+        threading.Thread(target=running.interrupt, name="desktopviz-interrupt", daemon=True).start()
+        return True
+
+    def stream(
+        self, sql: str, params: list[Any], batch_rows: int, *, cancel: CancelFn | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """A query's result as record batches, read as they are consumed (on its own cursor: other
+        statements run meanwhile); ``cancel`` as for :meth:`cancelling`."""
+        cancel = self._cancel(cancel)
+        with self.lock:
+            check_cancel(cancel)
+            try:
+                running = _Running(self.con.cursor())
+            except duckdb.Error as e:
+                raise _query_error(e) from e
+        running.watch(cancel)
+        try:
+            try:
+                reader = running.cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
+                yield from reader
+            except duckdb.Error as e:
+                raise _query_error(e) from e
+            except OSError:  # an interrupt while reading says "INTERRUPT Error" through Arrow
+                check_cancel(cancel)
+                raise
+        finally:
+            running.close()
+
+    def _statement(
+        self, run: Callable[[duckdb.DuckDBPyConnection], T], cancel: CancelFn | None
+    ) -> T:
+        """``run(cursor)`` on a cursor of its own, in turn with the other statements, under
+        ``cancel`` and the job's (:meth:`cancelling`); DuckDB's errors become ours."""
+        cancel = self._cancel(cancel)
+        with self.lock:
+            check_cancel(cancel)  # cancelled while it waited for its turn: it runs nothing
+            running: _Running | None = None
+            try:
+                running = self._running = _Running(self.con.cursor())
+                running.watch(cancel)
+                return run(running.cursor)
+            except duckdb.Error as e:
+                raise _query_error(e) from e
+            finally:
+                self._running = None
+                if running is not None:
+                    running.close()
+
+    def result(
+        self,
+        version: Version,
+        table: str | None,
+        spec: QuerySpec,
+        *,
+        cancel: CancelFn | None = None,
+    ) -> Result:
+        """The (cached) result of ``spec`` on a table of ``version``; ``cancel`` stops the
+        statements that make it (see :meth:`cancelling`)."""
         source = self._source(version, table)
         key = (version.id, source.info.path, spec)
-        with self.lock:
+        with self.lock, self.cancelling(cancel):
+            check_cancel(self._cancel(None))
             self._drop_released()
             found = self._results.get(key)
             if found is None:
@@ -803,12 +886,12 @@ class QueryEngine:
             self._results.clear()
             self._relations.clear()
             self._released.clear()
-            made = self._run(
+            made = self.arrow(
                 "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
                 [TEMP_PREFIX],
             )
-            for (name,) in made:
-                self._run(f"DROP TABLE IF EXISTS {quote(name)}", [])
+            for name in made.column(0).to_pylist():
+                self.execute(f"DROP TABLE IF EXISTS {quote(name)}", [])
 
     def close(self) -> None:
         """Stop what runs (a worker's count or page) and close the DuckDB connection; later
@@ -816,6 +899,13 @@ class QueryEngine:
         self.interrupt()
         with self.lock:
             self.con.close()
+
+
+def _either(a: CancelFn | None, b: CancelFn | None) -> CancelFn | None:
+    """A cancel callable true when ``a()`` or ``b()`` is (None when both are)."""
+    if a is None or b is None:
+        return a or b
+    return lambda: a() or b()
 
 
 def _has_table(cache: Cache, version: Version, table: str | None) -> bool:

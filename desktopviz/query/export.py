@@ -139,17 +139,18 @@ def export_result(
             raise Cancelled("export cancelled")
 
     progress(Progress("exporting", 0, total, message=str(path)))
+    binary = fmt == "parquet"
     try:
-        if fmt == "parquet":
-            with open(partial, "wb") as out:
-                rows = write_batches(
-                    result.batches(), schema, descs, fmt, out, on_rows=on_rows, media=files
-                )
-        else:
-            with open(partial, "w", encoding="utf-8", newline="") as out:
-                rows = write_batches(
-                    result.batches(), schema, descs, fmt, out, on_rows=on_rows, media=files
-                )
+        # cancel() also stops the query feeding the batches (a big sort is one long statement)
+        with (
+            result.engine.cancelling(cancel),
+            open(partial, "wb")
+            if binary
+            else open(partial, "w", encoding="utf-8", newline="") as out,
+        ):
+            rows = write_batches(
+                result.batches(), schema, descs, fmt, out, on_rows=on_rows, media=files
+            )
         if files is not None:
             files.publish()
         os.replace(partial, path)

@@ -12,6 +12,7 @@ import io
 import tokenize
 from typing import Any
 
+from desktopviz.query.comparison import ComparedColumn
 from desktopviz.query.expr import (
     MAX_NESTING,
     Call,
@@ -71,18 +72,18 @@ _FUNCS = {
 _ROWS = {"row": 0, "row0": 0, "row1": 1}
 
 
-def column_path(column: str) -> str | None:
+def column_path(column: ComparedColumn | str) -> str | None:
     """The simple form's path to a column of a result: ``row["a"]["b"]`` for ``a.b``, and in a
-    comparison ``row0["x"]``/``row1["x"]`` for a side's ``0.x``/``1.x``; None for a comparison's
-    helper columns (``delta.``, ``changed.``, ``__status``), which no filter names."""
-    prefix, dot, rest = column.partition(".")
-    if dot and prefix in ("0", "1"):
-        row, column = f"row{prefix}", rest
-    elif column.startswith("__") or (dot and prefix in ("delta", "changed")):
+    comparison ``row0["x"]``/``row1["x"]`` for a side's value of ``x``; None for a comparison's
+    helper columns (delta, changed marks, status), which no filter names. Give the column as its
+    result's comparison schema describes it (a bare name is read as the names' protocol says:
+    :meth:`ComparedColumn.parse`)."""
+    if isinstance(column, str):
+        column = ComparedColumn.parse(column)
+    if column.helper or column.name.startswith("__"):
         return None
-    else:
-        row = "row"
-    return row + "".join(f'["{part}"]' for part in column.split("."))
+    row = f"row{column.side}" if column.side is not None else "row"
+    return row + "".join(f'["{part}"]' for part in column.base.split("."))
 
 
 def parse_simple(text: str) -> Node:

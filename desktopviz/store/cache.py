@@ -267,6 +267,11 @@ class Cache:
         cols = [d[0] for d in cur.description or ()]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (the CLI, the SDK, another window)
+        commits to the index; this cache's own commits leave it (SQLite's ``data_version``)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
     # -- projects and collections -----------------------------------------------------
     def _project_id(self, name: str, *, create: bool) -> int | None:
         row = self.conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()

@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor, QImage
 from desktopviz.app.models.table_model import CELL_ROLE
 from desktopviz.app.palette import class_colour
 from desktopviz.app.thumbnail_loader import ThumbnailLoader
-from desktopviz.app.widgets.overlays import Box, ImageCell
 from desktopviz.app.widgets.table_panel import TablePanel
+from desktopviz.formats.image_cells import Box, ImageCell
 from tests.app.test_table_panel import make_panel  # noqa: F401 - the panel fixture
 from tests.blob_support import damage_blob
 
@@ -206,6 +206,49 @@ def test_thumbnails_are_cached_on_disk_and_read_back_without_decoding(
         assert second.store.stats.read == 1
     finally:
         second.close()
+
+
+def test_grouped_histogram_labels_never_overlap(qtbot, app_state, make_panel):  # noqa: F811
+    """A histogram cell narrower than its min and max labels side by side draws one label (cut
+    to fit), not both over each other; wide enough, both."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from desktopviz.query.display import short_number
+    from desktopviz.query.spec import GroupSpec, QuerySpec
+
+    panel = make_panel(app_state, PREDICTIONS, "predictions.table.json")
+    spec = QuerySpec(group=GroupSpec(("prediction",)))
+    panel.model.set_spec(spec)
+    qtbot.waitUntil(lambda: panel.model.result.spec == spec, timeout=15_000)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=10_000)
+    model, view = panel.model, panel.view
+    column = [c.name for c in model.columns].index("confidence")
+    view.setRowHeight(0, 80)
+    value = model.value(model.index(0, column))
+    small = QFont(view.font())
+    small.setPointSizeF(max(7.0, view.font().pointSizeF() * 0.85))
+    metrics = QFontMetrics(small)
+    lo, hi = (metrics.horizontalAdvance(short_number(value[k])) for k in ("min", "max"))
+    # between one label's width and both side by side (the cell pads 6 px each side)
+    inner = (max(lo, hi) + 8 + lo + hi) // 2
+    assert max(lo, hi) + 6 < inner < lo + hi
+
+    def ink_extent(width: int) -> int:
+        view.setColumnWidth(column, width + 12)
+        view.scrollTo(model.index(0, column))
+        rect = view.visualRect(model.index(0, column))
+        image = view.viewport().grab().toImage()
+        strip = range(rect.bottom() - 4 - metrics.height(), rect.bottom() - 4)
+        background = image.pixelColor(rect.left() + 2, strip[0])
+        ink = [
+            x
+            for x in range(rect.left() + 2, rect.right() - 1)
+            if any(not near(image.pixelColor(x, y), background, 60) for y in strip)
+        ]
+        return max(ink) - min(ink) + 1 if ink else 0
+
+    assert ink_extent(inner) <= max(lo, hi) + 2  # one label, not two drawn over each other
+    assert ink_extent(lo + hi + 40) > lo + hi  # room for both: both, apart
 
 
 def _spec():

@@ -156,3 +156,108 @@ def test_bar_labels_never_overlap_however_narrow_the_dock(qtbot, shown):
         assert spans, width
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), (width, spans)
     assert counts[0] >= counts[-1] and counts[0] > 1
+
+
+# --- axes: the column's units, counts on whole numbers ----------------------------------------
+
+SMALL = {
+    "lr": [0.001524, 0.002401, 0.000788, 0.002397, 0.001124, 0.001347, 0.002155],
+    "rate": [0.001277, 0.001957, 0.00066, 0.00192, 0.000954, 0.001004, 0.001708],
+    "label": ["car", "pedestrian", "traffic light", "bicycle", "car", "car", "motorcycle rider"],
+}
+
+
+@pytest.fixture
+def small_numbers(qtbot, app_state, tmp_path):
+    """The main window with a 7-row table of learning rates (about 0.001) in front."""
+    import pyarrow as pa
+
+    from desktopviz.importing import import_path
+
+    source = tmp_path / "sweep" / "rates.parquet"
+    source.parent.mkdir()
+    pq.write_table(pa.table(SMALL), source)
+    (imported,) = import_path(app_state.cache, source, project="sweep")
+    window = make_window(qtbot, app_state, tmp_path)
+    page = window.open_version(imported.result.version, "table", "rates.parquet")
+    panel = page.show_table("rates.parquet")
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=15_000)
+    return window, panel
+
+
+def drawn_ticks(axis) -> list[str]:
+    """The tick labels the axis paints at its current range and size."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in texts]
+
+
+def test_scatter_axes_are_in_the_columns_units(qtbot, small_numbers):
+    window, panel = small_numbers
+    charts = window.charts
+    charts.tabs.setCurrentIndex(1)
+    for box, column in ((charts.x_box, "lr"), (charts.y_box, "rate")):
+        box.setCurrentText(column)
+        box.activated.emit(box.currentIndex())
+    qtbot.waitUntil(lambda: len(charts.scatter_item.data) == len(SMALL["lr"]), timeout=15_000)
+    qtbot.wait(50)
+    for name, column in (("bottom", "lr"), ("left", "rate")):
+        axis = charts.scatter_plot.getAxis(name)
+        assert "x0.001" not in axis.labelString() and column in axis.labelString()
+        low, high = sorted(axis.range)
+        ticks = drawn_ticks(axis)
+        assert len(ticks) >= 2, (name, ticks)
+        # each label reads as the value where it is drawn: a number inside the axis's range
+        assert all(low <= float(t) <= high for t in ticks), (name, low, high, ticks)
+        assert min(SMALL[column]) <= high and max(SMALL[column]) >= low
+
+
+def test_counts_are_on_whole_numbers(qtbot, small_numbers):
+    window, panel = small_numbers
+    charts = window.charts
+    for column, tallest in (("label", 3), ("lr", None)):
+        click_cell(qtbot, panel, column)
+        qtbot.waitUntil(
+            lambda c=column: charts.distribution is not None and charts.column == c,
+            timeout=15_000,
+        )
+        counts = charts.distribution.counts[0]
+        assert tallest is None or max(counts) == tallest
+        for height in (400, 160, 900):
+            charts.plot.resize(300, height)
+            qtbot.wait(50)
+            ticks = drawn_ticks(charts.plot.getAxis("left"))
+            assert ticks and all(t.isdigit() for t in ticks), (column, height, ticks)
+            assert str(max(counts)) in ticks or int(ticks[-1]) < max(counts) + 1
+
+
+def test_a_comparisons_bars_each_filter_to_their_own_value(qtbot, shown):
+    """Compared top values: a value's two bars stand side by side over its label, and a click
+    anywhere on either bar (the orange one's right edge too) means that value."""
+    window, panel, _ = shown
+    charts = window.charts
+    panel.compare_with("street-scenes/scene-predictions:v0")
+    names = lambda: [c.name for c in panel.model.columns]  # noqa: E731
+    # the first side's column, once the table shows both sides
+    qtbot.waitUntil(lambda: "prediction" not in names(), timeout=15_000)
+    name = next(n for n in names() if n.endswith("prediction"))
+    click_cell(qtbot, panel, name)
+    qtbot.waitUntil(
+        lambda: charts.distribution is not None and len(charts.distribution.counts) == 2,
+        timeout=15_000,
+    )
+    labels = dict(charts.plot.getAxis("bottom")._tickLevels[0])
+    for bars in charts.bars:
+        xs, width = bars.opts["x"], bars.opts["width"]
+        for index, x in enumerate(xs):
+            for at in (x - 0.45 * width, x, x + 0.45 * width):
+                assert charts.bar_at(at) == index, (index, at)
+    for index in labels:  # each label stands under the middle of its pair of bars
+        pair = [bars.opts["x"][round(index)] for bars in charts.bars]
+        assert min(pair) < index < max(pair)

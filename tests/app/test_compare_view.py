@@ -10,9 +10,10 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
-from desktopviz.app.models.table_model import CHANGED_ROLE, SIDE_ROLE, TYPE_ROLE
+from desktopviz.app.models.table_model import CHANGED_ROLE, RENDER_ROLE, SIDE_ROLE, TYPE_ROLE
 from desktopviz.app.palette import SIDE_COLOURS
 from desktopviz.app.widgets.cell_delegates import CHANGED_TINT
+from desktopviz.query.spec import GroupSpec
 from tests.app.test_filter_bar import shown_column, wait_applied
 from tests.app.test_main_window import make_window
 from tests.app.test_sidebar import menu_action
@@ -155,10 +156,10 @@ def test_key_chooser_and_stop_comparing(qtbot, compared):
 
 def test_the_compare_button_lists_the_other_versions(qtbot, app_state, make_panel):  # noqa: F811
     panel = make_panel(app_state, NEW, TABLE)
-    panel._fill_compare_menu()
-    entries = [a.text() for a in panel.compare_menu.actions()]
+    panel.compare_tool.fill_menu()
+    entries = [a.text() for a in panel.compare_tool.compare_menu.actions()]
     assert entries == ["with v0  (production)"]
-    panel.compare_menu.actions()[0].trigger()
+    panel.compare_tool.compare_menu.actions()[0].trigger()
     assert panel.spec.compare.ref == app_state.cache.resolve(OLD).ref
 
 
@@ -290,3 +291,106 @@ def test_filter_to_a_side_1_value_from_its_cell_menu(qtbot, compared, expected):
     assert not {a.text(): a for a in panel.cell_menu(delta).actions()}[
         "Filter to this value"
     ].isEnabled()
+
+
+def _colour_pixels(image, rect, colour: QColor, tolerance: int = 40) -> int:
+    """How many pixels of ``rect`` in ``image`` are near ``colour``."""
+    return sum(
+        1
+        for x in range(rect.left(), rect.right())
+        for y in range(rect.top(), rect.bottom())
+        if all(
+            abs(a - b) < tolerance
+            for a, b in zip(image.pixelColor(x, y).getRgb()[:3], colour.getRgb()[:3], strict=True)
+        )
+    )
+
+
+def test_a_numeric_pair_is_one_cell_with_a_bar_per_side(qtbot, compared, expected):
+    """W&B's compared tables draw "one bar per table being compared": the side-0 cell of a
+    numeric pair shows both versions' numbers, each with a bar in its side's colour scaled to
+    the column's range over both tables (before: two wide number columns)."""
+    panel = compared
+    new, old, _ = expected
+    model, view = panel.model, panel.view
+    pair, twin = col(panel, "0.confidence"), col(panel, "1.confidence")
+    index = model.index(0, pair)
+    assert index.data(RENDER_ROLE) == "pair"
+    assert model.hidden_in_view(twin) and not model.hidden_in_view(pair)
+    assert model.headerData(pair, H, TYPE_ROLE).startswith("v1 · v0 · ")
+    assert model.headerData(col(panel, "__status"), H) == "status"
+    assert model.headerData(col(panel, "delta.confidence"), H) == "Δ confidence"
+    rid = model.value(model.index(0, col(panel, "id")))
+    cell = model.pair_cell(0, pair)
+    assert cell.values == (new[rid]["confidence"], old[rid]["confidence"])
+    every = [r["confidence"] for r in [*new.values(), *old.values()]]
+    assert cell.span == pytest.approx((min(every), max(every)))
+    view.setColumnWidth(pair, 220)
+    view.scrollTo(index)
+    rect = view.visualRect(index)
+    image = view.viewport().grab().toImage()
+    blue = _colour_pixels(image, rect, QColor(SIDE_COLOURS[0]))
+    orange = _colour_pixels(image, rect, QColor(SIDE_COLOURS[1]))
+    assert blue > 20 and orange > 20, (blue, orange)
+    # the bar of the larger value is the longer one
+    lanes = [
+        rect.adjusted(0, 0, 0, -rect.height() // 2),
+        rect.adjusted(0, rect.height() // 2, 0, 0),
+    ]
+    lengths = [
+        _colour_pixels(image, lane, QColor(c)) for lane, c in zip(lanes, SIDE_COLOURS, strict=True)
+    ]
+    assert (lengths[0] > lengths[1]) == (cell.values[0] > cell.values[1])
+    view.grab().save("/work/notes/shots/h5-pair-test.png")
+
+
+def test_side_by_side_shows_each_sides_own_number_column(qtbot, compared):
+    panel = compared
+    model = panel.model
+    pair, twin = col(panel, "0.confidence"), col(panel, "1.confidence")
+    qtbot.mouseClick(panel.compare_bar.side_by_side, Qt.MouseButton.LeftButton)
+    assert model.side_by_side
+    assert model.index(0, pair).data(RENDER_ROLE) == "number"
+    assert not panel.view.isColumnHidden(pair) and not panel.side_view.isColumnHidden(twin)
+    qtbot.mouseClick(panel.compare_bar.side_by_side, Qt.MouseButton.LeftButton)
+    assert model.index(0, pair).data(RENDER_ROLE) == "pair"
+    assert panel.view.isColumnHidden(twin)
+
+
+def test_compare_and_group_overlays_both_sides_on_shared_bins(qtbot, compared, expected):
+    """Grouped, a comparison's numeric column is ONE histogram with both versions overlaid in
+    their colours on the same bins (the seed's multi-histogram), not one column per side."""
+    panel = compared
+    new, old, _ = expected
+    spec = panel.spec.with_(group=GroupSpec(("0.prediction",), bins=10))
+    panel.model.set_spec(spec)
+    qtbot.waitUntil(lambda: panel.model.result.spec == spec, timeout=15_000)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=10_000)
+    model, view = panel.model, panel.view
+    pair, twin = col(panel, "0.confidence"), col(panel, "1.confidence")
+    index = model.index(0, pair)
+    assert index.data(RENDER_ROLE) == "histograms"
+    assert model.hidden_in_view(twin)
+    result = model.result
+    assert result.bins["0.confidence"] == result.bins["1.confidence"]  # shared bins
+    cell = model.pair_cell(0, pair)
+    first = model.value(model.index(0, col(panel, "0.prediction")))
+    counted = [sum(v["histogram"]) for v in cell.values]
+    assert counted[0] == sum(1 for r in new.values() if r["prediction"] == first)
+    for c in range(len(model.columns)):
+        view.setColumnHidden(c, model.hidden_in_view(c))
+    view.setColumnWidth(pair, 240)
+    view.setRowHeight(0, 90)
+    view.scrollTo(index)
+    rect = view.visualRect(index)
+    image = view.viewport().grab().toImage()
+    # translucent bars over the cell's background: blue-ish and orange-ish pixels
+    colours = [
+        image.pixelColor(x, y)
+        for x in range(rect.left(), rect.right())
+        for y in range(rect.top(), rect.bottom())
+    ]
+    blue = sum(1 for c in colours if c.blue() > c.red() + 40)
+    orange = sum(1 for c in colours if c.red() > c.blue() + 60 and c.green() > c.blue())
+    view.grab().save("/work/notes/shots/h5-group-test.png")
+    assert blue > 50 and orange > 50, (blue, orange)

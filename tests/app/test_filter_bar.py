@@ -11,8 +11,9 @@ import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMenu
 
-from desktopviz.app.widgets.filter_bar import filter_suggestions, value_filter
+from desktopviz.app.widgets.filter_bar import filter_suggestions
 from desktopviz.query.spec import SortKey
+from desktopviz.query.spec_rules import value_filter
 from tests.app.test_table_panel import (  # noqa: F401 - fixtures
     PREDICTIONS,
     big_cache_dir,
@@ -110,7 +111,7 @@ def test_typing_shows_the_count_and_enter_shows_the_matching_rows(qtbot, panel, 
     qtbot.keyClick(bar.editor, Qt.Key.Key_Return)
     wait_applied(qtbot, panel, want.num_rows)
     assert shown_column(qtbot, panel, "id") == want["id"].to_pylist()
-    assert f"{want.num_rows:,} rows of {table.num_rows:,}" in panel.summary.text()
+    assert f"{want.num_rows:,} of {table.num_rows:,} rows" in panel.summary.text()
 
 
 def test_the_count_follows_the_applied_filter_through_sort_and_compare(qtbot, panel, app_state):
@@ -278,7 +279,7 @@ def test_header_clicks_sort_and_shift_click_adds_a_key(qtbot, panel, app_state):
     header = panel.view.horizontalHeader()
     col = [c.name for c in panel.model.columns].index("confidence")
     assert header.sort_marks == {col: (0, False)}
-    assert panel.sort_button.text() == "Sorted by confidence ▲"
+    assert panel.sort_tool.text() == "Sorted by confidence ▲"
 
     header_click(qtbot, panel, "confidence")
     assert panel.spec.sort == (SortKey("confidence", True),)
@@ -293,17 +294,17 @@ def test_header_clicks_sort_and_shift_click_adds_a_key(qtbot, panel, app_state):
     assert ids == [r["id"] for r in want]
     assert panel.view.horizontalHeader().sort_marks[col] == (1, True)
 
-    panel._fill_sort_menu()
-    entries = [a.text() for a in panel.sort_menu.actions()]
+    panel.sort_tool.fill_menu()
+    entries = [a.text() for a in panel.sort_tool.sort_menu.actions()]
     assert entries[:2] == ["1. label  ▲ ascending", "2. confidence  ▼ descending"]
-    first = panel.sort_menu.actions()[0].menu()
+    first = panel.sort_tool.sort_menu.actions()[0].menu()
     {a.text(): a for a in first.actions()}["Move down"].trigger()
     assert panel.spec.sort == (SortKey("confidence", True), SortKey("label"))
     header_click(qtbot, panel, "confidence")  # a plain click on the first key: ascending alone
     header_click(qtbot, panel, "confidence")
     header_click(qtbot, panel, "confidence")
     assert panel.spec.sort == ()
-    assert panel.sort_button.text() == "Sort"
+    assert panel.sort_tool.text() == "Sort"
 
 
 def test_a_header_click_does_not_select_the_column(qtbot, panel):
@@ -319,7 +320,9 @@ def test_export_writes_the_rows_shown_and_cancel_writes_nothing(qtbot, panel, ap
     wait_applied(qtbot, panel, want.num_rows)
     target = tmp_path / "cars.parquet"
     panel.export_to(target)
-    qtbot.waitUntil(lambda: panel.export_job.is_done and target.exists(), timeout=15_000)
+    qtbot.waitUntil(
+        lambda: panel.export_tool.export_job.is_done and target.exists(), timeout=15_000
+    )
     got = pq.read_table(target)
     assert got.column("id").to_pylist() == want.column("id").to_pylist()
     assert got.num_rows == want.num_rows
@@ -327,8 +330,8 @@ def test_export_writes_the_rows_shown_and_cancel_writes_nothing(qtbot, panel, ap
     other = tmp_path / "cars.csv"
     other.write_text("kept\n")
     panel.export_to(other)
-    panel.export_job.cancel()  # before it writes a page: nothing changes
-    qtbot.waitUntil(lambda: panel.export_job.is_done, timeout=15_000)
+    panel.export_tool.export_job.cancel()  # before it writes a page: nothing changes
+    qtbot.waitUntil(lambda: panel.export_tool.export_job.is_done, timeout=15_000)
     assert other.read_text() in ("kept\n",) or other.read_text().startswith("id,")
     assert list(tmp_path.glob(".*.part")) == []
 

@@ -29,8 +29,8 @@ def counts_by_label(app_state) -> dict[str, int]:
 
 
 def group_by_label(qtbot, panel) -> None:
-    panel._fill_group_menu()
-    (action,) = [a for a in panel.group_menu.actions() if a.text() == "label"]
+    panel.group_tool.fill_menu()
+    (action,) = [a for a in panel.group_tool.group_menu.actions() if a.text() == "label"]
     action.trigger()
     qtbot.waitUntil(
         lambda: panel.model.result is not None and panel.model.result.spec == panel.spec,
@@ -57,7 +57,7 @@ def test_group_menu_gives_one_row_per_group_with_counts(qtbot, panel, app_state)
     }
     assert got == want
     assert panel.summary.text().startswith(f"{len(want)} groups of {sum(want.values())} rows")
-    assert panel.group_button.text() == "Grouped by label"
+    assert panel.group_tool.text() == "Grouped by label"
 
 
 def test_histograms_share_their_bins_and_add_up_to_the_count(qtbot, panel):
@@ -111,6 +111,8 @@ def test_double_click_shows_the_rows_of_a_group_and_back(qtbot, panel, app_state
     panel.filter_bar.clear()
     wait_applied(qtbot, panel, sum(want.values()))
     group_by_label(qtbot, panel)
-    panel._fill_group_menu()
-    {a.text(): a for a in panel.group_menu.actions()}["Show rows (no grouping)"].trigger()
+    panel.group_tool.fill_menu()
+    {a.text(): a for a in panel.group_tool.group_menu.actions()}[
+        "Show rows (no grouping)"
+    ].trigger()
     assert panel.spec.group is None

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from desktopviz.app.palette import class_colour
 from desktopviz.app.state import OverlaySettings
 from desktopviz.app.widgets.image_view import ImageView
-from desktopviz.app.widgets.overlays import image_cell
+from desktopviz.formats.image_cells import image_cell
 from tests.app.test_cell_delegates import edge_in_colour
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QObject, Qt
 
-from desktopviz.app.widgets.import_dialog import ImportJob, progress_text
+from desktopviz.app.jobs import progress_text
+from desktopviz.app.widgets.import_dialog import ImportJob
 from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import Cancelled, FormatError
 from desktopviz.progress import Progress, check_cancel

@@ -168,9 +168,10 @@ def test_screenshot_of_a_run_page_shows_its_metric_charts(demo_cache_dir, tmp_pa
         assert run.size == overview.size == (900, 700)
         assert run.tobytes() != overview.tobytes()
     # the metrics checked at first (accuracy, loss, val_loss: list rows 0, 2, 3; the epoch
-    # counter is left out) are drawn as lines, each in its chart and its colour
+    # counter is left out) are drawn as lines, each in its chart and its colour (the run's page
+    # is a tab of the window, beside the docks)
     for i in (0, 2, 3):
-        assert pixels_of(shots["run"], CLASS_COLOURS[i]) > 200, CLASS_COLOURS[i]
+        assert pixels_of(shots["run"], CLASS_COLOURS[i]) > 100, CLASS_COLOURS[i]
     assert pixels_of(shots["run"], CLASS_COLOURS[1]) < 20
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktopviz.app.main_window import MainWindow
 from desktopviz.app.state import AppState
-from desktopviz.app.widgets.overview import RunDialog
+from desktopviz.app.widgets.run_page import RunPage
 from tests.app.test_sidebar import click, version_row
 from tests.app.test_start_page import drop
 
@@ -254,9 +254,10 @@ def test_about_lists_the_versions(qtbot, window):
 def test_a_run_link_opens_the_run(qtbot, window, app_state):
     page = window.open_version(app_state.cache.resolve("scene-predictions:v1"))
     page.overview.producer.linkActivated.emit("run:eval-wide-resnet")
-    dialog = window.dialog
-    assert isinstance(dialog, RunDialog) and dialog.isVisible()
-    assert dialog.windowTitle() == "Run eval-wide-resnet"
+    run_page = window.pages.currentWidget()
+    assert isinstance(run_page, RunPage) and run_page.isVisible()
+    assert tab_texts(window) == ["scene-predictions:v1", "eval-wide-resnet"]
+    assert window.windowTitle().startswith("Run eval-wide-resnet — street-scenes")
 
 
 @pytest.mark.slow

@@ -38,7 +38,7 @@ def export_menu_entries(qtbot, panel, choose: str | None = None) -> dict[str, bo
             actions[choose].trigger()
 
     QTimer.singleShot(300, act)
-    button = panel.export_button
+    button = panel.export_tool
     qtbot.mouseClick(
         button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() - 4, button.height() // 2)
     )
@@ -56,9 +56,11 @@ def test_the_rows_shown_become_a_new_version_with_lineage(qtbot, panel, app_stat
     entries = export_menu_entries(qtbot, panel, choose="Save as new version…")
     assert entries["Save as new version…"] and "Export rows with media files…" in entries
     qtbot.waitUntil(
-        lambda: getattr(panel, "save_dialog", None) is not None and panel.save_dialog.isVisible()
+        lambda: (
+            panel.export_tool.save_dialog is not None and panel.export_tool.save_dialog.isVisible()
+        )
     )
-    dialog = panel.save_dialog
+    dialog = panel.export_tool.save_dialog
     assert dialog.artifact.currentText() == panel.version.name  # a new version of it, by default
     dialog.artifact.lineEdit().selectAll()
     qtbot.keyClicks(dialog.artifact.lineEdit(), "cars-to-relabel")
@@ -97,7 +99,9 @@ def test_export_with_media_copies_the_images_beside_the_file(qtbot, panel, app_s
     wait_applied(qtbot, panel, rows)
     target = tmp_path / "cars.jsonl"
     panel.export_to(target, media="copy")
-    qtbot.waitUntil(lambda: panel.export_job.is_done and target.exists(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: panel.export_tool.export_job.is_done and target.exists(), timeout=30_000
+    )
     lines = [json.loads(x) for x in target.read_text().splitlines()]
     assert len(lines) == rows
     images = [
@@ -127,7 +131,7 @@ def test_the_save_writes_on_a_connection_of_its_own_while_the_window_reads(qtbot
         reader.start(1)
         with qtbot.waitSignal(app_state.cache_changed, timeout=30_000):
             panel.save_as_version("cars-own-connection")
-        qtbot.waitUntil(lambda: panel.save_job.is_done)
+        qtbot.waitUntil(lambda: panel.export_tool.save_job.is_done)
     finally:
         reader.stop()
         ui.conn.set_trace_callback(None)
@@ -139,7 +143,7 @@ def test_the_save_writes_on_a_connection_of_its_own_while_the_window_reads(qtbot
     assert writes == []
     assert [s for s in statements if s[0] != main.name] == []  # the UI's own reads only
     assert reads  # the window read the index while the save ran
-    version = panel.saved_version
+    version = panel.export_tool.saved_version
     assert version is not None and version.ref.endswith("/cars-own-connection:v0")
     assert len(ui.versions()) == before + 1 and ui.resolve(version.ref).id == version.id
     assert ui.consumers(ui.resolve(panel.version.ref)) == [ui.producer(version)]
@@ -181,10 +185,14 @@ def test_clicking_export_then_save_writes_the_rows(qtbot, panel, app_state, tmp_
     cells, paths, copy, not False", writing nothing."""
     target = tmp_path / "rows.csv"
     boxes = save_in_file_dialog(qtbot, target)
-    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.export_tool, Qt.MouseButton.LeftButton)
     assert boxes == []
     qtbot.waitUntil(
-        lambda: panel.export_job is not None and panel.export_job.is_done and target.exists(),
+        lambda: (
+            panel.export_tool.export_job is not None
+            and panel.export_tool.export_job.is_done
+            and target.exists()
+        ),
         timeout=30_000,
     )
     lines = target.read_text().splitlines()

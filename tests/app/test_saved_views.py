@@ -33,7 +33,7 @@ def saved(qtbot, app_state, make_panel):  # noqa: F811 - the imported fixture
 
 
 def test_a_saved_view_opens_on_every_version(qtbot, app_state, make_panel, saved):  # noqa: F811
-    assert saved.views_button.text() == "View: cars by confidence"
+    assert saved.views_tool.text() == "View: cars by confidence"
     other = make_panel(app_state, OLD, TABLE)
     assert other.current_view == "cars by confidence"
     assert other.spec.filters == ('row["label"] == "car"',)
@@ -56,13 +56,15 @@ def test_views_menu_switches_clears_and_deletes(qtbot, app_state, saved):
     wait_applied(qtbot, panel, total)
     panel.set_sort((SortKey("id"),))
     panel.save_view("by id")
-    panel._fill_views_menu()
-    entries = {a.text(): a for a in panel.views_menu.actions()}
+    panel.views_tool.fill_menu()
+    entries = {a.text(): a for a in panel.views_tool.views_menu.actions()}
     assert {"by id", "cars by confidence", "Save view as…", "Plain table (no view)"} <= set(entries)
     entries["cars by confidence"].trigger()
     assert panel.spec.filters == ('row["label"] == "car"',)
     assert panel.current_view == "cars by confidence"
-    panel._fill_views_menu()
-    delete = next(a for a in panel.views_menu.actions() if a.text() == "Delete view").menu()
+    panel.views_tool.fill_menu()
+    delete = next(
+        a for a in panel.views_tool.views_menu.actions() if a.text() == "Delete view"
+    ).menu()
     {a.text(): a for a in delete.actions()}["by id"].trigger()
     assert [v.name for v in app_state.cache.views(panel.version, TABLE)] == ["cars by confidence"]

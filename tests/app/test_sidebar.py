@@ -7,7 +7,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
-from desktopviz.app.widgets.sidebar import KEY_ROLE, VERSION_ROLE, Sidebar, age_text
+from desktopviz.app.widgets.sidebar import KEY_ROLE, VERSION_ROLE, Sidebar
+from desktopviz.humanize import age_text
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ over long results, TSV copies. The big table is a real 200k-row Parquet import m
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +19,10 @@ from desktopviz.app.models.table_model import (
     TYPE_ROLE,
     VALUE_ROLE,
     TableModel,
-    column_info,
-    compact,
-    display_text,
-    format_number,
-    tsv_field,
 )
 from desktopviz.app.state import AppState
 from desktopviz.app.thumbnail_loader import JobQueue
-from desktopviz.app.widgets.overlays import ImageCell
+from desktopviz.formats.image_cells import ImageCell
 
 BIG_ROWS = 200_000
 WORDS = np.array(["alpha", "beta", "gamma", "delta"])
@@ -189,30 +183,3 @@ def test_image_cells_carry_their_classes(qtbot, app_state, open_model):
     assert cell.boxes and all(b.layer == "ground_truth" for b in cell.boxes)
     assert model.data(model.index(0, image_col), RENDER_ROLE) == "image"
     assert model.headerData(image_col, Qt.Orientation.Horizontal, TYPE_ROLE) == "media"
-
-
-def test_texts_of_values():
-    number = column_info("x", "plain", pa.float64())
-    assert format_number(0.5) == "0.5000"
-    assert format_number(12345678901.0) == "1.235e+10"
-    assert format_number(float("nan")) == "NaN"
-    big = column_info("big", "plain", pa.decimal128(38, 0))  # an integer beyond 64 bits
-    assert big.label == "int"
-    assert display_text(Decimal(123456789012345678901234567890), big) == (
-        "123456789012345678901234567890"
-    )
-    assert tsv_field(Decimal(-(2**70)), big) == str(-(2**70))
-    assert display_text(None, number) == ""
-    assert display_text(2.0, number) == "2.0000"
-    nested = column_info("m", "plain", pa.struct([("a", pa.int64())]))
-    assert compact({"a": [1, 2.5], "b": None}) == "{a: [1, 2.5], b: null}"
-    assert compact({"a": 1.0}) == "{a: 1.0}"
-    assert display_text({"a": 1}, nested) == "{a: 1}"
-    assert compact(list(range(1000)), limit=20).endswith("…")
-    text = column_info("s", "plain", pa.string())
-    assert display_text("two\nlines", text) == "two ⏎ lines"
-    assert tsv_field('say "hi"', text) == 'say "hi"'
-    assert tsv_field('"hi"\tthere', text) == '"""hi""\tthere"'
-    media = column_info("img", "media", None)
-    assert display_text({"_type": "audio-file", "path": "media/a.wav"}, media) == "audio · a.wav"
-    assert tsv_field({"path": "media/x.png"}, media) == "media/x.png"

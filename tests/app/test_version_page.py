@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
-from desktopviz.app.widgets.overview import Overview, RunDialog, usage_snippets, visible_tables
+from desktopviz.app.widgets.overview import Overview, usage_snippets, visible_tables
+from desktopviz.app.widgets.run_page import RunPage
 from desktopviz.app.widgets.version_page import VersionPage
 from desktopviz.model import TableInfo
 
@@ -58,18 +59,18 @@ def test_overview_producer_and_consumer_links_open_the_run(qtbot, app_state):
         click_link(qtbot, overview.consumers, "run:train-baseline")
     assert signal.args == ["train-baseline"]
 
-    dialog = RunDialog(app_state, app_state.cache.run("train-baseline"))
-    qtbot.addWidget(dialog)
-    config = dialog.trees["Config"]
+    run_page = RunPage(app_state, app_state.cache.run("train-baseline"))
+    qtbot.addWidget(run_page)
+    config = run_page.trees["Config"]
     values = {
         config.topLevelItem(i).text(0): config.topLevelItem(i).text(1)
         for i in range(config.topLevelItemCount())
     }
     assert values["lr"] == "0.001" and values["model"] == "baseline"
-    assert "scene-detector:v0" in dialog.logged.text()
-    assert "street-scenes-dataset:v0" in dialog.used.text()
+    assert "scene-detector:v0" in run_page.logged.text()
+    assert "street-scenes-dataset:v0" in run_page.used.text()
     with qtbot.waitSignal(app_state.open_version_requested) as opened:
-        dialog.logged.linkActivated.emit(dialog.logged.text().split('"')[1])
+        run_page.logged.linkActivated.emit(run_page.logged.text().split('"')[1])
     assert opened.args[0].ref == "street-scenes/scene-detector:v0"
 
 

@@ -80,6 +80,43 @@ def test_import_ls_table_alias_gc(tmp_path, table_file):
     assert r.returncode == 0 and r.stdout.startswith("removed 0 blobs")
 
 
+def test_import_prints_latest_only_on_the_newest_version(tmp_path):
+    """Two versions of one artifact in one import (a folder of download folders, or two paths):
+    the summary, printed when the command is done, marks only the newest ``[latest]``."""
+    cache, downloads = tmp_path / "cache", tmp_path / "proj" / "downloads"
+    for n in range(3):
+        (downloads / f"notes-v{n}").mkdir(parents=True)
+        (downloads / f"notes-v{n}" / "a.txt").write_text(f"version {n}\n")
+    r = dv("import", str(downloads), cache=cache)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "project: proj",
+        "  proj/notes:v0 (dataset, 1 files, new version)",
+        "  proj/notes:v1 (dataset, 1 files, new version)",
+        "  proj/notes:v2 [latest] (dataset, 1 files, new version)",
+    ], r.stdout
+    # two paths of one command, both folders named notes: one summary, true when it ends
+    for n in (3, 4):
+        (tmp_path / f"later{n}" / "notes").mkdir(parents=True)
+        (tmp_path / f"later{n}" / "notes" / "a.txt").write_text(f"version {n}\n")
+    paths = [str(tmp_path / f"later{n}" / "notes") for n in (3, 4)]
+    r = dv("import", "--project", "proj", *paths, cache=cache)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "project: proj",
+        "  proj/notes:v3 (dataset, 1 files, new version)",
+        "  proj/notes:v4 [latest] (dataset, 1 files, new version)",
+    ], r.stdout
+    listing = dv("ls", "proj/notes", cache=cache).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listing] == [
+        ["v0", "-"],
+        ["v1", "-"],
+        ["v2", "-"],
+        ["v3", "-"],
+        ["v4", "latest"],
+    ]
+
+
 def test_cache_location_from_environment(tmp_path, table_file):
     env = {"DESKTOPVIZ_CACHE": str(tmp_path / "envcache")}
     assert dv("import", str(table_file), env=env).returncode == 0

@@ -78,39 +78,3 @@ def test_memory_limit_settings_are_read_as_written():
     assert _memory_limit("min(100%, 1GB)") == "1024MB"
     with pytest.raises(DesktopvizError, match="cannot read the size"):
         _memory_limit("min(1 parsec, 1GB)")
-
-
-def test_a_running_query_can_be_interrupted_from_another_thread(cache):
-    """What the window's Cancel buttons do: the statement stops with Cancelled, only when the
-    thread named runs it, and the engine answers the next query."""
-    import threading
-    import time
-
-    from desktopviz.errors import Cancelled
-
-    engine = cache._engine()
-    outcome: list[BaseException | object] = []
-    started = threading.Event()
-
-    def long_count() -> None:
-        started.set()
-        try:
-            outcome.append(
-                engine.fetch_one("SELECT sum(hash(x) % 7) FROM range(20000000000) t(x)", [])
-            )
-        except BaseException as e:  # noqa: BLE001 - the test looks at it
-            outcome.append(e)
-
-    worker = threading.Thread(target=long_count)
-    worker.start()
-    started.wait()
-    deadline = time.monotonic() + 10
-    while engine._running != worker.ident and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert engine.interrupt(thread=threading.get_ident()) is False  # not this thread's statement
-    assert engine.interrupt(thread=worker.ident) is True
-    worker.join(30)
-    assert not worker.is_alive()
-    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
-    assert engine.interrupt() is False  # nothing runs now
-    assert cache.table("preds:v0").filter('row["score"] > 1').num_rows == 19

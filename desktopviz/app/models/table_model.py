@@ -4,6 +4,8 @@ The model never holds all rows: pages of ``page_rows`` rows are read by a worker
 query engine's ``Result.rows``), turned into display texts and image cells there, and kept in a
 small page cache (at most ``max_pages`` pages, the ones farthest from the viewport dropped first).
 ``data()`` is a lookup in a cached page; a row whose page is still loading shows a placeholder.
+The page cache, the window arithmetic (``desktopviz/query/paging.py``) and the cells' texts
+(``desktopviz/query/display.py``) are Qt-free core code this model calls.
 
 Qt's item views address rows with ints and lay them out in int pixels, so beyond ``row_limit``
 rows (or what fits in 2**31 pixels at the row height) the model exposes a *window* of rows:
@@ -11,20 +13,17 @@ rows (or what fits in 2**31 pixels at the row height) the model exposes a *windo
 moves it (keeping selections and the current cell on the same result rows). The table view
 drives the window with its own scroll bar.
 
-Public API: :class:`TableModel`, :class:`ColumnInfo`, the item roles (``VALUE_ROLE``,
-``CELL_ROLE``, ``LOADING_ROLE``, ``TYPE_ROLE``, ``RENDER_ROLE``), :func:`display_text`,
-:func:`tsv_field`, :func:`type_label`.
+Public API: :class:`TableModel`, the item roles (``VALUE_ROLE``, ``CELL_ROLE``, ``LOADING_ROLE``,
+``TYPE_ROLE``, ``RENDER_ROLE``, ``PAINT_ROLE``, ``CHANGED_ROLE``, ``OTHER_TEXT_ROLE``,
+``SIDE_ROLE``).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -38,13 +37,27 @@ from PySide6.QtCore import (
 )
 
 from desktopviz.app.state import CellRef
+from desktopviz.app.table_state import TableState
 from desktopviz.app.thumbnail_loader import JobQueue
-from desktopviz.app.widgets.overlays import ImageCell, image_cell
 from desktopviz.app.workers import Worker, run_in_worker
 from desktopviz.errors import DesktopvizError
+from desktopviz.formats.image_cells import ImageCell, image_cell
 from desktopviz.formats.media import IMAGE_TYPE, class_set
 from desktopviz.model import Version
+from desktopviz.progress import CancelFn
+from desktopviz.query.comparison import ComparisonSchema, Role
+from desktopviz.query.display import ColumnInfo, column_info, display_text, tsv_field
 from desktopviz.query.engine import QueryEngine, Result
+from desktopviz.query.expr import ExprError
+from desktopviz.query.paging import (
+    MAX_PAGES,
+    PAGE_ROWS,
+    ROW_LIMIT,
+    Page,
+    PageCache,
+    Window,
+    window_size,
+)
 from desktopviz.query.spec import QuerySpec
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -56,7 +69,8 @@ LOADING_ROLE = Qt.ItemDataRole.UserRole + 3
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 4
 """Header: the column's type label (``int``, ``float``, ``str``, ``image``...)."""
 RENDER_ROLE = Qt.ItemDataRole.UserRole + 5
-"""How a cell is drawn: number, bool, text, nested, image, media, null, error, loading."""
+"""How a cell is drawn: number, bool, text, nested, image, media, null, error, loading; in a
+comparison status, and (merged view) pair / histograms for both sides of a column in one cell."""
 PAINT_ROLE = Qt.ItemDataRole.UserRole + 6
 """``(render, text, changed)`` in one lookup (what painting a number or text cell needs;
 ``changed``: the cell differs between the two sides of a comparison)."""
@@ -66,260 +80,24 @@ OTHER_TEXT_ROLE = Qt.ItemDataRole.UserRole + 9
 """A changed string cell of a comparison: the other side's text (what its diff is against)."""
 SIDE_ROLE = Qt.ItemDataRole.UserRole + 7
 """Header of a comparison: 0 or 1 for a side's column, None for the others."""
-HIDDEN_PREFIXES = ("changed.",)
-HIDDEN_COLUMNS = ("__changed",)
-"""Comparison columns the view hides (they colour the cells instead)."""
-
-
-def hidden_in_comparison(name: str) -> bool:
-    """Whether a comparison's column is a helper the view hides (it colours cells instead)."""
-    return name in HIDDEN_COLUMNS or name.startswith(HIDDEN_PREFIXES)
-
-
-def compare_side(name: str) -> int | None:
-    """0 or 1 for a column of one side of a comparison (``0.score``), else None."""
-    if name[:2] in ("0.", "1."):
-        return int(name[0])
-    return None
-
-
-def compare_base(name: str) -> str:
-    """``score`` for ``0.score``, ``1.score``, ``delta.score`` and ``changed.score``."""
-    prefix, dot, base = name.partition(".")
-    return base if dot and prefix in ("0", "1", "delta", "changed") else name
-
-
-PAGE_ROWS = 128
-MAX_PAGES = 24
-ROW_LIMIT = 2_000_000
-"""Rows exposed to Qt at most (the window); larger results are windowed."""
-PIXEL_LIMIT = 2**31 - 1
-MIN_WINDOW = 200
-MAX_DISPLAY_CHARS = 500
-TOOLTIP_CHARS = 4000
-NO_PARENT = QModelIndex()
 
 
 @dataclass(frozen=True)
-class ColumnInfo:
-    """A column as the view needs it: name, kind (plain/media/json/...), Arrow type, how its
-    cells are drawn, and the type label shown in the header."""
+class PairCell:
+    """Both sides of a numeric pair (or of a group's histogram) in one cell of the merged
+    view: values and texts, side 0 first, and the column's range over both tables (None until
+    known; histograms share their bins instead)."""
 
-    name: str
-    kind: str
-    arrow_type: pa.DataType | None
-    render: str
-    label: str
-
-
-def column_info(name: str, kind: str, arrow_type: pa.DataType | None) -> ColumnInfo:
-    """Describe a column from its kind and Arrow type."""
-    if kind == "media":
-        render = "media"
-    elif kind == "media_list":
-        render = "gallery"
-    elif is_histogram(arrow_type):
-        render = "histogram"
-    elif kind == "json":
-        render = "nested"
-    elif arrow_type is None:
-        render = "text"
-    elif pa.types.is_boolean(arrow_type):
-        render = "bool"
-    elif pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
-        render = "number"
-    elif pa.types.is_decimal(arrow_type):
-        render = "number"
-    elif pa.types.is_nested(arrow_type):
-        render = "nested"
-    else:
-        render = "text"
-    return ColumnInfo(name, kind, arrow_type, render, type_label(kind, arrow_type))
+    values: tuple[Any, Any]
+    texts: tuple[str, str]
+    span: tuple[float, float] | None
 
 
-def is_histogram(arrow_type: pa.DataType | None) -> bool:
-    """A grouped numeric column: a struct of min, mean, max and histogram (bin counts)."""
-    return (
-        arrow_type is not None
-        and pa.types.is_struct(arrow_type)
-        and arrow_type.get_field_index("histogram") >= 0
-        and arrow_type.get_field_index("mean") >= 0
-    )
-
-
-def type_label(kind: str, arrow_type: pa.DataType | None) -> str:
-    """A short type name for a header: int, float, str, bool, list[float], dict, image..."""
-    if kind == "media":
-        return "media"
-    if kind == "media_list":
-        return "gallery"
-    if is_histogram(arrow_type):
-        return "histogram"
-    if kind in ("json", "ndarray"):
-        return kind
-    t = arrow_type
-    if t is None:
-        return "?"
-    if pa.types.is_boolean(t):
-        return "bool"
-    if pa.types.is_integer(t):
-        return "int"
-    if pa.types.is_decimal(t):
-        return "int" if t.scale == 0 else "decimal"  # int: integers beyond 64 bits, kept exact
-    if pa.types.is_floating(t):
-        return "float"
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return "str"
-    if pa.types.is_timestamp(t):
-        return "time"
-    if pa.types.is_date(t):
-        return "date"
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return f"list[{type_label('plain', t.value_type)}]"
-    if pa.types.is_struct(t):
-        return "dict"
-    if pa.types.is_map(t):
-        return "map"
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        return "bytes"
-    if pa.types.is_null(t):
-        return "null"
-    return str(t)
-
-
-def format_number(value: float | int | Decimal) -> str:
-    """Numbers for cells: ints (and exact decimals) as they are, floats to 4 decimals (scientific
-    when huge or tiny)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    magnitude = abs(value)
-    if magnitude and (magnitude >= 1e9 or magnitude < 1e-4):
-        return f"{value:.3e}"
-    return f"{value:.4f}"
-
-
-def compact(value: Any, limit: int = MAX_DISPLAY_CHARS) -> str:
-    """A nested value on one line: ``{a: 1, b: [1, 2]}``, cut at ``limit`` characters."""
-    parts: list[str] = []
-    size = 0
-
-    def add(text: str) -> bool:
-        nonlocal size
-        parts.append(text)
-        size += len(text)
-        return size < limit
-
-    def walk(v: Any) -> bool:
-        if isinstance(v, dict):
-            if not add("{"):
-                return False
-            for i, (k, x) in enumerate(v.items()):
-                if (i and not add(", ")) or not add(f"{k}: ") or not walk(x):
-                    return False
-            return add("}")
-        if isinstance(v, list | tuple):
-            if not add("["):
-                return False
-            for i, x in enumerate(v):
-                if (i and not add(", ")) or not walk(x):
-                    return False
-            return add("]")
-        if isinstance(v, float):
-            text = f"{v:.6g}"
-            return add(text + ".0" if text.lstrip("-").isdigit() else text)
-        if v is None:
-            return add("null")
-        if isinstance(v, bool):
-            return add("true" if v else "false")
-        return add(str(v))
-
-    if walk(value):
-        return "".join(parts)
-    return "".join(parts)[:limit] + "…"
-
-
-def display_text(value: Any, column: ColumnInfo) -> str:
-    """The one-line text of a cell (what the view paints and tooltips start from)."""
-    if value is None:
-        return ""
-    render = column.render
-    if render == "number":
-        return format_number(value)
-    if render == "bool":
-        return "true" if value else "false"
-    if render == "gallery":
-        return f"[{len(value)} items]"
-    if render == "histogram":
-        lo, mean, hi = value.get("min"), value.get("mean"), value.get("max")
-        if mean is None:
-            return ""
-        return f"{format_number(lo)} … {format_number(hi)}, mean {format_number(mean)}"
-    if render == "media":
-        if value.get("caption"):
-            return value["caption"]
-        name = (value.get("path") or "").rsplit("/", 1)[-1]
-        kind = (value.get("_type") or "media").removesuffix("-file")
-        return f"{kind} · {name}" if name else kind
-    if render == "nested":
-        if column.kind == "json" and isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value[:MAX_DISPLAY_CHARS]
-        return compact(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return f"<{len(value):,} bytes>"
-    text = str(value)
-    if len(text) > MAX_DISPLAY_CHARS:
-        text = text[:MAX_DISPLAY_CHARS] + "…"
-    return text.replace("\r\n", " ⏎ ").replace("\n", " ⏎ ").replace("\t", " ")
-
-
-def tsv_field(value: Any, column: ColumnInfo) -> str:
-    """A cell as one TSV field: full precision, media as their artifact path, nested as JSON;
-    quoted (quotes doubled) when it holds a tab or newline or starts with a quote, as
-    spreadsheets read it."""
-    if value is None:
-        return ""
-    if column.render == "bool":
-        text = "true" if value else "false"
-    elif column.render == "number":
-        text = repr(value) if isinstance(value, float) else str(value)
-    elif column.render == "media" and isinstance(value, dict):
-        text = value.get("path") or value.get("json") or ""
-    elif column.render == "nested" and not isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    else:
-        text = str(value)
-    if any(c in text for c in "\t\n\r") or text.startswith('"'):
-        text = '"' + text.replace('"', '""') + '"'
-    return text
-
-
-@dataclass
-class Page:
-    """Rows ``start .. start+len`` of the result: values and display texts per column."""
-
-    start: int
-    values: list[list[Any]]
-    texts: list[list[str]]
-    cells: dict[int, list[ImageCell | None]]
-    error: str | None = None
-    paint: dict[int, list[tuple[str, str, bool]]] = field(default_factory=dict)
-    """Per column, what painting needs of each row (made on first paint)."""
-
-    @property
-    def row_count(self) -> int:
-        """How many rows the page holds."""
-        return len(self.values[0]) if self.values else 0
+_HEADER_WORDS = {Role.STATUS: "status", Role.SIDE: "side"}
+"""What a comparison's own columns are called in the header (others: their base column's name,
+a delta's with Δ before it)."""
+TOOLTIP_CHARS = 4000
+NO_PARENT = QModelIndex()
 
 
 class TableModel(QAbstractTableModel):
@@ -329,6 +107,8 @@ class TableModel(QAbstractTableModel):
     """The result is open: columns and row count are known."""
     failed = Signal(str)
     """Opening the result or reading a page failed (the message)."""
+    open_failed = Signal(object)
+    """Opening the result failed (the exception; ``failed`` follows)."""
     page_loaded = Signal(int)
     """A page arrived (its first result row)."""
     cancelled = Signal()
@@ -355,12 +135,9 @@ class TableModel(QAbstractTableModel):
         self.version = version
         self.table = table
         self.spec = spec or QuerySpec()
-        self.row_limit = max(MIN_WINDOW, row_limit)
+        self.row_limit = row_limit
         self.page_rows = page_rows
-        self.max_pages = max(4, max_pages)
         self.result: Result | None = None
-        self._open_lock = threading.Lock()
-        self._open_thread: int | None = None
         self.columns: list[ColumnInfo] = []
         self.brush: tuple[int, float, float, int, float, float] | None = None
         """Column, range, column, range of the rows a scatter's brushing selected."""
@@ -371,13 +148,20 @@ class TableModel(QAbstractTableModel):
         self.window_start = 0
         self._window_rows = 0
         self._row_height = 24
-        self._pages: dict[int, Page] = {}
+        self._pages = PageCache(page_rows, max_pages)
         self._viewport = (0, 0)
         self._generation = 0
         self._result_generation = -1
         self._changed_column: dict[int, int] = {}
         self._twin: dict[int, int] = {}
         """Column -> the other side's column of a comparison."""
+        self.comparison = ComparisonSchema.plain([])
+        """What each column of the result is (a side's value, a delta, a mark...)."""
+        self._pair: dict[int, int] = {}
+        """Side 0's column of a numeric pair -> side 1's: one cell shows both (merged view)."""
+        self.side_by_side = False
+        """Each side in its own table: a pair's columns show their own values."""
+        self._ranges: tuple[Result | None, dict[str, tuple[float, float]]] = (None, {})
         """Column -> the column saying whether its cell changed (in a comparison)."""
         self.side_labels: dict[int, str] = {0: version.tag, 1: ""}
         """What the header calls each side of a comparison (``v1``, ``v0``)."""
@@ -391,10 +175,13 @@ class TableModel(QAbstractTableModel):
 
     # -- opening ------------------------------------------------------------------------------
     def load(self) -> None:
-        """Open the result in a worker (``ready`` or ``failed`` follows)."""
+        """Open the result in a worker (``ready`` or ``failed`` follows); an open still under
+        way for an older spec is cancelled (its query would keep the engine from this one)."""
         self._generation += 1
         generation = self._generation
         spec = self.spec
+        if self._opening is not None:
+            self._opening.cancel()
         self._opening = run_in_worker(
             self._open_in_worker,
             spec,
@@ -411,11 +198,10 @@ class TableModel(QAbstractTableModel):
         """Stop opening the new result (its query is interrupted, or never starts): the rows
         shown stay, ``spec`` goes back to theirs, and ``cancelled`` is emitted. False when
         nothing was opening."""
-        with self._open_lock:
-            thread = self._open_thread
-            if thread is None or not self.opening:
-                return False
-            self.engine.stop(thread)
+        worker = self._opening
+        if worker is None or worker.is_done or not self.opening:
+            return False
+        worker.cancel()
         self._generation += 1  # a result that still arrives is dropped
         if self.result is not None:
             self._result_generation = self._generation  # the rows shown go on paging
@@ -424,16 +210,11 @@ class TableModel(QAbstractTableModel):
         self.set_viewport(*self._viewport)  # pages the cancelled open held back
         return True
 
-    def _open_in_worker(self, spec: QuerySpec) -> tuple[Result, list[ColumnInfo], int]:
-        me = threading.get_ident()
-        with self._open_lock:
-            self._open_thread = me
-        try:
+    def _open_in_worker(
+        self, spec: QuerySpec, *, cancel: CancelFn
+    ) -> tuple[Result, list[ColumnInfo], int]:
+        with self.engine.cancelling(cancel):  # Worker.cancel() interrupts its statements
             return self._open(spec)
-        finally:
-            with self._open_lock:
-                self._open_thread = None
-                self.engine.allow(me)
 
     def set_spec(self, spec: QuerySpec) -> None:
         """Show the rows of another query on the same table (filter, sort, ...): the current rows
@@ -441,6 +222,17 @@ class TableModel(QAbstractTableModel):
         if spec != self.spec:
             self.spec = spec
             self.load()
+
+    def bind(self, table: TableState) -> None:
+        """Follow ``table``: its spec is what this model opens, its brush what it marks; the
+        result opened (or the failure, or a cancel) goes back to it."""
+        table.spec_changed.connect(self.set_spec)
+        table.brush_changed.connect(self.set_brush)
+        self.ready.connect(lambda: table.show_result(self.result))
+        self.open_failed.connect(
+            lambda exc: table.fail(str(exc), exc.pos if isinstance(exc, ExprError) else None)
+        )
+        self.cancelled.connect(table.cancel_done)
 
     def load_now(self) -> None:
         """Open the result in this thread (benchmarks, small tables)."""
@@ -459,6 +251,8 @@ class TableModel(QAbstractTableModel):
             for name in result.columns
         ]
         table_rows = result.relation.num_rows
+        if table_rows < 0 and isinstance(group_table, pa.Table):  # groups of a comparison
+            table_rows = sum(group_table.column("count").to_pylist())  # the rows grouped
         return result, columns, table_rows if table_rows >= 0 else result.num_rows
 
     def _opened(self, generation: int, opened: tuple[Result, list[ColumnInfo], int]) -> None:
@@ -468,16 +262,7 @@ class TableModel(QAbstractTableModel):
         self._result_generation = generation
         self.result, self.columns, self.table_rows = opened
         self.brush = None
-        index = {c.name: i for i, c in enumerate(self.columns)}
-        self._changed_column = {
-            i: index[f"changed.{compare_base(c.name)}"]
-            for i, c in enumerate(self.columns)
-            if c.name[:2] in ("0.", "1.") or c.name.startswith("delta.")
-            if f"changed.{compare_base(c.name)}" in index
-        }
-        self._twin = {
-            i: t for i in range(len(self.columns)) if (t := self.other_side(i)) is not None
-        }
+        self._show_comparison()
         if self.spec.compare is not None:
             other = self.spec.compare.ref.rpartition(":")[2] or self.spec.compare.ref
             self.side_labels = {0: self.version.tag, 1: other}
@@ -488,8 +273,74 @@ class TableModel(QAbstractTableModel):
         self.endResetModel()
         self.ready.emit()
 
+    def _show_comparison(self) -> None:
+        """Which columns mark, twin and pair which, from the result's comparison schema."""
+        schema = self.comparison = self.result.comparison if self.result else self.comparison
+        index = {c.name: i for i, c in enumerate(self.columns)}
+
+        def at(name: str | None) -> int | None:
+            return index.get(name) if name is not None else None
+
+        self._changed_column = {
+            i: m for i, c in enumerate(self.columns) if (m := at(schema.changed_mark(c.name)))
+        }
+        self._twin = {
+            i: t for i, c in enumerate(self.columns) if (t := at(schema.twin(c.name))) is not None
+        }
+        self._pair = {
+            i: t
+            for i, t in self._twin.items()
+            if schema.column(self.columns[i].name).side == 0
+            and self.columns[i].render == self.columns[t].render
+            and self.columns[i].render in ("number", "histogram")
+        }
+
+    def set_side_by_side(self, on: bool) -> None:
+        """Each side in its own table (on: a pair's columns show their own values) or merged
+        (a pair's side-0 cell shows both, its twin is hidden: :meth:`hidden_in_view`)."""
+        if on != self.side_by_side:
+            self.side_by_side = on
+            for page in self._pages:  # their paint tuples say pair or number
+                page.paint.clear()
+            if self.rowCount() and self.columnCount():
+                self.dataChanged.emit(
+                    self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1)
+                )
+
+    def merged_pair(self, column: int) -> bool:
+        """Whether ``column`` is side 0's of a pair and shows both sides (the merged view)."""
+        return not self.side_by_side and column in self._pair
+
+    def pair_cell(self, model_row: int, column: int) -> PairCell | None:
+        """What a merged pair's cell shows (None while its page loads)."""
+        twin = self._pair.get(column)
+        page = self._pages.page(self.window_start + model_row)
+        if twin is None or page is None or page.error is not None:
+            return None
+        i = self.window_start + model_row - page.start
+        result, ranges = self._ranges
+        base = self.comparison.column(self.columns[column].name).base
+        return PairCell(
+            (page.values[column][i], page.values[twin][i]),
+            (page.texts[column][i], page.texts[twin][i]),
+            ranges.get(base) if result is self.result else None,
+        )
+
+    def hidden_in_view(self, column: int, side: int | None = None) -> bool:
+        """Whether a table hides ``column``: the merged view (``side`` None) hides a
+        comparison's marks and the twin of a pair (its side-0 cell shows both); side by side,
+        the table of side ``side`` shows that side's values and the shared columns (key,
+        status), not the other side's values nor the deltas."""
+        c = self.comparison.column(self.columns[column].name)
+        if c.hidden:
+            return True
+        if side is None:
+            return not self.side_by_side and column in self._pair.values()
+        return c.side == 1 - side or c.role is Role.DELTA
+
     def _open_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
+            self.open_failed.emit(exc)
             self.failed.emit(str(exc))
 
     # -- shape --------------------------------------------------------------------------------
@@ -500,8 +351,11 @@ class TableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def _window_size(self) -> int:
-        fits = PIXEL_LIMIT // max(1, self._row_height) // 2
-        return min(self.total_rows, max(MIN_WINDOW, min(self.row_limit, fits)))
+        return window_size(self.total_rows, self.row_limit, self._row_height)
+
+    @property
+    def _window(self) -> Window:
+        return Window(self.window_start, self._window_rows, self.total_rows)
 
     @property
     def windowed(self) -> bool:
@@ -519,32 +373,31 @@ class TableModel(QAbstractTableModel):
         size = self._window_size()
         if size != self._window_rows:
             self.beginResetModel()
-            self._window_rows = size
-            self.window_start = min(self.window_start, max(0, self.total_rows - size))
+            window = self._window.resized(size)
+            self.window_start, self._window_rows = window.start, window.rows
             self.endResetModel()
 
     def result_row(self, model_row: int) -> int:
         """The result row shown at a model row."""
-        return self.window_start + model_row
+        return self._window.result_row(model_row)
 
     def model_row(self, result_row: int) -> int | None:
         """The model row showing a result row (None when outside the window)."""
-        row = result_row - self.window_start
-        return row if 0 <= row < self._window_rows else None
+        return self._window.view_row(result_row)
 
     def shift_window(self, start: int) -> None:
         """Show result rows ``start ..`` as model rows ``0 ..`` (clamped); indexes follow rows."""
-        start = max(0, min(start, self.total_rows - self._window_rows))
-        if start == self.window_start:
+        window = self._window
+        moved = window.moved(start)
+        if moved.start == window.start:
             return
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         new = []
         for index in old:
-            row = index.row() + self.window_start - start
-            valid = 0 <= row < self._window_rows
-            new.append(self.index(row, index.column()) if valid else QModelIndex())
-        self.window_start = start
+            row = window.follow(index.row(), moved)
+            new.append(self.index(row, index.column()) if row is not None else QModelIndex())
+        self.window_start = start = moved.start
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
         if self._window_rows:
@@ -554,13 +407,9 @@ class TableModel(QAbstractTableModel):
     def ensure_in_window(self, result_row: int, margin: int = 0) -> int:
         """Move the window (to centre on ``result_row``) if the row is not inside it with
         ``margin`` rows to spare; return its model row."""
-        result_row = max(0, min(result_row, self.total_rows - 1))
-        low = self.window_start + (margin if self.window_start > 0 else 0)
-        end = self.window_start + self._window_rows
-        high = end - (margin if end < self.total_rows else 0)
-        if not low <= result_row < high:
-            self.shift_window(result_row - self._window_rows // 2)
-        return result_row - self.window_start
+        window, row = self._window.centred_on(result_row, margin)
+        self.shift_window(window.start)
+        return row
 
     # -- data -----------------------------------------------------------------------------------
     def headerData(  # noqa: N802 - Qt override
@@ -575,22 +424,20 @@ class TableModel(QAbstractTableModel):
         if not 0 <= section < len(self.columns):
             return None
         column = self.columns[section]
-        comparing = self.spec.compare is not None
+        compared = self.comparison.column(column.name)
         if role == Qt.ItemDataRole.DisplayRole:
-            if comparing:
-                if column.name == "__status":
-                    return "status"
-                if column.name.startswith("delta."):
-                    return "Δ " + compare_base(column.name)
-                return compare_base(column.name)
-            return column.name
+            if compared.role is Role.DELTA:
+                return f"Δ {compared.base}"
+            return _HEADER_WORDS.get(compared.role, compared.base)
         if role == TYPE_ROLE:
-            side = compare_side(column.name) if comparing else None
+            if self.merged_pair(section):
+                return f"{self.side_labels[0]} · {self.side_labels[1]} · {column.label}"
+            side = compared.side
             return (
                 f"{self.side_labels[side]} · {column.label}" if side is not None else column.label
             )
         if role == SIDE_ROLE:
-            return compare_side(column.name) if comparing else None
+            return None if self.merged_pair(section) else compared.side
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{column.name}\n{column.arrow_type} ({column.kind})"
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -607,9 +454,9 @@ class TableModel(QAbstractTableModel):
             return None
         row = self.window_start + index.row()
         col = index.column()
-        page = self._pages.get(row - row % self.page_rows)
+        page = self._pages.page(row)
         if page is None:
-            self._request(row - row % self.page_rows)
+            self._request(self._pages.start_of(row))
             if role == LOADING_ROLE:
                 return True
             if role == RENDER_ROLE:
@@ -678,12 +525,11 @@ class TableModel(QAbstractTableModel):
         if brush is None:
             return False
         row = self.window_start + model_row
-        start = row - row % self.page_rows
-        page = self._pages.get(start)
+        page = self._pages.page(row)
         if page is None or page.error is not None:
             return False
         xi, x0, x1, yi, y0, y1 = brush
-        x, y = page.values[xi][row - start], page.values[yi][row - start]
+        x, y = page.values[xi][row - page.start], page.values[yi][row - page.start]
         try:
             return x is not None and y is not None and x0 <= x <= x1 and y0 <= y <= y1
         except TypeError:
@@ -693,11 +539,10 @@ class TableModel(QAbstractTableModel):
         """What painting a cell needs, ``data(index, PAINT_ROLE)`` without the trip through
         Qt (the delegate calls it for every cell it paints)."""
         row = self.window_start + model_row
-        start = row - row % self.page_rows
-        page = self._pages.get(start)
+        page = self._pages.page(row)
         if page is None or page.error is not None:
             return self.data(self.index(model_row, col), PAINT_ROLE)
-        return self._page_paint(page, col)[row - start]
+        return self._page_paint(page, col)[row - page.start]
 
     def _page_paint(self, page: Page, col: int) -> list[tuple[str, str, bool]]:
         """The paint tuples of one column of a page (made on its first paint, then kept)."""
@@ -712,13 +557,15 @@ class TableModel(QAbstractTableModel):
         """(how the cell is drawn, its text, whether it changed in a comparison)."""
         column = self.columns[col]
         value = page.values[col][i]
-        if value is None:
+        if col in self._pair and not self.side_by_side:  # both sides in one cell
+            render = "pair" if column.render == "number" else "histograms"
+        elif value is None:
             render = "null"
         elif column.render == "media" and col in page.cells and page.cells[col][i] is not None:
             render = "image"
         elif column.render == "gallery" and not page.cells.get(col, [None] * (i + 1))[i]:
             render = "nested"
-        elif column.name == "__status":
+        elif self.comparison.column(column.name).role is Role.STATUS:
             render = "status"
         else:
             render = column.render
@@ -765,15 +612,12 @@ class TableModel(QAbstractTableModel):
             kind=column.kind,
             arrow_type=str(column.arrow_type),
             other=other,
+            side=self.comparison.column(column.name).side,
         )
 
     def other_side(self, column: int) -> int | None:
         """The column of the other side of a comparison (``0.x`` <-> ``1.x``), if any."""
-        name = self.columns[column].name
-        if name[:2] not in ("0.", "1."):
-            return None
-        twin = f"{1 - int(name[0])}.{name[2:]}"
-        return next((i for i, c in enumerate(self.columns) if c.name == twin), None)
+        return self._twin.get(column)
 
     @property
     def has_images(self) -> bool:
@@ -782,18 +626,16 @@ class TableModel(QAbstractTableModel):
 
     def cached_row_count(self) -> int:
         """Rows held in the page cache now."""
-        return sum(p.row_count for p in self._pages.values())
+        return self._pages.cached_rows()
 
     def sample_texts(self, column: int, count: int = 64) -> list[str]:
         """Display texts of a column from the first cached page (for sizing columns)."""
-        if not self._pages:
-            return []
-        page = self._pages[min(self._pages)]
-        return page.texts[column][:count] if page.error is None else []
+        page = self._pages.first()
+        return page.texts[column][:count] if page is not None and page.error is None else []
 
     def is_loaded(self, result_row: int) -> bool:
         """Whether the page holding a result row is in the cache."""
-        return (result_row - result_row % self.page_rows) in self._pages
+        return self._pages.page(result_row) is not None
 
     # -- pages ----------------------------------------------------------------------------------
     def set_viewport(self, first: int, last: int) -> None:
@@ -802,21 +644,10 @@ class TableModel(QAbstractTableModel):
         if self.result is None or self.total_rows == 0:
             return
         self._viewport = (first, last)
-        step = self.page_rows
-        start = max(0, first - step) // step * step
-        stop = min(self.total_rows - 1, last + step)
-        wanted_first, wanted_last = first - 2 * step, last + 2 * step
+        order, wanted = self._pages.plan(first, last, self.total_rows)
         generation = self._generation
-        self.pages.retain(
-            lambda key: (
-                key[0] == generation and wanted_first <= key[1] + step and key[1] <= wanted_last
-            )
-        )
-        visible = range(first - first % step, last + 1, step)
-        for page_start in range(start, stop + 1, step):
-            if page_start not in visible:
-                self._request(page_start)
-        for page_start in reversed(visible):  # the last submitted is read first
+        self.pages.retain(lambda key: key[0] == generation and wanted(key[1]))
+        for page_start in order:  # the last submitted (a page on screen) is read first
             self._request(page_start)
 
     def _request(self, page_start: int) -> None:
@@ -836,6 +667,9 @@ class TableModel(QAbstractTableModel):
             raise DesktopvizError("no result")
         count = min(self.page_rows, self.total_rows - start)
         table = result.rows(start, count)
+        pairs = result.relation.pairs
+        if self._pair and pairs is not None and self._ranges[0] is not result:
+            self._ranges = (result, pairs.value_ranges(self.engine))  # footers: no scan
         values, texts, cells = [], [], {}
         for col, column in enumerate(self.columns):
             vals = table.column(column.name).to_pylist()
@@ -875,18 +709,10 @@ class TableModel(QAbstractTableModel):
         generation, page = loaded
         if generation != self._generation:
             return
-        self._pages[page.start] = page
-        self._evict()
+        self._pages.add(page, self._viewport)
         self._page_changed(page.start, page.row_count)
         if page.cells:
-            seen = []
-            for cells in page.cells.values():
-                for c in cells:
-                    if isinstance(c, list):
-                        seen.extend(c)
-                    elif c is not None:
-                        seen.append(c)
-            self.images_seen.emit(seen)
+            self.images_seen.emit(page.images())
         self.page_loaded.emit(page.start)
 
     def _on_page_failed(self, key: tuple[int, int], error: Exception) -> None:
@@ -895,25 +721,15 @@ class TableModel(QAbstractTableModel):
             return
         count = min(self.page_rows, self.total_rows - start)
         message = f"could not read rows {start:,}–{start + count - 1:,}: {error}"
-        self._pages[start] = Page(start, [], [], {}, error=message)
+        self._pages.add(Page(start, [], [], {}, error=message))
         self._page_changed(start, count)
         self.failed.emit(message)
 
     def _page_changed(self, start: int, count: int) -> None:
-        first = max(start - self.window_start, 0)
-        last = min(start + count - self.window_start, self._window_rows) - 1
-        if last >= first and self.columns:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
-
-    def _evict(self) -> None:
-        if len(self._pages) <= self.max_pages:
-            return
-        first, last = self._viewport
-        middle = (first + last) / 2
-        by_distance = sorted(self._pages, key=lambda s: abs(s + self.page_rows / 2 - middle))
-        for start in by_distance[self.max_pages :]:
-            if start + self.page_rows <= first or start > last:
-                del self._pages[start]
+        rows = self._window.view_rows(start, count)
+        if rows and self.columns:
+            last = self.index(rows[-1], len(self.columns) - 1)
+            self.dataChanged.emit(self.index(rows[0], 0), last)
 
     # -- copying ---------------------------------------------------------------------------------
     def rows_as_tsv(self, rows: Sequence[int], columns: Sequence[int], header: bool = False) -> str:

@@ -9,6 +9,7 @@ for); composed thumbnails (image + overlays at a size) are kept in a small pixma
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Hashable
 
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
     QHelpEvent,
     QIcon,
     QPainter,
@@ -50,13 +52,16 @@ from desktopviz.app.models.table_model import (
     RENDER_ROLE,
     SIDE_ROLE,
     VALUE_ROLE,
-    format_number,
+    PairCell,
 )
 from desktopviz.app.palette import SIDE_COLOURS, text_colour_on
 from desktopviz.app.state import AppState
 from desktopviz.app.thumbnail_loader import ImageRequest, LoadedImage, ThumbnailLoader
-from desktopviz.app.widgets.overlays import ImageCell, paint_overlays
+from desktopviz.app.widgets.overlays import paint_overlays
+from desktopviz.formats.image_cells import ImageCell
 from desktopviz.query.compare import text_diff
+from desktopviz.query.comparison import Role
+from desktopviz.query.display import short_number
 from desktopviz.store.thumbnails import IMAGE, MASK, bucket_for
 
 PAD = 3
@@ -86,6 +91,10 @@ TEXT_PAD = 4
 """Pixels between a cell's edge and its text."""
 GALLERY_ITEMS = 4
 """Images a group's gallery cell shows."""
+PAIR_BARS = 90
+"""Width a numeric pair's cell gives its bars (beside the numbers)."""
+MIN_BARS = 12
+"""Narrower than this, a pair's cell shows its numbers without bars."""
 HISTOGRAM_WIDTH = 170
 """Width of a grouped numeric column (its histogram)."""
 # looked up once: enum arithmetic costs microseconds a cell in PySide6
@@ -102,6 +111,37 @@ light and dark themes)."""
 _ALTERNATE_BASE = QPalette.ColorRole.AlternateBase
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+LABEL_GAP = 6
+"""Pixels at least between two labels of a cell (a histogram's min and max)."""
+
+
+def fit_labels(metrics: QFontMetrics, left: str, right: str, width: int) -> tuple[str, str]:
+    """The labels to draw at the left and right of ``width`` pixels without overlapping: both
+    when they fit with a gap, else the left one alone (elided when even it does not fit)."""
+    if metrics.horizontalAdvance(left) + LABEL_GAP + metrics.horizontalAdvance(right) <= width:
+        return left, right
+    return metrics.elidedText(left, Qt.TextElideMode.ElideRight, width), ""
+
+
+def _bar_extent(
+    value: object, span: tuple[float, float] | None, width: float
+) -> tuple[float, float] | None:
+    """Where a pair's bar goes along ``width`` pixels: from zero (or the range's low end when
+    the range does not reach zero) to the value; None for no bar (no number, no range yet)."""
+    if span is None or not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    lo, hi = span
+    if not (math.isfinite(value) and hi > lo):
+        return None
+    base = min(max(0.0, lo), hi)
+
+    def at(v: float) -> float:
+        return (min(max(v, lo), hi) - lo) / (hi - lo) * width
+
+    a, b = sorted((at(base), at(float(value))))
+    return a, b
 
 
 class CellDelegate(QStyledItemDelegate):
@@ -131,6 +171,8 @@ class CellDelegate(QStyledItemDelegate):
         if render == "gallery":
             return QSize(GALLERY_ITEMS * (self.thumb_size + PAD) + PAD, self.thumb_size + 2 * PAD)
         hint = super().sizeHint(option, index)
+        if render == "pair":  # the numbers and room for their bars
+            return QSize(min(hint.width() + 8, 200) + PAIR_BARS, hint.height())
         return QSize(min(hint.width() + 8, 360), hint.height())
 
     # -- painting -------------------------------------------------------------------------------
@@ -160,6 +202,12 @@ class CellDelegate(QStyledItemDelegate):
         if render == "status":
             self._paint_status(painter, option, index, text)
             return
+        if render == "pair":
+            self._paint_background(painter, option, index)
+            if changed and not option.state & _SELECTED:
+                painter.fillRect(option.rect, CHANGED_TINT)
+            self._paint_pair(painter, option, model.pair_cell(index.row(), index.column()))
+            return
         self._paint_background(painter, option, index)
         if changed and not option.state & _SELECTED:
             painter.fillRect(option.rect, CHANGED_TINT)
@@ -177,7 +225,11 @@ class CellDelegate(QStyledItemDelegate):
         elif render == "gallery":
             self._paint_gallery(painter, option, index.data(CELL_ROLE) or [], rect)
         elif render == "histogram":
-            self._paint_histogram(painter, option, index)
+            self._paint_histogram(painter, option, [index.data(VALUE_ROLE) or {}], index)
+        elif render == "histograms":
+            pair = model.pair_cell(index.row(), index.column())
+            values = [v or {} for v in pair.values] if pair is not None else []
+            self._paint_histogram(painter, option, values, index)
         elif render == "media":
             self._paint_media(painter, option, index.data(VALUE_ROLE))
         elif render == "error":
@@ -233,41 +285,96 @@ class CellDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         option: QStyleOptionViewItem,
+        values: list[dict],
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         """A grouped numeric column: bars of its bin counts (bins shared by every group, so
-        bars compare down the column; the side's colour in a comparison), min and max below."""
-        value = index.data(VALUE_ROLE) or {}
-        counts = [int(c or 0) for c in value.get("histogram") or []]
+        bars compare down the column), the range below. Two ``values`` are a comparison's sides
+        on shared bins, overlaid in their colours (one side alone: its colour)."""
         rect = option.rect.adjusted(6, 4, -6, -4)
         metrics = option.fontMetrics
         text_height = metrics.height()
         plot = QRectF(rect.left(), rect.top(), rect.width(), rect.height() - text_height - 2)
-        side = index.model().headerData(index.column(), Qt.Orientation.Horizontal, SIDE_ROLE)
-        colour = QColor(SIDE_COLOURS[side] if side is not None else SIDE_COLOURS[0])
-        if option.state & _SELECTED:
-            colour = option.palette.color(_HIGHLIGHTED_TEXT)
+        if len(values) == 2:
+            colours = [QColor(c) for c in SIDE_COLOURS]
+            for colour in colours:
+                colour.setAlpha(150)  # both sides show where they overlap
+        else:
+            model = index.model()
+            side = model.headerData(index.column(), Qt.Orientation.Horizontal, SIDE_ROLE)
+            colours = [QColor(SIDE_COLOURS[side] if side is not None else SIDE_COLOURS[0])]
+            if _is_delta(model, index.column()):  # a difference is neither side's: neutral
+                colours = [option.palette.color(QPalette.ColorRole.PlaceholderText)]
+            if option.state & _SELECTED:
+                colours = [option.palette.color(_HIGHLIGHTED_TEXT)]
+        counts = [[int(c or 0) for c in v.get("histogram") or []] for v in values]
         painter.save()
-        top = max(counts, default=0)
+        top = max((max(c, default=0) for c in counts), default=0)
         if top > 0 and plot.height() > 4:
-            width = plot.width() / len(counts)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
-            for i, count in enumerate(counts):
-                if count:
-                    h = max(1.0, plot.height() * count / top)
-                    painter.drawRect(
-                        QRectF(plot.left() + i * width, plot.bottom() - h, max(1.0, width - 1), h)
-                    )
+            for bins, colour in zip(counts, colours, strict=True):
+                painter.setBrush(colour)
+                width = plot.width() / max(1, len(bins))
+                for i, count in enumerate(bins):
+                    if count:
+                        h = max(1.0, plot.height() * count / top)
+                        bar = QRectF(plot.left() + i * width, plot.bottom() - h, width - 1, h)
+                        painter.drawRect(bar.adjusted(0, 0, max(0.0, 1 - bar.width()), 0))
         painter.setPen(self._text_colour(option, muted=True))
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
         painter.setFont(small)
-        lo, hi = value.get("min"), value.get("max")
+        lows = [v["min"] for v in values if v.get("min") is not None]
+        highs = [v["max"] for v in values if v.get("max") is not None]
         labels = QRectF(rect.left(), rect.bottom() - text_height, rect.width(), text_height)
-        if lo is not None:
-            painter.drawText(labels, int(_LEFT), format_number(lo))
-            painter.drawText(labels, int(_RIGHT), format_number(hi))
+        if lows and highs:
+            left, right = fit_labels(
+                painter.fontMetrics(),
+                short_number(min(lows)),
+                short_number(max(highs)),
+                int(labels.width()),
+            )
+            painter.drawText(labels, int(_LEFT), left)
+            if right:
+                painter.drawText(labels, int(_RIGHT), right)
+        painter.restore()
+
+    def _paint_pair(
+        self, painter: QPainter, option: QStyleOptionViewItem, pair: PairCell | None
+    ) -> None:
+        """Both sides of a numeric column in one cell, as W&B's tables compare them: a lane
+        per side (side 0 above), each a bar in the side's colour scaled to the column's range
+        over both tables, and its number right of it."""
+        if pair is None:
+            self._paint_loading(painter, option)
+            return
+        rect = QRectF(option.rect.adjusted(TEXT_PAD, 2, -TEXT_PAD, -2))
+        lane = min(rect.height() / 2, option.fontMetrics.height() + 4.0)  # centred in tall rows
+        rect = QRectF(rect.left(), rect.center().y() - lane, rect.width(), 2 * lane)
+        small = QFont(option.font)
+        small.setPixelSize(max(8, min(int(lane), option.fontMetrics.height()) - 1))
+        painter.save()
+        painter.setFont(small)
+        metrics = painter.fontMetrics()
+        texts = [
+            t if v is not None else "null" for t, v in zip(pair.texts, pair.values, strict=True)
+        ]
+        # the numbers first (whole where they fit), the bars in the room left
+        number_width = min(max(metrics.horizontalAdvance(t) for t in texts) + 2, rect.width())
+        bars = rect.adjusted(0, 0, -number_width - TEXT_PAD, 0)
+        selected = option.state & _SELECTED
+        text_colour = option.palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT)
+        for side, (value, text) in enumerate(zip(pair.values, texts, strict=True)):
+            y = rect.top() + side * lane
+            number = QRectF(rect.right() - number_width, y, number_width, lane)
+            painter.setPen(text_colour if value is not None else self._text_colour(option, True))
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(number_width))
+            painter.drawText(number, _RIGHT, shown)
+            extent = _bar_extent(value, pair.span, bars.width())
+            if extent is not None and bars.width() >= MIN_BARS:
+                x0, x1 = extent
+                bar = QRectF(bars.left() + x0, y + 1.5, max(1.0, x1 - x0), max(2.0, lane - 3))
+                painter.fillRect(bar, QColor(SIDE_COLOURS[side]))
         painter.restore()
 
     def _paint_diff_text(
@@ -630,3 +737,11 @@ class CellDelegate(QStyledItemDelegate):
     def clear_composed(self) -> None:
         """Forget composed thumbnails (overlay colours changed, palette switched)."""
         self._composed.clear()
+
+
+def _is_delta(model: object, column: int) -> bool:
+    """Whether ``column`` of a table model is a comparison's delta (side 1 - side 0)."""
+    schema, columns = getattr(model, "comparison", None), getattr(model, "columns", None)
+    if schema is None or not columns or column >= len(columns):
+        return False
+    return schema.column(columns[column].name).role is Role.DELTA

@@ -45,24 +45,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktopviz.app.icons import icon
-from desktopviz.app.models.table_model import format_number
 from desktopviz.app.palette import SIDE_COLOURS, mute
 from desktopviz.app.state import AppState, CellRef, OverlaySettings
 from desktopviz.app.thumbnail_loader import ImageRequest, ThumbnailLoader
 from desktopviz.app.widgets.image_view import ImageView
-from desktopviz.app.widgets.overlays import (
-    Box,
-    ImageCell,
-    OverlayLegend,
-    box_visible,
-    image_cell,
-)
+from desktopviz.app.widgets.overlays import OverlayLegend, box_visible
 from desktopviz.app.widgets.overview import JsonTree
 from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import DesktopvizError
+from desktopviz.formats.image_cells import Box, ImageCell, image_cell
 from desktopviz.formats.media import IMAGE_TYPE, class_set
 from desktopviz.model import Version
 from desktopviz.query.compare import text_diff
+from desktopviz.query.display import format_number
 from desktopviz.store.cache import Cache
 from desktopviz.store.thumbnails import MASK, media_file
 
@@ -326,18 +321,20 @@ class CellInspector(QWidget):
         elif isinstance(value, dict | list):
             self._show_tree(value)
         elif isinstance(value, float):
-            self._show_plain(f"{value!r}\n\n(shown in the table as {format_number(value)})")
+            bits = {"float": 32, "halffloat": 16}.get(cell.arrow_type, 64)  # a float32 column's
+            shown = format_number(value, bits)
+            note = "" if shown == repr(value) else f"\n\n(shown in the table as {shown})"
+            self._show_plain(repr(value) + note)
         elif isinstance(value, bool):
             self._show_plain("true" if value else "false")
         elif isinstance(value, str) and isinstance(cell.other, str):
-            self._show_diff(value, cell.other, cell.column)
+            self._show_diff(value, cell.other, cell.side or 0)
         else:
             self._show_plain(str(value))
 
-    def _show_diff(self, value: str, other: str, column: str) -> None:
+    def _show_diff(self, value: str, other: str, side: int) -> None:
         """A changed string of a comparison: both sides, each with what only it has marked in
         its side's colour."""
-        side = int(column[0]) if column[:2] in ("0.", "1.") else 0
         texts = {side: value, 1 - side: other}
         blocks = []
         for s in (0, 1):

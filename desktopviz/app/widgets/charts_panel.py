@@ -3,15 +3,14 @@ chart of its top values (anything else) over the rows the table shows, per side 
 (shared bins, side colours); click a bar to filter the table to it. A scatter of two numeric
 columns (a sample of the rows shown): drag out a rectangle to filter the table to it.
 
-Public API: :class:`ChartsPanel` -- ``ChartsPanel(state, current_panel)`` where
-``current_panel()`` returns the TablePanel in front (or None); :meth:`ChartsPanel.show_column`,
+Public API: :class:`ChartsPanel` -- ``ChartsPanel(state)``: it charts the TableState of the table
+in front (``state.table``) and edits only it (filter, brush); :meth:`ChartsPanel.show_column`,
 :meth:`ChartsPanel.click_bar`, :meth:`ChartsPanel.brush`; ``distribution`` (the data shown).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,13 +30,18 @@ from PySide6.QtWidgets import (
 
 from desktopviz.app.palette import SIDE_COLOURS, mute
 from desktopviz.app.state import AppState, CellRef
+from desktopviz.app.table_state import TableState
 from desktopviz.app.workers import run_in_worker
 from desktopviz.query.charts import Distribution, bin_filter, distribution
+from desktopviz.query.expr import ExprError
 from desktopviz.query.simple import column_path
+from desktopviz.query.spec_rules import add_filter
 from desktopviz.query.sql import is_numeric
 
 SCATTER_POINTS = 5000
 BRUSH_COLOUR = "#E69F00"
+LABEL_GAP = 8
+"""Pixels kept free between two bar labels."""
 """The brush rectangle and the points inside it (Okabe-Ito orange)."""
 """Rows a scatter plot samples from the rows shown."""
 
@@ -45,10 +49,11 @@ BRUSH_COLOUR = "#E69F00"
 class ChartsPanel(QWidget):
     """Distribution and scatter charts of the table in front."""
 
-    def __init__(self, state: AppState, current_panel: Callable[[], Any]) -> None:
+    def __init__(self, state: AppState) -> None:
         super().__init__()
         self.state = state
-        self.current_panel = current_panel
+        self.table: TableState | None = None
+        """The table charted (the one in front)."""
         self.distribution: Distribution | None = None
         self.column: str | None = None
         self._asked: tuple | None = None
@@ -58,15 +63,20 @@ class ChartsPanel(QWidget):
         self.title.setObjectName("sectionTitle")
         self.note = mute(QLabel(""))
         self.note.setWordWrap(True)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(
+            axisItems={"bottom": ValueAxis("bottom"), "left": CountAxis("left")}
+        )
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setMinimumHeight(60)
         self.plot.scene().sigMouseClicked.connect(self._plot_clicked)
+        self.plot.getPlotItem().vb.sigResized.connect(self._label_bars)
         self.bars: list[pg.BarGraphItem] = []
 
-        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot = pg.PlotWidget(
+            axisItems={"bottom": ValueAxis("bottom"), "left": ValueAxis("left")}
+        )
         self.scatter_plot.setMenuEnabled(False)
         self.scatter_plot.hideButtons()
         self.scatter_plot.setMinimumHeight(60)
@@ -120,10 +130,23 @@ class ChartsPanel(QWidget):
         self._apply_palette()
 
         state.cell_changed.connect(self._cell_changed)
-        state.table_status_changed.connect(lambda _status: self.refresh())
+        state.table_focused.connect(self._follow)
+        self._follow(state.table)
         self.x_box.activated.connect(lambda _i: self.refresh_scatter())
         self.y_box.activated.connect(lambda _i: self.refresh_scatter())
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
+
+    def _follow(self, table: TableState | None) -> None:
+        """Chart ``table`` (the one in front now) and follow its rows."""
+        if self.table is not None:
+            self.table.result_changed.disconnect(self._rows_changed)
+        self.table = table
+        if table is not None:
+            table.result_changed.connect(self._rows_changed)
+        self.refresh()
+
+    def _rows_changed(self, _result: Any) -> None:
+        self.refresh()
 
     # -- public -------------------------------------------------------------------------------
     def show_column(self, column: str) -> None:
@@ -133,12 +156,11 @@ class ChartsPanel(QWidget):
 
     def refresh(self) -> None:
         """Recompute the charts for the rows the table in front shows now (in a worker)."""
-        panel = self.current_panel()
-        result = panel.model.result if panel is not None else None
-        if result is None or getattr(result, "table", None) is not None:  # none, or grouped
+        result = self.table.result if self.table is not None else None
+        if result is None or result.spec.group is not None:  # none, or grouped
             self._clear("Charts show the rows of an open, ungrouped table")
             return
-        self._fill_axes(panel)
+        self._fill_axes(result)
         if self.tabs.currentIndex() == 1:
             self.refresh_scatter()
         if self.column is None or self.column not in result.relation.names:
@@ -165,12 +187,15 @@ class ChartsPanel(QWidget):
 
     def click_bar(self, index: int) -> None:
         """Filter the table in front to bar ``index`` (a bin's range or a value)."""
-        panel = self.current_panel()
-        if panel is None or self.distribution is None:
+        if self.table is None or self.distribution is None:
             return
-        from desktopviz.app.widgets.filter_bar import combine
+        self._add_filter(bin_filter(self.distribution, index))
 
-        panel.set_filter(combine(panel.filter_bar.current, bin_filter(self.distribution, index)))
+    def _add_filter(self, expr: str) -> None:
+        assert self.table is not None
+        error = self.table.add_filter(expr)
+        if error:
+            self.state.status_message.emit(error)
 
     def brush(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
         """Select the rows inside the rectangle (x and y ranges of the plotted columns)."""
@@ -183,24 +208,26 @@ class ChartsPanel(QWidget):
     ) -> None:
         """Select (None: deselect) the rows inside a rectangle: the table draws them selected,
         the points inside are highlighted, and their number is counted in a worker."""
-        panel = self.current_panel()
+        table = self.table
         self.brushed, self.brushed_rows = brush, None
         for button in (self.filter_brushed, self.clear_brush):
             button.setEnabled(brush is not None)
         self._colour_points()
-        if panel is None:
+        if table is None:
             return
-        panel.model.set_brush(brush)
+        table.set_brush(brush)
         if brush is None:
             self.brush_note.setText(
                 "Drag the rectangle or its corner: the rows inside are selected in the table."
             )
             return
         self.brush_note.setText("counting the brushed rows…")
-        engine, version, table = self.state.engine, panel.version, panel.table
-        from desktopviz.app.widgets.filter_bar import combine
-
-        spec = panel.spec.with_(filters=(combine(panel.filter_bar.current, self._brush_filter()),))
+        engine, version, name = self.state.engine, table.version, table.table
+        try:
+            spec = add_filter(table.spec, self._brush_filter())
+        except ExprError as e:
+            self.brush_note.setText(str(e))
+            return
 
         def counted(n: int, asked: tuple = brush) -> None:
             if asked == self.brushed:
@@ -208,7 +235,7 @@ class ChartsPanel(QWidget):
                 self.brush_note.setText(f"{n:,} rows brushed: selected in the table")
 
         run_in_worker(
-            lambda: engine.result(version, table, spec).num_rows, on_result=counted, owner=self
+            lambda: engine.result(version, name, spec).num_rows, on_result=counted, owner=self
         )
 
     def _brush_filter(self) -> str:
@@ -220,14 +247,11 @@ class ChartsPanel(QWidget):
 
     def filter_to_brush(self) -> None:
         """Show only the brushed rows in the table (the brush becomes part of the filter)."""
-        panel = self.current_panel()
-        if panel is None or self.brushed is None:
+        if self.table is None or self.brushed is None:
             return
-        from desktopviz.app.widgets.filter_bar import combine
-
         expr = self._brush_filter()
         self.set_brush(None)
-        panel.set_filter(combine(panel.filter_bar.current, expr))
+        self._add_filter(expr)
 
     def _colour_points(self) -> None:
         """Points inside the brush in orange, the others in the side colour."""
@@ -266,14 +290,13 @@ class ChartsPanel(QWidget):
                     x0=x0, width=width * 0.95, height=list(counts), brush=colour, pen=None
                 )
             else:
-                x = np.arange(n) + side / (sides + 0.5)
-                bar = pg.BarGraphItem(
-                    x=x, width=0.8 / sides, height=list(counts), brush=colour, pen=None
-                )
+                width = 0.8 / sides  # a value's bars side by side, centred on its index
+                x = np.arange(n) + (side - (sides - 1) / 2) * width
+                bar = pg.BarGraphItem(x=x, width=width, height=list(counts), brush=colour, pen=None)
             self.plot.addItem(bar)
             self.bars.append(bar)
-        self._label_bars()
         self.plot.autoRange()
+        self._label_bars()  # where the bars are drawn now
         what = "histogram" if dist.numeric else f"top {n} values"
         sides_text = " · ".join(dist.columns) if sides > 1 else self.column
         self.title.setText(f"{sides_text} · {what} of {rows:,} rows")
@@ -283,27 +306,30 @@ class ChartsPanel(QWidget):
         )
 
     def _label_bars(self) -> None:
-        """Name the bars of a categorical chart: as many labels as fit the plot's width side
-        by side (every k-th bar), so that no two overlap."""
+        """Name the bars of a categorical chart where they are drawn: each label elided to its
+        bar's share of the width (every k-th bar when a bar has no room for a few letters), so
+        that no two overlap and none runs past the plot's edge (the axis would hide it)."""
         dist = self.distribution
         axis = self.plot.getAxis("bottom")
         if dist is None or dist.numeric:
             axis.setTicks(None)
             return
-        labels = [_short(str(v)) for v in dist.values]
-        if not labels:
+        view = self.plot.getPlotItem().vb
+        (x0, x1), width = view.viewRange()[0], view.width()
+        if not len(dist.values) or width <= 0 or x1 <= x0:
             axis.setTicks([[]])
             return
         metrics = QFontMetrics(axis.style.get("tickFont") or self.plot.font())
-        widest = max(metrics.horizontalAdvance(t) for t in labels) + 12
-        left = self.plot.getAxis("left").width()
-        room = max(1, int(self.plot.width() - left) // widest)
-        every = max(1, math.ceil(len(labels) / room))
-        axis.setTicks([[(i, t) for i, t in enumerate(labels) if i % every == 0]])
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._label_bars()
+        pitch = width / (x1 - x0)  # pixels from one bar's centre to the next
+        every = max(1, math.ceil(metrics.horizontalAdvance("Mm…") / max(pitch - LABEL_GAP, 1)))
+        ticks = []
+        for i in range(0, len(dist.values), every):
+            centre = (i - x0) * pitch
+            room = min(pitch * every - LABEL_GAP, 2 * centre, 2 * (width - centre))
+            text = metrics.elidedText(str(dist.values[i]), Qt.TextElideMode.ElideRight, int(room))
+            if text:
+                ticks.append((i, text))
+        axis.setTicks([ticks])
 
     def _failed(self, asked: tuple, error: BaseException) -> None:
         if asked == self._asked:
@@ -341,13 +367,10 @@ class ChartsPanel(QWidget):
             self.click_bar(index)
 
     # -- scatter ------------------------------------------------------------------------------
-    def _fill_axes(self, panel: Any) -> None:
-        types = panel.model.result.relation.types()
-        numeric = [
-            n
-            for n, t in types.items()
-            if is_numeric(t) and not n.startswith(("delta.", "changed.", "__"))
-        ]
+    def _fill_axes(self, result: Any) -> None:
+        types, schema = result.relation.types(), result.relation.comparison
+        # a comparison's deltas, marks and status are not axes
+        numeric = [n for n, t in types.items() if is_numeric(t) and not schema.column(n).helper]
         for box, default in ((self.x_box, 0), (self.y_box, 1)):
             current = box.currentText()
             if [box.itemText(i) for i in range(box.count())] != numeric:
@@ -362,11 +385,10 @@ class ChartsPanel(QWidget):
 
     def refresh_scatter(self) -> None:
         """Plot a sample of the rows shown, x against y (in a worker)."""
-        panel = self.current_panel()
         x, y = self.x_box.currentText(), self.y_box.currentText()
-        if panel is None or panel.model.result is None or not x or not y:
+        result = self.table.result if self.table is not None else None
+        if result is None or not x or not y:
             return
-        result = panel.model.result
         asked = (result, x, y)
         if asked == self._scatter_for:  # a selection changed, not the rows: nothing to redo
             return
@@ -432,5 +454,30 @@ class ChartsPanel(QWidget):
                 plot.getAxis(name).setPen(foreground)
 
 
-def _short(text: str, limit: int = 12) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+class ValueAxis(pg.AxisItem):
+    """An axis in its column's own units: ticks read 0.0010, 0.0015 (pyqtgraph would show 1.0,
+    1.5 and put "(x0.001)" in the label, an SI prefix with no unit to carry it)."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        """Each tick's value, at a multiple of ``spacing`` (no ``-1e-17`` for zero)."""
+        snapped = [round(v / spacing) * spacing if spacing > 0 else v for v in values]
+        return super().tickStrings(snapped, scale, spacing)
+
+
+class CountAxis(ValueAxis):
+    """An axis of counts: ticks only on whole numbers, never 0.5 or 1.5."""
+
+    def tickSpacing(  # noqa: N802 - pyqtgraph override
+        self, low: float, high: float, size: float
+    ) -> list[tuple[float, float]]:
+        """pyqtgraph's tick levels less those finer than 1 (one tick per count if none is left)."""
+        levels = [(s, o) for s, o in super().tickSpacing(low, high, size) if s >= 1]
+        return levels or [(1.0, 0.0)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        """Whole counts, with thousands separators."""
+        return [f"{round(v):,}" for v in values]

@@ -35,10 +35,10 @@ from desktopviz.app.state import AppState
 from desktopviz.app.theme import monospace_font
 from desktopviz.app.widgets.overview import JsonTree
 from desktopviz.app.workers import Worker, run_in_worker
-from desktopviz.cli.commands import human_size
 from desktopviz.errors import DesktopvizError, NotFoundError
 from desktopviz.formats.images import IMAGE_SUFFIXES
 from desktopviz.formats.materialize import table_kind
+from desktopviz.humanize import human_size
 from desktopviz.model import FileEntry, Version
 from desktopviz.store.cache import Cache
 

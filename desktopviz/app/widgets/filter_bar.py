@@ -3,17 +3,15 @@ W&B docs, and ``row["score"] > 0.5``) with syntax highlighting, completion of co
 paths and operators, inline errors at their position, a live count of matching rows (in a worker,
 cancellable) and a history.
 
-Public API: :class:`FilterBar` -- ``FilterBar(state, version, table, base_spec)``, signal
-``applied(str)`` (the filter to show; "" clears it), :meth:`FilterBar.set_text`,
-:meth:`FilterBar.apply`, :meth:`FilterBar.focus_editor`; :func:`filter_suggestions`,
-:func:`value_filter` (the expression "column equals / differs from this value").
+Public API: :class:`FilterBar` -- ``FilterBar(state, table_state)`` (applying sets the
+TableState's filter; signal ``applied(str)`` says so), :meth:`FilterBar.set_text`,
+:meth:`FilterBar.apply`, :meth:`FilterBar.focus_editor`; :func:`filter_suggestions`. A query that
+fails is said at the box (where in the text, when known); the rows shown stay the previous ones.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,12 +41,13 @@ from PySide6.QtWidgets import (
 from desktopviz.app.icons import icon
 from desktopviz.app.palette import mute
 from desktopviz.app.state import AppState
+from desktopviz.app.table_state import QueryFailure, TableState
 from desktopviz.app.workers import Worker, run_in_worker
 from desktopviz.errors import Cancelled, DesktopvizError
-from desktopviz.model import Version
+from desktopviz.progress import CancelFn
 from desktopviz.query.expr import OPERATORS, ExprError
-from desktopviz.query.simple import column_path
 from desktopviz.query.spec import QuerySpec
+from desktopviz.query.spec_rules import filter_text
 
 HISTORY_KEY = "filter/history"
 HISTORY_SIZE = 30
@@ -97,28 +96,6 @@ def filter_suggestions(types: dict[str, pa.DataType], compare: bool = False) -> 
     out += sorted(f"${op}" for op in OPERATORS)
     out += SIMPLE_WORDS
     return out
-
-
-def value_filter(column: str, value: Any, exclude: bool = False) -> str | None:
-    """``row["column"] == value`` (``!=`` with ``exclude``; ``row1[...]`` for side 1's columns
-    of a comparison) in the simple form; None for values a filter cannot name that way (NaN,
-    lists, dicts, media) and for a comparison's helper columns."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is not None and not isinstance(value, str | int | float | bool):
-        return None
-    path = column_path(column)
-    return None if path is None else f"{path} {'!=' if exclude else '=='} {value!r}"
-
-
-def combine(current: str, extra: str) -> str:
-    """``current and extra`` (both in the simple form), or ``extra`` alone."""
-    current = current.strip()
-    if not current:
-        return extra
-    if current.startswith("{"):  # a Mongo expression: keep it, add the value test beside it
-        return extra
-    return f"({current}) and {extra}"
 
 
 class FilterHighlighter(QSyntaxHighlighter):
@@ -321,36 +298,34 @@ class FilterEdit(QPlainTextEdit):
 
 
 class FilterBar(QWidget):
-    """Editor, live count, apply / clear buttons and the error line for one table."""
+    """Editor, live count, apply / clear buttons and the error line for one table; bound to
+    the table's TableState (applying sets its filter, its query and result show here)."""
 
     applied = Signal(str)
-    """The filter the table should show ("" for none)."""
+    """The filter applied ("" for none)."""
 
     def __init__(
         self,
         state: AppState,
-        version: Version,
-        table: str,
-        base_spec: QuerySpec | None = None,
+        table: TableState,
         parent: QWidget | None = None,
         *,
         settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.state = state
-        self.version = version
-        self.table = table
-        self.base_spec = base_spec or QuerySpec()
+        self.table_state = table
+        self.version = table.version
+        self.table = table.table
         self.settings = settings or QSettings()
-        self.current = ""
+        self.current = table.filter
         """The filter the table shows now."""
         self.count: int | None = None
         """Rows the text in the editor matches (None while counting or when it is invalid)."""
         self.error: ExprError | None = None
+        self.failure: QueryFailure | None = None
+        """The applied filter's query failed (the rows shown are the previous filter's)."""
         self._count_worker: Worker | None = None
-        self._count_thread: dict[object, int] = {}
-        """A count's token -> the thread running it (to interrupt only that statement)."""
-        self._count_token: object = None
         self._counted_text: str | None = None
 
         self.editor = FilterEdit(self)
@@ -402,24 +377,22 @@ class FilterBar(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.clear_button.clicked.connect(self.clear)
         self.cancel_button.clicked.connect(self.cancel_count)
+        table.spec_changed.connect(self._spec_changed)
+        table.result_changed.connect(self._result_changed)
+        table.query_failed.connect(self._query_failed)
+        table.cancelled.connect(self._query_cancelled)
+        self.set_text(self.current)
         self._update_buttons()
 
     # -- public -----------------------------------------------------------------------------------
-    def set_columns(self, types: dict[str, pa.DataType]) -> None:
-        """The table's columns (for completion)."""
-        self.editor.set_suggestions(filter_suggestions(types, self.base_spec.compare is not None))
+    @property
+    def base_spec(self) -> QuerySpec:
+        """The rest of the query (sort, compare, ...) the filter counts within: the rows."""
+        return self.table_state.spec.with_(filters=(), group=None)
 
-    def set_base_spec(self, spec: QuerySpec) -> None:
-        """The rest of the query (sort, compare, ...) the filter applies within."""
-        self.base_spec = spec.with_(filters=())
-        self._counted_text = None
-        if self.current and self.text() == self.current:
-            # the applied filter: the table's own result counts it (show_count), not a second
-            # count that would hold the engine while the table waits for its rows
-            self.cancel_count()
-            self.count_label.setText("counting…")
-            return
-        self._check_and_count()
+    def set_columns(self, types: dict[str, pa.DataType], compare: bool = False) -> None:
+        """The table's columns (for completion)."""
+        self.editor.set_suggestions(filter_suggestions(types, compare))
 
     def show_count(self, matching: int) -> None:
         """The applied filter's matching rows, from the table's result; only the rows it is
@@ -462,8 +435,10 @@ class FilterBar(QWidget):
         if text:
             self._remember(text)
         self.editor.reset_history_position()
-        if text != self.current:
+        if text != self.current or self.failure is not None:
             self.current = text
+            self.failure = None
+            self.table_state.set_filter(text)
             self.applied.emit(text)
         self._update_buttons()
         return True
@@ -477,14 +452,76 @@ class FilterBar(QWidget):
         """Stop the running count (its statement only: other queries go on)."""
         worker, self._count_worker = self._count_worker, None
         if worker is not None and not worker.is_done:
-            worker.cancel()
-            thread = self._count_thread.get(self._count_token)
-            if thread is not None:
-                self.state.engine.interrupt(thread)
+            worker.cancel()  # its cancel() interrupts the count's statement
         self.cancel_button.hide()
+
+    # -- what the table says ----------------------------------------------------------------------
+    def _spec_changed(self, spec: QuerySpec) -> None:
+        """A new query (a view, a drill-down, a chart's filter, a revert after a failure): the
+        box shows its filter, unless it holds the text of a filter that just failed."""
+        self._counted_text = None
+        text = filter_text(spec)
+        failed = self.failure is not None and self.text() == filter_text(self.failure.spec)
+        self.current = text
+        if self.text() != text and not failed:
+            self.set_text(text)
+        self._update_buttons()
+        if failed:
+            return
+        if text and self.text() == text:
+            # the applied filter: the table's own result counts it (show_count), not a second
+            # count that would hold the engine while the table waits for its rows
+            self.cancel_count()
+            self.count_label.setText("counting…")
+            return
+        self._check_and_count()
+
+    def _result_changed(self, result: Any) -> None:
+        relation = result.relation
+        types = relation.types()
+        schema = relation.comparison
+        if schema.comparing:  # row / row0 / row1 name the sides' own columns
+            types = {c.base: types[c.name] for c in schema.columns if c.side is not None}
+        self.set_columns(types, schema.comparing)
+        if self.failure is None:
+            self.error_label.hide()
+            self.editor.mark_error(None)
+        if result.spec.group is None and result.spec.limit is None:
+            self.show_count(result.num_rows)
+        elif self.count_label.text() == "counting…":
+            self.count_label.setText("")
+
+    def _query_failed(self, failure: QueryFailure) -> None:
+        """The filter (or the query around it) could not run: say why at the box, where in the
+        text when that is known, and that the rows shown are the previous query's."""
+        self.failure = failure
+        self.cancel_count()
+        self.count = None
+        self.count_label.setText("")
+        shown = filter_text(self.table_state.result.spec) if self.table_state.result else ""
+        kept = (
+            f"the table shows the rows of the previous filter ({shown})"
+            if shown
+            else "the table shows every row"
+        )
+        self.error_label.setText(
+            f"This query failed: {failure.message.rstrip('. ')}. Until it is fixed, {kept}."
+        )
+        self.error_label.show()
+        lead = len(self.editor.toPlainText()) - len(self.editor.toPlainText().lstrip())
+        same = self.text() == filter_text(failure.spec)
+        self.editor.mark_error(
+            failure.position + lead if same and failure.position is not None else None
+        )
+
+    def _query_cancelled(self) -> None:
+        if self.count_label.text() == "counting…":
+            self.count_label.setText("")
 
     # -- editing --------------------------------------------------------------------------------
     def _text_changed(self) -> None:
+        if self.failure is not None and self.text() != filter_text(self.failure.spec):
+            self.failure = None
         self._update_buttons()
         self._timer.start()
 
@@ -495,7 +532,7 @@ class FilterBar(QWidget):
             self.clear()
 
     def _update_buttons(self) -> None:
-        pending = self.text() != self.current
+        pending = self.text() != self.current or self.failure is not None
         self.apply_button.setEnabled(pending)
         self.clear_button.setEnabled(bool(self.text() or self.current))
 
@@ -517,8 +554,9 @@ class FilterBar(QWidget):
             self.editor.mark_error(None)
             return False
         self.error = None
-        self.error_label.hide()
-        self.editor.mark_error(None)
+        if self.failure is None or text != filter_text(self.failure.spec):
+            self.error_label.hide()  # (not the failure of this very text, said at its query)
+            self.editor.mark_error(None)
         return True
 
     def _check_and_count(self) -> None:
@@ -534,24 +572,21 @@ class FilterBar(QWidget):
             return
         if not self._validate(text) or text == self._counted_text:
             return
+        if self.failure is not None and text == filter_text(self.failure.spec):
+            return  # its query failed: counting it would fail again
         self.count = None
         self.count_label.setText("counting…")
         self.cancel_button.show()
         spec = self.base_spec.with_(filters=(*self.base_spec.filters, text))
         engine, version, table, base = self.state.engine, self.version, self.table, self.base_spec
-        threads, token = self._count_thread, object()
 
-        def count() -> tuple[int, int]:
-            threads[token] = threading.get_ident()
-            try:
+        def count(cancel: CancelFn) -> tuple[int, int]:
+            with engine.cancelling(cancel):
                 return (
                     engine.result(version, table, spec).num_rows,
                     engine.result(version, table, base).num_rows,
                 )
-            finally:
-                threads.pop(token, None)
 
-        self._count_token = token
         self._count_worker = run_in_worker(
             count,
             on_result=lambda counts, t=text: self._counted(t, *counts),
@@ -575,6 +610,8 @@ class FilterBar(QWidget):
             self.count_label.setText("count stopped")
             return
         self.count_label.setText("")
+        if self.failure is not None:  # the table's own query said it already, and more
+            return
         self.error_label.setText(str(exc))
         self.error_label.show()
 

@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 from desktopviz.app.icons import icon
 from desktopviz.app.state import OverlaySettings
 from desktopviz.app.thumbnail_loader import load_full_image
-from desktopviz.app.widgets.overlays import Box, ImageCell, paint_overlays
+from desktopviz.app.widgets.overlays import paint_overlays
 from desktopviz.app.workers import run_in_worker
+from desktopviz.formats.image_cells import Box, ImageCell
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0

@@ -1,9 +1,9 @@
 """A version's Overview tab: name, type, aliases, description, metadata, digest, size, created
-time, the run that produced it and the runs that used it, usage snippets with copy buttons; and
-the run dialog those run links open.
+time, the run that produced it and the runs that used it (links ask for the run's page:
+``state.run_requested``), usage snippets with copy buttons.
 
 Public API: :class:`Overview` (``Overview(state, version)``, ``set_version``), :class:`JsonTree`,
-:class:`RunDialog`, :func:`usage_snippets`, :func:`visible_tables`.
+:func:`link`, :func:`usage_snippets`, :func:`visible_tables`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -36,10 +34,9 @@ from PySide6.QtWidgets import (
 from desktopviz.app.icons import icon, type_icon
 from desktopviz.app.state import AppState
 from desktopviz.app.theme import chips_width, draw_chips, monospace_font
-from desktopviz.app.widgets.sidebar import age_text, local_time_text
-from desktopviz.cli.commands import human_size
 from desktopviz.errors import NotFoundError
-from desktopviz.model import Run, TableInfo, Version
+from desktopviz.humanize import age_text, human_size, local_time_text
+from desktopviz.model import TableInfo, Version
 from desktopviz.store.cache import Cache, table_name
 
 LAZY_CHILD = "…"
@@ -196,7 +193,8 @@ def usage_snippets(version: Version, tables: list[str]) -> dict[str, str]:
     return out
 
 
-def _link(text: str, href: str) -> str:
+def link(text: str, href: str) -> str:
+    """Rich text of a link (``href`` is what ``linkActivated`` gives)."""
     return f'<a href="{href}">{text}</a>'
 
 
@@ -352,7 +350,7 @@ class Overview(QScrollArea):
         all_tables = cache.tables(version)
         tables = [t.path for t in visible_tables(all_tables)]
         parts = len(all_tables) - len(tables)
-        links = ", ".join(_link(table_name(p), p) for p in tables) or "—"
+        links = ", ".join(link(table_name(p), p) for p in tables) or "—"
         if parts:
             links += f" <span>(made of {parts} more)</span>"
         self.tables_label.setText(links)
@@ -374,7 +372,7 @@ class Overview(QScrollArea):
         except NotFoundError:
             return run_id
         job = f" <span>({run.job_type})</span>" if run.job_type else ""
-        return _link(run.name or run.id, f"run:{run.id}") + job
+        return link(run.name or run.id, f"run:{run.id}") + job
 
     def _open_link(self, href: str) -> None:
         if href.startswith("run:"):
@@ -384,72 +382,3 @@ class Overview(QScrollArea):
         """Put the ``module`` snippet on the clipboard."""
         QGuiApplication.clipboard().setText(self.snippets[module].toPlainText())
         self.state.status_message.emit(f"Copied the {module} snippet")
-
-
-class RunDialog(QDialog):
-    """A run's job type, state, times, config, summary and environment, and the versions it
-    logged and used (links open them)."""
-
-    def __init__(self, state: AppState, run: Run, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.run = run
-        self.setWindowTitle(f"Run {run.name or run.id}")
-        self.resize(820, 600)
-        layout = QVBoxLayout(self)
-        title = QLabel(run.name or run.id)
-        title.setObjectName("pageTitle")
-        layout.addWidget(title)
-        form = QFormLayout()
-        form.setHorizontalSpacing(16)
-        form.addRow("Id", QLabel(run.id))
-        form.addRow("Project", QLabel(run.project))
-        form.addRow("Job type", QLabel(run.job_type or "—"))
-        form.addRow("State", QLabel(run.state or "—"))
-        times = local_time_text(run.created_at)
-        if run.finished_at:
-            times += f" → {local_time_text(run.finished_at)}"
-        form.addRow("Time", QLabel(times))
-        self.logged = QLabel()
-        self.used = QLabel()
-        for label in (self.logged, self.used):
-            label.setTextFormat(Qt.TextFormat.RichText)
-            label.setWordWrap(True)
-            label.linkActivated.connect(self._open_version)
-        form.addRow("Logged", self.logged)
-        form.addRow("Used", self.used)
-        layout.addLayout(form)
-        edges = [e for e in state.cache.lineage() if e.run_id == run.id]
-        for label, direction in ((self.logged, "output"), (self.used, "input")):
-            links = []
-            for e in edges:
-                if e.direction == direction:
-                    v = state.cache.version_by_id(e.version_id)
-                    links.append(_link(f"{v.name}:{v.tag}", f"version:{v.id}"))
-            label.setText(", ".join(links) or "—")
-        tabs = QTabWidget()
-        self.trees: dict[str, JsonTree] = {}
-        for name, value in (
-            ("Config", run.config),
-            ("Summary", run.summary),
-            ("Environment", run.environment),
-        ):
-            tree = JsonTree()
-            tree.set_value(value or {}, expand_depth=1)
-            self.trees[name] = tree
-            tabs.addTab(tree, name)
-        from desktopviz.app.widgets.metric_charts import MetricCharts
-
-        self.metrics = MetricCharts(state.cache.history(run.id))
-        tabs.insertTab(0, self.metrics, "Metrics")
-        tabs.setCurrentIndex(0 if self.metrics.series else 1)
-        self.tabs = tabs
-        layout.addWidget(tabs, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def _open_version(self, href: str) -> None:
-        version = self.state.cache.version_by_id(int(href.split(":", 1)[1]))
-        self.state.open_version_requested.emit(version, "overview")
-        self.accept()

@@ -2,12 +2,11 @@
 with its alias chips, size and age; a search box filtering the tree; a context menu per version
 (open, add/move/remove alias, compare, copy reference, export, delete).
 
-Public API: :class:`Sidebar` (``Sidebar(state)``), :func:`age_text`, :func:`local_time_text`.
+Public API: :class:`Sidebar` (``Sidebar(state)``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -53,8 +52,8 @@ from desktopviz.app.state import AppState
 from desktopviz.app.theme import draw_chips
 from desktopviz.app.widgets.compare_bar import compare_targets
 from desktopviz.app.workers import run_in_worker
-from desktopviz.cli.commands import human_size
 from desktopviz.errors import DesktopvizError
+from desktopviz.humanize import age_text, human_size, local_time_text
 from desktopviz.model import Version
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -67,38 +66,6 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 4
 """A stable key of the row (kept across rebuilds: expansion and selection)."""
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 5
 """Dim text drawn right-aligned: size and age of a version, version count of an artifact."""
-
-
-def age_text(iso: str, now: datetime | None = None, suffix: str = " ago") -> str:
-    """``just now``, ``5 min ago``, ``3 h ago``, ``2 d ago``, else the local date (``suffix``
-    follows the number: " ago", or "" where room is short)."""
-    try:
-        then = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
-    seconds = ((now or datetime.now(UTC)) - then).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min{suffix}"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h{suffix}"
-    if seconds < 30 * 86400:
-        return f"{int(seconds // 86400)} d{suffix}"
-    return then.astimezone().strftime("%Y-%m-%d")
-
-
-def local_time_text(iso: str) -> str:
-    """An ISO timestamp in the local time zone, to the second."""
-    try:
-        then = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
-    return then.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 class _TreeFilter(QSortFilterProxyModel):
@@ -262,10 +229,13 @@ class Sidebar(QWidget):
 
     # -- building the tree ----------------------------------------------------------------
     def reload(self) -> None:
-        """Rebuild the tree from the cache, keeping expansion, selection and the filter."""
+        """Rebuild the tree from the cache, keeping expansion, the current row, the scroll position
+        and the filter; rows new since the last load come expanded (an import shows)."""
+        known = {i.data(KEY_ROLE) for i in self._walk()}
         expanded = self._expanded_keys()
         first_load = self.model.rowCount() == 0
-        selected = self.current_version()
+        current = self.tree.currentIndex().data(KEY_ROLE)
+        scroll = self.tree.verticalScrollBar().value()
         self.model.clear()
         versions = self.state.cache.versions()
         by_collection: dict[tuple[str, str, str], list[Version]] = {}
@@ -307,9 +277,14 @@ class Sidebar(QWidget):
         if first_load:
             self.tree.expandAll()
         else:
-            self._expand_keys(expanded)
-        if selected is not None:
-            self.select_version(selected)
+            for index in self._walk():
+                key = index.data(KEY_ROLE)
+                if key in expanded or key not in known:
+                    self.tree.expand(index)
+        index = self._index_of(current) if current is not None else None
+        if index is not None:
+            self.tree.setCurrentIndex(index)
+        self.tree.verticalScrollBar().setValue(scroll)
 
     @staticmethod
     def _item(kind: str, text: str, key: str, words: list[str]) -> QStandardItem:
@@ -330,10 +305,12 @@ class Sidebar(QWidget):
     def _expanded_keys(self) -> set[str]:
         return {i.data(KEY_ROLE) for i in self._walk() if self.tree.isExpanded(i)}
 
-    def _expand_keys(self, keys: set[str]) -> None:
-        for index in self._walk():
-            if index.data(KEY_ROLE) in keys:
-                self.tree.expand(index)
+    def _index_of(self, key: str) -> QModelIndex | None:
+        """The (shown) row whose KEY_ROLE is ``key``."""
+        matches = self.proxy.match(
+            self.proxy.index(0, 0), KEY_ROLE, key, 1, Qt.MatchFlag.MatchRecursive
+        )
+        return matches[0] if matches else None
 
     def _filter(self, text: str) -> None:
         self.proxy.set_query(text)
@@ -360,12 +337,8 @@ class Sidebar(QWidget):
         """Make ``version``'s row current (expanding its parents) without opening it."""
         if version is None:
             return
-        key = f"v{version.id}"
-        matches = self.proxy.match(
-            self.proxy.index(0, 0), KEY_ROLE, key, 1, Qt.MatchFlag.MatchRecursive
-        )
-        if matches:
-            index = matches[0]
+        index = self._index_of(f"v{version.id}")
+        if index is not None:
             parent = index.parent()
             while parent.isValid():
                 self.tree.expand(parent)

@@ -1,71 +1,62 @@
-"""One table of a version: the table view with typed columns and thumbnails, a thumbnail size
-slider, and the overlay legend for image columns.
+"""One table of a version: the table view with typed columns and thumbnails, the filter bar and
+the tools above it (group, compare, sort, views, export), a thumbnail size slider, and the
+overlay legend for image columns.
 
-Public API: :class:`TablePanel` -- ``TablePanel(state, version, table)``, ``select_row(row)``,
-``query_bar`` (a slot above the table for the filter / sort / group tool bar), ``view``, ``model``.
-The panel sets ``state.set_cell`` on the current cell and emits ``state.table_status_changed``.
+The panel assembles; what the table shows is owned by its :class:`TableState`
+(``panel.table_state``), which every part binds to: the filter bar, each tool, the table model,
+and (through ``AppState.table`` when the table is in front) the Charts dock and the Inspector.
+
+Public API: :class:`TablePanel` -- ``TablePanel(state, version, table)``, ``table_state``,
+``select_row(row)``, ``query_bar`` (the filter bar and the compare bar), ``view``, ``model``;
+the tools ``sort_tool``, ``group_tool``, ``compare_tool``, ``views_tool``, ``export_tool`` and
+``columns`` (the column layout); convenience methods that edit the TableState
+(``set_filter``, ``set_sort``, ``sort_by_column``, ``group_by``, ``compare_with``...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
-    QMessageBox,
     QProgressBar,
+    QSizePolicy,
     QSlider,
     QSplitter,
-    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktopviz.app.icons import icon
-from desktopviz.app.models.table_model import TableModel, compare_base, hidden_in_comparison
+from desktopviz.app.models.table_model import TableModel
 from desktopviz.app.palette import mute
 from desktopviz.app.state import AppState, TableStatus
+from desktopviz.app.table_state import QueryFailure, TableState
 from desktopviz.app.thumbnail_loader import ThumbnailLoader
-from desktopviz.app.widgets.cell_delegates import (
-    DEFAULT_THUMB,
-    GALLERY_ITEMS,
-    HISTOGRAM_WIDTH,
-    PAD,
-    CellDelegate,
-)
-from desktopviz.app.widgets.compare_bar import CompareBar, compare_targets
-from desktopviz.app.widgets.filter_bar import FilterBar, combine, value_filter
-from desktopviz.app.widgets.overlays import OverlayLegend
+from desktopviz.app.widgets.cell_delegates import DEFAULT_THUMB, GALLERY_ITEMS, PAD, CellDelegate
+from desktopviz.app.widgets.column_layout import ColumnLayout
+from desktopviz.app.widgets.compare_bar import CompareBar
+from desktopviz.app.widgets.compare_tool import CompareTool
+from desktopviz.app.widgets.export_tool import ExportTool
+from desktopviz.app.widgets.filter_bar import FilterBar
+from desktopviz.app.widgets.group_tool import GroupTool
+from desktopviz.app.widgets.sort_tool import SortTool
 from desktopviz.app.widgets.table_view import TableView
-from desktopviz.app.workers import Worker, run_in_worker
-from desktopviz.errors import DesktopvizError
+from desktopviz.app.widgets.tool_strip import ToolStrip
+from desktopviz.app.widgets.views_tool import ViewsTool, view_spec
 from desktopviz.model import Version
-from desktopviz.progress import CancelFn, ProgressFn
-from desktopviz.query.compare import DiffSummary, diff_summary
-from desktopviz.query.spec import (
-    CompareSpec,
-    GroupSpec,
-    QuerySpec,
-    SortKey,
-    spec_from_dict,
-    spec_to_dict,
-)
-from desktopviz.store.cache import Cache
+from desktopviz.query import spec_rules
+from desktopviz.query.spec import QuerySpec, SortKey
 
 MIN_THUMB, MAX_THUMB = 32, 256
 BUSY_AFTER_MS = 300
 """A query still running after this long shows the busy bar and Cancel."""
-MAX_TEXT_COLUMN = 320
-FIRST_COLUMNS_SIZED = 40
-CELL_MARGIN = 8
 
 
 class TablePanel(QWidget):
@@ -85,21 +76,21 @@ class TablePanel(QWidget):
         self.state = state
         self.version = version
         self.table = table
-        self._sized = False
         self._pending_row: int | None = None
         self._pending_cell: QModelIndex | None = None
-        self.current_view: str | None = None
-        """The saved view shown (None: the table as set up by hand)."""
-        self._pending_layout: dict | None = None
+        current_view, pending_layout = None, None
         if spec is None:  # a table opens in the view used last (views apply to every version)
             last = state.cache.last_view(version, table)
             if last is not None:
-                spec = _view_spec(last.spec)
-                self.current_view, self._pending_layout = last.name, last.layout
-        self.spec = spec or QuerySpec()
-        """The query shown (filters, sort keys, ...)."""
+                spec = view_spec(last.spec)
+                current_view, pending_layout = last.name, last.layout
+        self.table_state = TableState(version, table, spec, parent=self)
+        """What this table shows: every part below binds to it."""
         limits = {"row_limit": row_limit} if row_limit is not None else {}
-        self.model = TableModel(state.engine, version, table, self.spec, parent=self, **limits)
+        self.model = TableModel(
+            state.engine, version, table, self.table_state.spec, parent=self, **limits
+        )
+        self.model.bind(self.table_state)
         self.loader = ThumbnailLoader(state.cache, parent=self)
         self.delegate = CellDelegate(state, self.loader, version.id, self)
         self.view = TableView(self)
@@ -109,80 +100,20 @@ class TablePanel(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.view)
+        self.columns = ColumnLayout(self.model, self.views, self)
+        self.columns.restore(pending_layout)
 
         self.query_bar = QWidget(self)
-        """The filter bar and the sort button (room for group / compare tools)."""
-        self.filter_bar = FilterBar(state, version, table, self.spec.with_(filters=()), self)
-        self._sync_filter_bar()
-        self.sort_button = QToolButton(self)
-        self.sort_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.sort_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.sort_button.setAutoRaise(True)
-        self.sort_button.setToolTip(
-            "Sort keys (click a column header to sort, Shift+click to add a key)"
-        )
-        self.sort_menu = QMenu(self.sort_button)
-        self.sort_menu.aboutToShow.connect(self._fill_sort_menu)
-        self.sort_button.setMenu(self.sort_menu)
+        """The filter bar, and the compare bar while comparing."""
+        self.filter_bar = FilterBar(state, self.table_state, self)
         self.compare_bar = CompareBar(self)
-        self.compare_bar.hide()
-        self.compare_button = QToolButton(self)
-        self.compare_button.setIcon(icon("compare"))
-        self.compare_button.setText("Compare")
-        self.compare_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.compare_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.compare_button.setAutoRaise(True)
-        self.compare_button.setToolTip("Compare this table with another version's, row by row")
-        self.group_button = QToolButton(self)
-        self.group_button.setText("Group")
-        self.group_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.group_button.setAutoRaise(True)
-        self.group_button.setToolTip(
-            "One row per group: counts, histograms with shared bins, top values, galleries"
+        self.group_tool = GroupTool(self.table_state, self)
+        self.compare_tool = CompareTool(state, self.table_state, self.compare_bar, self)
+        self.sort_tool = SortTool(self.table_state, self)
+        self.views_tool = ViewsTool(
+            state, self.table_state, self.columns, self, current_view=current_view
         )
-        self.group_menu = QMenu(self.group_button)
-        self.group_menu.aboutToShow.connect(self._fill_group_menu)
-        self.group_button.setMenu(self.group_menu)
-        self._columns_before_group: list[tuple[str, str]] = []
-        self.views_button = QToolButton(self)
-        self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.views_button.setAutoRaise(True)
-        self.views_button.setToolTip(
-            "Saved views: filter, sort, group, compare and columns, for every version"
-        )
-        self.views_menu = QMenu(self.views_button)
-        self.views_menu.aboutToShow.connect(self._fill_views_menu)
-        self.views_button.setMenu(self.views_menu)
-        self.export_button = QToolButton(self)
-        self.export_button.setIcon(icon("export"))
-        self.export_button.setText("Export")
-        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.export_button.setAutoRaise(True)
-        self.export_button.setToolTip(
-            "Save the rows shown (filtered, sorted) as CSV, Parquet or JSON Lines, "
-            "or as a new artifact version"
-        )
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        # (clicked and triggered carry a bool that must not arrive as ``media``)
-        self.export_button.clicked.connect(lambda: self.ask_export())
-        self.export_menu = QMenu(self.export_button)
-        self.export_menu.addAction("Export rows…", lambda: self.ask_export())
-        self.export_menu.addAction(
-            "Export rows with media files…", lambda: self.ask_export(media="copy")
-        ).setToolTip("Copies the images and masks into a folder beside the file")
-        self.export_menu.addSeparator()
-        self.save_version_action = self.export_menu.addAction(
-            "Save as new version…", self.ask_save_as_version
-        )
-        self.export_menu.aboutToShow.connect(self._fill_export_menu)
-        self.export_button.setMenu(self.export_menu)
-        self.export_job = None
-        self.save_job = None
-        self.compare_menu = QMenu(self.compare_button)
-        self.compare_menu.aboutToShow.connect(self._fill_compare_menu)
-        self.compare_button.setMenu(self.compare_menu)
-        self._summary_worker = None
-        self._summary_for: QuerySpec | None = None
+        self.export_tool = ExportTool(state, self.table_state, self)
         bar_layout = QVBoxLayout(self.query_bar)
         bar_layout.setContentsMargins(0, 0, 0, 0)
         bar_layout.setSpacing(0)
@@ -190,6 +121,7 @@ class TablePanel(QWidget):
         bar_layout.addWidget(self.compare_bar)
 
         self.summary = mute(QLabel("Opening table…", self))
+        self.summary.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.thumb_label = mute(QLabel("Thumbnails", self))
         self.thumb_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.thumb_slider.setRange(MIN_THUMB, MAX_THUMB)
@@ -198,23 +130,24 @@ class TablePanel(QWidget):
         self.thumb_slider.setValue(DEFAULT_THUMB)
         self.thumb_slider.setFixedWidth(140)
         self.thumb_slider.setToolTip("Thumbnail size (rows follow)")
+        from desktopviz.app.widgets.overlays import OverlayLegend
+
         self.legend = OverlayLegend(state, self)
         self.legend.hide()
 
-        # the tools sit in a tool bar: in a narrow window the ones that do not fit go into its
-        # overflow menu instead of widening the panel (and squeezing the docks)
-        self.tools = QToolBar(self)
-        self.tools.setIconSize(QSize(16, 16))
-        self.tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for widget in (self.group_button, self.compare_button, self.sort_button):
-            self.tools.addWidget(widget)
-        for widget in (self.views_button, self.export_button):
-            self.tools.addWidget(widget)
-        self._thumb_actions = [
-            self.tools.addWidget(w) for w in (self.thumb_label, self.thumb_slider)
-        ]
-        self.summary.setMinimumWidth(60)
-        # a query that takes a while shows a busy bar and Cancel (the rows shown stay)
+        # the tools sit in a strip: in a narrow window the ones that do not fit go into the
+        # menu of its chevron instead of widening the panel or cutting the row count
+        self.tools = ToolStrip(self)
+        for tool in (
+            self.group_tool, self.compare_tool, self.sort_tool, self.views_tool, self.export_tool
+        ):  # fmt: skip
+            self.tools.add(tool)
+        self.thumb_box = QWidget(self)
+        thumbs = QHBoxLayout(self.thumb_box)
+        thumbs.setContentsMargins(6, 0, 0, 0)
+        thumbs.addWidget(self.thumb_label)
+        thumbs.addWidget(self.thumb_slider)
+        self.tools.add(self.thumb_box, self._thumb_size_menu)
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
@@ -232,10 +165,10 @@ class TablePanel(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 6, 8, 4)
         bar.setSpacing(8)
-        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.summary)
         bar.addWidget(self.busy)
         bar.addWidget(self.cancel_query_button)
-        bar.addWidget(self.tools, 0)
+        bar.addWidget(self.tools, 1)
         legend_row = QHBoxLayout()
         legend_row.setContentsMargins(8, 0, 8, 6)
         legend_row.addWidget(self.legend, 1)
@@ -248,10 +181,12 @@ class TablePanel(QWidget):
         layout.addWidget(self.splitter, 1)
         self._show_thumbnail_controls(False)
 
+        ts = self.table_state
+        ts.spec_changed.connect(self._spec_changed)
+        ts.result_changed.connect(lambda _result: self._ready())
+        ts.query_failed.connect(self._failed)
+        ts.cancelled.connect(self._cancelled)
         self.thumb_slider.valueChanged.connect(self.set_thumb_size)
-        self.model.ready.connect(self._ready)
-        self.model.failed.connect(self._failed)
-        self.model.cancelled.connect(self._cancelled)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.images_seen.connect(self.legend.add_cells)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
@@ -261,471 +196,120 @@ class TablePanel(QWidget):
         self.view.doubleClicked.connect(self._double_clicked)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._cell_menu)
-        self.filter_bar.applied.connect(self.set_filter)
-        self.compare_bar.only_changed.connect(self._set_only)
-        self.compare_bar.key_changed.connect(self._set_key)
-        self.compare_bar.closed.connect(self.stop_compare)
         self.compare_bar.side_by_side_changed.connect(self.set_side_by_side)
         self.view.installEventFilter(self)
         state.overlay_settings_changed.connect(lambda _s: self.view.viewport().update())
         self.set_thumb_size(DEFAULT_THUMB)
         self.model.load()
 
-    # -- public -------------------------------------------------------------------------------
+    # -- the state ------------------------------------------------------------------------------
+    @property
+    def spec(self) -> QuerySpec:
+        """The query asked for (see ``table_state``)."""
+        return self.table_state.spec
+
+    @property
+    def current_view(self) -> str | None:
+        """The saved view shown (None: the table as set up by hand)."""
+        return self.views_tool.current_view
+
     def set_spec(self, spec: QuerySpec) -> None:
         """Show another query of this table (the rows follow once it is open)."""
-        if spec == self.spec:
+        self.table_state.set_spec(spec)
+
+    def _edit(self, rule: object, *args: object) -> None:
+        error = self.table_state.edit(rule, *args)  # type: ignore[arg-type]
+        if error:
+            self.state.status_message.emit(error)
+
+    def set_filter(self, text: str) -> None:
+        """Show only the rows ``text`` (either filter form) matches; "" shows every row."""
+        self.table_state.set_filter(text)
+
+    def add_filter(self, expr: str) -> None:
+        """Narrow the filter shown by ``expr`` (the simple form)."""
+        self._edit(spec_rules.add_filter, expr)
+
+    def set_sort(self, keys: Sequence[SortKey]) -> None:
+        """Sort by these keys (the first one first); () for the table's own order."""
+        self._edit(spec_rules.with_sort, tuple(keys))
+
+    def sort_by_column(self, column: int, add: bool = False) -> None:
+        """What a header click does (see :func:`desktopviz.query.spec_rules.cycle_sort`)."""
+        if 0 <= column < len(self.model.columns):
+            self._edit(spec_rules.cycle_sort, self.model.columns[column].name, add)
+
+    def group_by(self, columns: Sequence[str]) -> None:
+        """One row per group of ``columns`` (() to show the rows again)."""
+        self._edit(spec_rules.group_by, tuple(columns))
+
+    def drill_down(self, model_row: int) -> None:
+        """Show the rows of one group: its key values join the filter and grouping stops."""
+        group = self.spec.group
+        if group is None:
             return
-        self.spec = spec
-        self.summary.setText("Querying…")
-        self.filter_bar.set_base_spec(spec.with_(group=None))  # the count is of rows
-        self._show_sort()
-        self.model.set_spec(spec)
-        self._busy_timer.start()
+        names = [c.name for c in self.model.columns]
+        keys = [
+            (name, self.model.value(self.model.index(model_row, names.index(name))))
+            for name in group.by
+        ]
+        self._edit(spec_rules.drill_down, keys)
+
+    def compare_with(
+        self, ref: str, table: str | None = None, key: tuple[str, str] | None = None
+    ) -> None:
+        """Compare this table (side 0) with ``ref``'s (side 1): filters and grouping stay."""
+        self._edit(spec_rules.compare_with, ref, table, key)
+
+    def stop_compare(self) -> None:
+        """Back to this table alone."""
+        self._edit(spec_rules.stop_compare)
 
     def cancel_query(self) -> None:
         """Stop the query being opened: the table goes on showing the rows it shows now."""
         self.model.cancel_open()
 
-    def _cancelled(self) -> None:
-        self.spec = self.model.spec
-        self._show_busy(False)
-        self.filter_bar.set_base_spec(self.spec.with_(group=None))
-        self._sync_filter_bar()
-        self._ready()
-        self.state.status_message.emit("Query cancelled; the rows shown are the previous query's")
-
-    def _show_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        self.cancel_query_button.setVisible(busy)
-
-    def set_filter(self, text: str) -> None:
-        """Show only the rows ``text`` (either filter form) matches; "" shows every row."""
-        if self.filter_bar.current != text:
-            self.filter_bar.set_text(text, apply=True)  # applying it calls back here
-            return
-        self.set_spec(self.spec.with_(filters=(text,) if text else ()))
-
-    # -- saved views ----------------------------------------------------------------------------
-    def layout_state(self) -> dict:
-        """Column order, widths and hidden columns, by name (what a view keeps of the view)."""
-        header = self.view.horizontalHeader()
-        columns = {}
-        for col, column in enumerate(self.model.columns):
-            columns[column.name] = {
-                "position": header.visualIndex(col),
-                "width": header.sectionSize(col),
-                "hidden": header.isSectionHidden(col),
-            }
-        return {"columns": columns}
-
-    def apply_layout(self, layout: dict) -> None:
-        """Put columns back in a saved order, width and visibility (unknown names are skipped)."""
-        header = self.view.horizontalHeader()
-        saved = layout.get("columns", {})
-        index = {c.name: i for i, c in enumerate(self.model.columns)}
-        for name, col in sorted(
-            ((n, i) for n, i in index.items() if n in saved),
-            key=lambda item: saved[item[0]].get("position", 0),
-        ):
-            want = min(int(saved[name].get("position", 0)), len(index) - 1)
-            header.moveSection(header.visualIndex(col), want)
-        for name, col in index.items():
-            if name in saved:
-                if saved[name].get("width"):
-                    header.resizeSection(col, int(saved[name]["width"]))
-                header.setSectionHidden(col, bool(saved[name].get("hidden")))
-
+    # -- saved views and export (the tools do the work) -----------------------------------------
     def save_view(self, name: str) -> None:
-        """Save what the table shows now (query and columns) as view ``name`` for every version
-        of this artifact."""
-        try:
-            self.state.cache.save_view(
-                self.version, self.table, name, spec_to_dict(self.spec), self.layout_state()
-            )
-        except DesktopvizError as e:
-            self.state.status_message.emit(str(e))
-            return
-        self.current_view = name.strip()
-        self._show_view_name()
-        self.state.status_message.emit(f"Saved view {self.current_view!r}")
+        """Save what the table shows as view ``name`` (see :class:`ViewsTool`)."""
+        self.views_tool.save_view(name)
 
     def apply_view(self, name: str) -> None:
-        """Show saved view ``name`` (its query, then its columns once the rows are there)."""
-        try:
-            saved = self.state.cache.view(self.version, self.table, name)
-        except DesktopvizError as e:
-            self.state.status_message.emit(str(e))
-            return
-        self.state.cache.use_view(self.version, self.table, name)
-        self.current_view = name
-        self._pending_layout = saved.layout
-        spec = _view_spec(saved.spec)
-        if spec == self.spec:
-            self.apply_layout(saved.layout)
-            self._pending_layout = None
-        self.set_spec(spec)
-        self._sync_filter_bar()
-        self._show_view_name()
+        """Show saved view ``name``."""
+        self.views_tool.apply_view(name)
 
     def clear_view(self) -> None:
         """Back to the plain table (no view, no query)."""
-        self.state.cache.use_view(self.version, self.table, None)
-        self.current_view = None
-        self.set_spec(QuerySpec())
-        self._sync_filter_bar()
-        self._show_view_name()
+        self.views_tool.clear_view()
 
     def delete_view(self, name: str) -> None:
-        """Delete saved view ``name`` (the table keeps showing what it shows)."""
-        self.state.cache.delete_view(self.version, self.table, name)
-        if self.current_view == name:
-            self.current_view = None
-        self._show_view_name()
+        """Delete saved view ``name``."""
+        self.views_tool.delete_view(name)
 
-    def ask_save_view(self) -> None:
-        """Views > Save view as…: ask for a name."""
-        from PySide6.QtWidgets import QInputDialog
+    def layout_state(self) -> dict:
+        """Column order, widths and hidden columns, by name."""
+        return self.columns.layout_state()
 
-        name, ok = QInputDialog.getText(
-            self, "Save view", "Name (the view applies to every version of this artifact):",
-            text=self.current_view or "",
-        )  # fmt: skip
-        if ok and name.strip():
-            self.save_view(name)
-
-    def _fill_views_menu(self) -> None:
-        menu = self.views_menu
-        menu.clear()
-        saved = self.state.cache.views(self.version, self.table)
-        for v in saved:
-            action = menu.addAction(v.name, lambda n=v.name: self.apply_view(n))
-            action.setCheckable(True)
-            action.setChecked(v.name == self.current_view)
-        if not saved:
-            menu.addAction("No saved views yet").setEnabled(False)
-        menu.addSeparator()
-        menu.addAction("Save view as…", self.ask_save_view)
-        if self.current_view:
-            menu.addAction(
-                f"Update {self.current_view!r}", lambda: self.save_view(self.current_view)
-            )
-        remove = menu.addMenu("Delete view")
-        remove.setEnabled(bool(saved))
-        for v in saved:
-            remove.addAction(v.name, lambda n=v.name: self.delete_view(n))
-        menu.addAction("Plain table (no view)", self.clear_view)
-
-    def _apply_pending_layout(self) -> None:
-        if self._pending_layout is not None:
-            layout, self._pending_layout = self._pending_layout, None
-            self.apply_layout(layout)
-
-    def _show_view_name(self) -> None:
-        self.views_button.setText(f"View: {self.current_view}" if self.current_view else "Views")
-
-    def _sync_filter_bar(self) -> None:
-        """The filter box shows the spec's filters (after a view or a drill-down)."""
-        text = (
-            " and ".join(f"({f})" for f in self.spec.filters)
-            if len(self.spec.filters) > 1
-            else (self.spec.filters[0] if self.spec.filters else "")
-        )
-        self.filter_bar.current = text
-        self.filter_bar.set_text(text)
+    def apply_layout(self, layout: dict) -> None:
+        """Put columns back in a saved order, width and visibility."""
+        self.columns.apply_layout(layout)
 
     def ask_export(self, media: str = "cells") -> None:
-        """File > Export: ask where (the suffix picks the format), then export (``media="copy"``:
-        with the images copied beside the file)."""
-        from PySide6.QtWidgets import QFileDialog
-
-        stem = Path(self.table).name.split(".")[0] or "rows"
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Export rows with media files" if media == "copy" else "Export rows",
-            str(Path.home() / f"{self.version.name}-{self.version.tag}-{stem}.csv"),
-            "CSV (*.csv);;Parquet (*.parquet);;JSON Lines (*.jsonl)",
-        )
-        if path:
-            self.export_to(Path(path), media)
-
-    def _fill_export_menu(self) -> None:
-        plain = self.spec.group is None and self.spec.compare is None
-        self.save_version_action.setEnabled(plain and self.model.result is not None)
-        self.save_version_action.setToolTip(
-            "" if plain else "Grouped or compared rows cannot be saved: show the table's rows"
-        )
-
-    def ask_save_as_version(self) -> None:
-        """Ask which artifact the rows shown become a new version of, then save them."""
-        from desktopviz.app.widgets.save_version_dialog import SaveVersionDialog
-
-        result = self.model.result
-        if result is None:
-            return
-        if self.spec.group is not None or self.spec.compare is not None:
-            self.state.status_message.emit(
-                "Grouped or compared rows cannot be saved as a version: show the table's rows"
-            )
-            return
-        dialog = SaveVersionDialog(
-            self.state.cache, self.version, self.table, result.num_rows, self
-        )
-        self.save_dialog = dialog
-        dialog.accepted.connect(
-            lambda: self.save_as_version(
-                open_after=dialog.open_after.isChecked(), **dialog.values()
-            )
-        )
-        dialog.open()
-
-    def save_as_version(self, name: str, *, open_after: bool = False, **options: object) -> None:
-        """Save the rows shown as a new version of artifact ``name`` in a worker (progress and
-        Cancel; a cancelled save writes nothing), then refresh the sidebar and maybe open it."""
-        result = self.model.result
-        if result is None:
-            return
-        self.saved_version: Version | None = None
-
-        def saved(version: Version) -> None:
-            self.saved_version = version
-            self.state.refresh()
-            self.state.status_message.emit(f"Saved {result.num_rows:,} rows as {version.ref}")
-            if open_after:
-                self.state.open_version_requested.emit(version, "table")
-
-        self.save_job = self._job(
-            "Save",
-            f"{result.num_rows:,} rows as a version of {name}",
-            saved,
-            _save_on_own_connection,
-            self.state.cache.root,
-            result,
-            self.version,
-            self.table,
-            name,
-            **options,
-        )
+        """File > Export: ask where, then export the rows shown."""
+        self.export_tool.ask_export(media)
 
     def export_to(self, path: Path, media: str = "cells") -> None:
-        """Write every row the table shows now to ``path`` in a worker, with a progress dialog
-        and Cancel; the file (and with ``media="copy"`` its media folder) appears whole or not
-        at all."""
-        from desktopviz.query.export import export_result, format_for
+        """Export the rows shown to ``path`` in a worker (see :class:`ExportTool`)."""
+        self.export_tool.export_to(path, media)
 
-        result = self.model.result
-        if result is None:
-            return
-        try:
-            fmt = format_for(path)
-        except DesktopvizError as e:
-            self.state.status_message.emit(str(e))
-            return
-        self.export_job = self._job(
-            "Export",
-            f"{result.num_rows:,} rows to {path}",
-            lambda rows: self.state.status_message.emit(f"Exported {rows:,} rows to {path}"),
-            export_result,
-            result,
-            path,
-            fmt,
-            media=media,
-            source=self.version,
-        )
+    def save_as_version(self, name: str, *, open_after: bool = False, **options: object) -> None:
+        """Save the rows shown as a new version of ``name`` (see :class:`ExportTool`)."""
+        self.export_tool.save_as_version(name, open_after=open_after, **options)
 
-    def _job(
-        self,
-        verb: str,
-        what: str,
-        done: Callable[[Any], None],
-        fn: Callable[..., Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Worker:
-        """Run ``fn`` in a worker behind a progress dialog with Cancel; ``done`` gets its result,
-        a cancel or a failure is said in the status bar (a failure in a message box too)."""
-        from desktopviz.app.widgets.import_dialog import ImportDialog
-
-        dialog = ImportDialog(verb.removesuffix("e") + "ing", what, self)  # Saving, Exporting
-        dialog.open()
-
-        def finished(value: Any) -> None:
-            dialog.accept()
-            done(value)
-
-        def cancelled() -> None:
-            dialog.accept()
-            self.state.status_message.emit(f"{verb} cancelled; nothing was written")
-
-        def failed(error: BaseException) -> None:
-            dialog.accept()
-            self.state.status_message.emit(f"{verb} failed: {error}")
-            QMessageBox.warning(self, f"{verb} failed", str(error))
-
-        job = run_in_worker(
-            fn,
-            *args,
-            **kwargs,
-            on_result=finished,
-            on_cancelled=cancelled,
-            on_error=failed,
-            on_progress=dialog.update_progress,
-            owner=self,
-        )
-        dialog.cancel_requested.connect(job.cancel)
-        return job
-
-    def group_by(self, columns: tuple[str, ...]) -> None:
-        """One row per group of ``columns`` (() to show the rows again); sort keys are dropped
-        (groups sort by their own columns)."""
-        group = GroupSpec(tuple(columns)) if columns else None
-        self.set_spec(self.spec.with_(group=group, sort=()))
-
-    def drill_down(self, model_row: int) -> None:
-        """Show the rows of one group: its key values become a filter and grouping stops."""
-        group = self.spec.group
-        if group is None:
-            return
-        parts = []
-        for name in group.by:
-            col = [c.name for c in self.model.columns].index(name)
-            value = self.model.value(self.model.index(model_row, col))
-            expr = value_filter(name, value)
-            if expr is None:
-                self.state.status_message.emit(f"cannot filter to this group's {name}")
-                return
-            parts.append(expr)
-        current = self.filter_bar.current
-        self.set_spec(self.spec.with_(group=None, filters=(combine(current, " and ".join(parts)),)))
-        self.filter_bar.current = self.spec.filters[0]
-        self.filter_bar.set_text(self.spec.filters[0])
-
-    def _double_clicked(self, index: QModelIndex) -> None:
-        if self.spec.group is not None and index.isValid():
-            self.drill_down(index.row())
-
-    def _fill_group_menu(self) -> None:
-        menu = self.group_menu
-        menu.clear()
-        current = self.spec.group.by if self.spec.group else ()
-        columns = self._groupable_columns()
-        for name, label in columns:
-            action = menu.addAction(label)
-            action.setCheckable(True)
-            action.setChecked(name in current)
-            action.toggled.connect(
-                lambda on, n=name: self.group_by(
-                    tuple(c for c in current if c != n) + ((n,) if on else ())
-                )
-            )
-        if not columns:
-            menu.addAction("No column to group by").setEnabled(False)
-        if current:
-            menu.addSeparator()
-            menu.addAction("Show rows (no grouping)", lambda: self.group_by(()))
-
-    def _groupable_columns(self) -> list[tuple[str, str]]:
-        """Columns a group can be keyed on: strings, bools and numbers (not media or nested
-        values), as (name, label); side 0's in a comparison."""
-        if self.spec.group is not None:
-            return self._columns_before_group
-        out = []
-        for column in self.model.columns:
-            if column.render not in ("text", "number", "bool") or column.name == "__status":
-                continue
-            if column.name.startswith(("1.", "delta.", "changed.", "__")):
-                continue
-            out.append((column.name, compare_base(column.name)))
-        self._columns_before_group = out
-        return out
-
-    def compare_with(
-        self, ref: str, table: str | None = None, key: tuple[str, str] | None = None
-    ) -> None:
-        """Compare this table (side 0) with ``ref``'s (side 1): the same table by default, joined
-        on ``key`` (default ``id`` when both have it, else row position). Sort keys of the plain
-        table are dropped (the columns are now per side); filters stay (``row`` is side 0)."""
-        self.set_spec(self.spec.with_(compare=CompareSpec(ref, table, key), sort=(), group=None))
-
-    def stop_compare(self) -> None:
-        """Back to this table alone."""
-        self.set_spec(self.spec.with_(compare=None, sort=()))
-
-    def _set_only(self, only: str | None) -> None:
-        if self.spec.compare is not None:
-            self.set_spec(self.spec.with_(compare=replace(self.spec.compare, only=only)))
-
-    def _set_key(self, key: tuple[str, str] | None) -> None:
-        if self.spec.compare is not None:
-            self.set_spec(self.spec.with_(compare=replace(self.spec.compare, key=key), sort=()))
-
-    def _fill_compare_menu(self) -> None:
-        menu = self.compare_menu
-        menu.clear()
-        cache = self.state.cache
-        others = [v for v in compare_targets(cache, self.version) if cache.tables(v)]
-        current = self.spec.compare.ref if self.spec.compare else None
-        for other in others:
-            aliases = f"  ({', '.join(other.aliases)})" if other.aliases else ""
-            action = menu.addAction(
-                f"with {other.tag}{aliases}", lambda o=other: self.compare_with(o.ref)
-            )
-            action.setCheckable(True)
-            action.setChecked(current in (other.ref, f"{other.name}:{other.tag}"))
-        if not others:
-            menu.addAction("No other version of this artifact has a table").setEnabled(False)
-        if self.spec.compare is not None:
-            menu.addSeparator()
-            menu.addAction(icon("tab-close"), "Stop comparing", self.stop_compare)
-
-    def _show_compare(self) -> None:
-        """The compare bar, hidden helper columns and the diff summary follow the spec."""
-        model, spec = self.model, self.spec
-        comparing = spec.compare is not None and model.result is not None
-        if not comparing and self.side_view is not None:
-            self.compare_bar.side_by_side.setChecked(False)  # hides the second table
-        self._show_compare_columns()
-        self.compare_bar.setVisible(comparing)
-        self.compare_button.setText("Comparing" if comparing else "Compare")
-        if not comparing:
-            return
-        names = [c.name for c in model.columns]
-        common = [n[2:] for n in names if n.startswith("0.") and "1." + n[2:] in names]
-        self.compare_bar.show_sides(model.side_labels, {0: self.version.ref, 1: spec.compare.ref})
-        self.compare_bar.set_keys(common, spec.compare.key)
-        self.compare_bar.set_only(spec.compare.only)
-        whole = QuerySpec(compare=replace(spec.compare, only=None))
-        if whole == self._summary_for:
-            return
-        self._summary_for = whole
-        self.compare_bar.set_summary(None, "counting differences…")
-        engine, version, table = self.state.engine, self.version, self.table
-
-        def summarize() -> DiffSummary:
-            return diff_summary(engine, engine.result(version, table, whole).relation)
-
-        self._summary_worker = run_in_worker(
-            summarize,
-            on_result=lambda s, w=whole: self._summary_ready(w, s),
-            on_error=lambda e, w=whole: self._summary_ready(w, None, str(e)),
-            owner=self,
-        )
-
-    def _show_compare_columns(self) -> None:
-        """Hide a comparison's helper columns; side by side, each table shows one side's columns
-        (the key and the status in both)."""
-        split = self.side_view is not None and self.side_view.isVisible()
-        for col, column in enumerate(self.model.columns):
-            name = column.name
-            hidden = self.spec.compare is not None and hidden_in_comparison(name)
-            side = name[:2] if name[:2] in ("0.", "1.") else None
-            self.view.setColumnHidden(
-                col, hidden or (split and (side == "1." or name.startswith("delta.")))
-            )
-            if self.side_view is not None:
-                self.side_view.setColumnHidden(
-                    col, hidden or side == "0." or name.startswith("delta.")
-                )
+    # -- views ----------------------------------------------------------------------------------
+    def views(self) -> list[TableView]:
+        """The tables on screen (two when a comparison is side by side)."""
+        return [self.view] + ([self.side_view] if self.side_view is not None else [])
 
     def set_side_by_side(self, on: bool) -> None:
         """Show a comparison as two tables, side 0 left and side 1 right, rows aligned and
@@ -750,8 +334,8 @@ class TablePanel(QWidget):
         view.set_table_model(self.model, self.delegate)
         view.verticalHeader().hide()  # the row numbers are the left table's
         view.verticalHeader().setDefaultSectionSize(self.view.verticalHeader().defaultSectionSize())
-        for col in range(len(self.model.columns)):
-            view.setColumnWidth(col, self.view.columnWidth(col))
+        for col in range(len(self.model.columns)):  # (a column hidden here has its width kept)
+            view.setColumnWidth(col, self.columns.widths.get(col) or self.view.columnWidth(col))
         view.horizontalHeader().set_sort_marks(self.view.horizontalHeader().sort_marks)
         view.selectionModel().currentChanged.connect(self._current_changed)
         view.sort_requested.connect(self.sort_by_column)
@@ -765,40 +349,15 @@ class TablePanel(QWidget):
             a.window_bar.valueChanged.connect(lambda value, b=b: b.window_bar.setValue(value))
         return view
 
-    def views(self) -> list[TableView]:
-        """The tables on screen (two when a comparison is side by side)."""
-        return [self.view] + ([self.side_view] if self.side_view is not None else [])
-
-    def _summary_ready(
-        self, whole: QuerySpec, summary: DiffSummary | None, error: str = ""
-    ) -> None:
-        if whole == self._summary_for:
-            self.compare_bar.set_summary(summary, error)
-
-    def set_sort(self, keys: tuple[SortKey, ...]) -> None:
-        """Sort by these keys (the first one first); () for the table's own order."""
-        self.set_spec(self.spec.with_(sort=tuple(keys)))
-
-    def sort_by_column(self, column: int, add: bool = False) -> None:
-        """What a header click does: sort by the column, ascending, then descending, then not at
-        all; with ``add`` (Shift) it becomes another key, or flips if it is one already."""
-        if not 0 <= column < len(self.model.columns):
-            return
-        name = self.model.columns[column].name
-        keys = list(self.spec.sort)
-        at = next((i for i, k in enumerate(keys) if k.column == name), None)
-        if add:
-            if at is None:
-                keys.append(SortKey(name))
-            else:
-                keys[at] = SortKey(name, not keys[at].descending)
-        elif keys == [SortKey(name)]:
-            keys = [SortKey(name, True)]
-        elif keys == [SortKey(name, True)]:
-            keys = []
-        else:
-            keys = [SortKey(name)]
-        self.set_sort(tuple(keys))
+    def _show_compare_columns(self) -> None:
+        """Hide a comparison's helper columns (and the twin a merged pair cell shows); side by
+        side, each table shows one side's columns (the key and the status in both)."""
+        split = self.side_view is not None and self.side_view.isVisible()
+        self.model.set_side_by_side(split)
+        for col in range(len(self.model.columns)):
+            self.view.setColumnHidden(col, self.model.hidden_in_view(col, 0 if split else None))
+            if self.side_view is not None:
+                self.side_view.setColumnHidden(col, self.model.hidden_in_view(col, 1))
 
     def select_row(self, row: int) -> None:
         """Scroll to result row ``row`` and make it current (once the table is open), keeping the
@@ -831,67 +390,77 @@ class TablePanel(QWidget):
 
     def status(self) -> TableStatus:
         """Rows shown, rows in the table, selected cells."""
+        result = self.model.result
+        grouped = result is not None and result.spec.group is not None
         return TableStatus(
-            self.model.total_rows, self.model.table_rows, self.view.selected_cell_count()
+            self.model.total_rows, self.model.table_rows, self.view.selected_cell_count(), grouped
         )
 
-    # -- events ---------------------------------------------------------------------------------
+    # -- what the state says --------------------------------------------------------------------
+    def _spec_changed(self, spec: QuerySpec) -> None:
+        if self.model.result is not None and spec != self.model.result.spec:
+            self.summary.setText(self._rows_text() + " · querying…")
+            self._busy_timer.start()
+        self._show_sort_marks()
+
+    def _rows_text(self) -> str:
+        """``600 rows``, ``12 of 600 rows`` or ``7 groups of 600 rows`` (of the rows shown)."""
+        model = self.model
+        shown, total = model.total_rows, model.table_rows
+        result = model.result
+        if result is not None and result.spec.group is not None:
+            return f"{shown:,} group{'s' * (shown != 1)} of {total:,} rows"
+        if shown != total:
+            return f"{shown:,} of {total:,} rows"
+        return f"{shown:,} row{'s' * (shown != 1)}"
+
     def _ready(self) -> None:
         model = self.model
         self._show_busy(False)
-        images = model.has_images
-        self._show_thumbnail_controls(images)
+        self._show_thumbnail_controls(model.has_images)
         self.set_thumb_size(self.thumb_slider.value())
-        rows = f"{model.total_rows:,} row{'s' * (model.total_rows != 1)}"
-        if self.spec.group is not None:
-            rows = f"{model.total_rows:,} group{'s' * (model.total_rows != 1)} of {model.table_rows:,} rows"
-        elif model.total_rows != model.table_rows:
-            rows += f" of {model.table_rows:,}"
-        shown = [
-            c
-            for c in model.columns
-            if not (self.spec.compare is not None and hidden_in_comparison(c.name))
-        ]
-        self.summary.setText(f"{rows} · {len(shown)} columns")
-        if model.result is not None:
-            types = model.result.relation.types()
-            if self.spec.compare is not None:  # row / row0 / row1 name the sides' own columns
-                types = {n[2:]: t for n, t in types.items() if n[:2] in ("0.", "1.")}
-            self.filter_bar.set_columns(types)
-            if self.spec.group is None and self.spec.limit is None:
-                self.filter_bar.show_count(model.total_rows)
-        self._show_sort()
-        self._show_compare()
-        self._show_view_name()
-        if self._sized or model.total_rows == 0:  # else after the first page sizes the columns
-            self._apply_pending_layout()
-        grouped = self.spec.group is not None
-        self.group_button.setText(
-            f"Grouped by {', '.join(compare_base(b) for b in self.spec.group.by)}"
-            if grouped
-            else "Group"
-        )
-        if grouped and not model.has_images:
+        shown = [col for col in range(len(model.columns)) if not model.hidden_in_view(col)]
+        failure = self.table_state.failure
+        if failure is None:
+            self.summary.setText(f"{self._rows_text()} · {len(shown)} columns")
+            self.summary.setToolTip(f"{self.version.ref} · {self.table}")
+        else:  # the rows of the query before the one that failed
+            self.summary.setText(f"{self._rows_text()} · previous query")
+            self.summary.setToolTip(f"The query failed: {failure.message}")
+        self._show_sort_marks()
+        self._show_compare_columns()
+        if self.spec.compare is None and self.side_view is not None:
+            self.compare_bar.side_by_side.setChecked(False)  # hides the second table
+        if self.spec.group is not None and not model.has_images:
             for view in self.views():
                 view.set_row_height(max(self.fontMetrics().height() * 3 + 8, 48))
-        self.summary.setToolTip(f"{self.version.ref} · {self.table}")
         self._emit_status()
         self.state.table_changed.emit(self.version, self.table)
         if self._pending_row is not None:
             row, self._pending_row = self._pending_row, None
             self.select_row(row)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, failure: QueryFailure) -> None:
         self._show_busy(False)
         if self.model.result is None:
-            self.summary.setText(f"Cannot open this table: {message}")
-        elif self.model.result.spec != self.spec:  # the new query failed: the old rows stay
-            self.summary.setText(f"Query failed: {message}")
-        self.state.status_message.emit(message)
+            self.summary.setText("Cannot open this table")
+            self.summary.setToolTip(failure.message)
+        else:  # the new query failed: the old rows stay, and the filter bar says why
+            self.summary.setText(f"{self._rows_text()} · previous query")
+            self.summary.setToolTip(f"The query failed: {failure.message}")
+        self.state.status_message.emit(f"Query failed: {failure.message}")
 
-    # -- sort -----------------------------------------------------------------------------------
-    def _show_sort(self) -> None:
-        """Header arrows and the sort button's text follow ``spec.sort``."""
+    def _cancelled(self) -> None:
+        self._show_busy(False)
+        self._ready()
+        self.state.status_message.emit("Query cancelled; the rows shown are the previous query's")
+
+    def _show_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.cancel_query_button.setVisible(busy)
+
+    def _show_sort_marks(self) -> None:
+        """Header arrows follow ``spec.sort``."""
         columns = {c.name: i for i, c in enumerate(self.model.columns)}
         marks = {
             columns[k.column]: (n, k.descending)
@@ -900,63 +469,17 @@ class TablePanel(QWidget):
         }
         for view in self.views():
             view.horizontalHeader().set_sort_marks(marks)
-        keys = self.spec.sort
-        if keys:
-            first = keys[0]
-            text = f"Sorted by {first.column} {'▼' if first.descending else '▲'}"
-            if len(keys) > 1:
-                text += f" +{len(keys) - 1}"
-        else:
-            text = "Sort"
-        self.sort_button.setText(text)
-
-    def _fill_sort_menu(self) -> None:
-        """The sort keys in order, each with its direction, move and remove entries."""
-        menu = self.sort_menu
-        menu.clear()
-        keys = list(self.spec.sort)
-        if not keys:
-            menu.addAction("No sort: click a column header to sort").setEnabled(False)
-        for i, key in enumerate(keys):
-            arrow = "▼ descending" if key.descending else "▲ ascending"
-            sub = menu.addMenu(f"{i + 1}. {key.column}  {arrow}")
-
-            def flip(i: int = i) -> None:
-                k = list(self.spec.sort)
-                k[i] = SortKey(k[i].column, not k[i].descending)
-                self.set_sort(tuple(k))
-
-            def move(i: int = i, step: int = -1) -> None:
-                k = list(self.spec.sort)
-                k.insert(i + step, k.pop(i))
-                self.set_sort(tuple(k))
-
-            def remove(i: int = i) -> None:
-                k = list(self.spec.sort)
-                del k[i]
-                self.set_sort(tuple(k))
-
-            sub.addAction("Descending" if not key.descending else "Ascending", flip)
-            sub.addAction("Move up", lambda i=i: move(i, -1)).setEnabled(i > 0)
-            sub.addAction("Move down", lambda i=i: move(i, 1)).setEnabled(i < len(keys) - 1)
-            sub.addAction(icon("delete"), "Remove", remove)
-        if keys:
-            menu.addSeparator()
-            menu.addAction("Clear sort", lambda: self.set_sort(()))
 
     # -- cell menu ------------------------------------------------------------------------------
     def cell_menu(self, index: QModelIndex) -> QMenu:
         """The right-click menu of a cell: filter to / exclude its value, sort by its column."""
         menu = QMenu(self)
         column = self.model.columns[index.column()]
-        value = self.model.value(index) if self.model.cell_ref(index) is not None else None
         loaded = self.model.cell_ref(index) is not None
-        current = self.filter_bar.current
+        value = self.model.value(index) if loaded else None
         for label, exclude in (("Filter to this value", False), ("Exclude this value", True)):
-            expr = value_filter(column.name, value, exclude) if loaded else None
-            action = menu.addAction(
-                icon("search"), label, lambda e=expr: self.set_filter(combine(current, e))
-            )
+            expr = spec_rules.value_filter(column.name, value, exclude) if loaded else None
+            action = menu.addAction(icon("search"), label, lambda e=expr: self.add_filter(e))
             action.setEnabled(expr is not None)
             if expr is not None:
                 action.setToolTip(expr)
@@ -972,41 +495,26 @@ class TablePanel(QWidget):
         if index.isValid():
             self.cell_menu(index).exec(self.view.viewport().mapToGlobal(pos))
 
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if self.spec.group is not None and index.isValid():
+            self.drill_down(index.row())
+
+    def _thumb_size_menu(self, menu: QMenu) -> None:
+        """The thumbnail slider's place in the chevron's menu: a few sizes."""
+        sizes = menu.addMenu("Thumbnail size")
+        for label, pixels in (("Small", 48), ("Medium", DEFAULT_THUMB), ("Large", 160)):
+            action = sizes.addAction(label, lambda p=pixels: self.set_thumb_size(p))
+            action.setCheckable(True)
+            action.setChecked(self.thumb_slider.value() == pixels)
+
     def _show_thumbnail_controls(self, visible: bool) -> None:
-        for action in self._thumb_actions:  # tool bar widgets show and hide by their action
-            action.setVisible(visible)
+        self.tools.set_tool_visible(self.thumb_box, visible)
         self.legend.setVisible(visible)
 
-    def _page_loaded(self, start: int) -> None:
-        if not self._sized:
-            self._sized = True
-            self._size_columns()
-        self._apply_pending_layout()
+    def _page_loaded(self, _start: int) -> None:
         if self._pending_cell is not None and self._pending_cell.isValid():
             index, self._pending_cell = self._pending_cell, None
             self._current_changed(index, QModelIndex())
-
-    def _size_columns(self) -> None:
-        """Fit text columns to their header and the first page's texts (capped); media columns
-        follow the thumbnail size."""
-        header = self.view.horizontalHeader()
-        metrics = self.view.fontMetrics()
-        for col, column in enumerate(self.model.columns[:FIRST_COLUMNS_SIZED]):
-            if column.render in ("media", "gallery"):
-                continue
-            if column.render == "histogram":
-                self._set_width(col, HISTOGRAM_WIDTH)
-                continue
-            texts = self.model.sample_texts(col)
-            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
-            if column.render == "bool":
-                widest = metrics.height()
-            width = max(widest + 2 * CELL_MARGIN, header.sectionSizeFromContents(col).width())
-            self._set_width(col, min(width, MAX_TEXT_COLUMN))
-
-    def _set_width(self, col: int, width: int) -> None:
-        for view in self.views():
-            view.setColumnWidth(col, width)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
@@ -1015,50 +523,25 @@ class TablePanel(QWidget):
         if cell is None:  # its page is on the way
             self._pending_cell = current
             return
-        self.state.set_cell(cell)
+        self.table_state.set_cell(cell)
+        self.state.focus_table(self.table_state)
 
     def _emit_status(self) -> None:
         self.state.table_status_changed.emit(self.status())
 
     def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 - Qt override
         if watched is self.view and isinstance(event, QFocusEvent) and event.gotFocus():
+            self.state.focus_table(self.table_state)
             self.state.table_changed.emit(self.version, self.table)
             self._emit_status()
         return super().eventFilter(watched, event)  # type: ignore[arg-type]
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        if self.state.table is self.table_state:
+            self.state.focus_table(None)
         self.model.close()
         self.loader.close()
         super().closeEvent(event)  # type: ignore[arg-type]
-
-
-def _view_spec(data: dict) -> QuerySpec:
-    """A saved view's spec; a view saved by a newer or broken build shows the plain table."""
-    try:
-        return spec_from_dict(data)
-    except (KeyError, TypeError, ValueError):
-        return QuerySpec()
-
-
-def _save_on_own_connection(
-    root: Path,
-    result: Any,
-    source: Version,
-    table: str,
-    name: str,
-    *,
-    progress: ProgressFn,
-    cancel: CancelFn,
-    **options: Any,
-) -> Version:
-    """:func:`desktopviz.sdk.subset.save_as_version` in a worker, writing the index through a
-    connection of the worker's own (the window's is the UI thread's), as an import does."""
-    from desktopviz.sdk.subset import save_as_version
-
-    with Cache(root) as cache:
-        return save_as_version(
-            result, source, table, name, cache=cache, progress=progress, cancel=cancel, **options
-        )
 
 
 if __name__ == "__main__":
@@ -1066,7 +549,6 @@ if __name__ == "__main__":
 
     from PySide6.QtWidgets import QApplication
 
-    from desktopviz.app.state import AppState as _State
     from desktopviz.app.theme import apply_theme
     from desktopviz.store.cache import Cache
 
@@ -1075,7 +557,7 @@ if __name__ == "__main__":
     cache = Cache(sys.argv[1] if len(sys.argv) > 1 else "/tmp/democache")
     ref = sys.argv[2] if len(sys.argv) > 2 else "street-scenes/scene-predictions:latest"
     version = cache.resolve(ref)
-    panel = TablePanel(_State(cache), version, cache.tables(version)[0].path)
+    panel = TablePanel(AppState(cache), version, cache.tables(version)[0].path)
     panel.resize(1100, 700)
     panel.show()
     sys.exit(app.exec())

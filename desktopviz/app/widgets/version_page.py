@@ -132,8 +132,16 @@ class VersionPage(QWidget):
         if slot is None:
             return None
         panel = slot.ensure_panel()
+        self.state.focus_table(panel.table_state)
         self.state.table_changed.emit(self.version, slot.table)
         return panel
+
+    def announce_table(self) -> None:
+        """Tell the app which table is in front now: the Table tab's current table, or none
+        (the Inspector and the Charts dock follow it)."""
+        slot = self.tables.currentWidget() if self.current_tab() == "table" else None
+        panel = slot.panel if slot is not None else None
+        self.state.focus_table(panel.table_state if panel is not None else None)
 
     def show_file(self, path: str) -> bool:
         """Switch to the Files tab with ``path`` selected."""
@@ -144,6 +152,8 @@ class VersionPage(QWidget):
         QTimer.singleShot(0, self, self._focus_off_hidden)  # dropped if the page goes first
         if index == TABS.index("table") and self.tables.count():
             self.show_table()
+        else:
+            self.announce_table()
         if index == TABS.index("lineage") and self.lineage is None:
             from desktopviz.app.widgets.lineage_view import LineageView
 

@@ -1,0 +1,105 @@
+"""A run's page (a tab of the main window, like a version's): its job type, state, times, the
+versions it logged and used (links open them), and tabs of metric charts, config, summary and
+environment.
+
+Public API: :class:`RunPage` (``RunPage(state, run)``, ``reload``, ``title``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from desktopviz.app.state import AppState
+from desktopviz.app.widgets.overview import JsonTree, link
+from desktopviz.humanize import local_time_text
+from desktopviz.model import Run
+
+TREES = ("Config", "Summary", "Environment")
+
+
+class RunPage(QWidget):
+    """One run: what it is, what it logged and used, its metric history and settings."""
+
+    def __init__(self, state: AppState, run: Run, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.run = run
+        self.setObjectName("runPage")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 12)
+        self.title = QLabel()
+        self.title.setObjectName("pageTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        form = QFormLayout()
+        form.setHorizontalSpacing(16)
+        self.fields = {name: QLabel() for name in ("Id", "Project", "Job type", "State", "Time")}
+        for name, label in self.fields.items():
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(name, label)
+        self.logged = QLabel()
+        self.used = QLabel()
+        for label in (self.logged, self.used):
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)
+            label.linkActivated.connect(self._open_version)
+        form.addRow("Logged", self.logged)
+        form.addRow("Used", self.used)
+        layout.addLayout(form)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        from desktopviz.app.widgets.metric_charts import MetricCharts  # pyqtgraph: not at start
+
+        self.metrics = MetricCharts(state.cache.history(run.id))
+        self.tabs.addTab(self.metrics, "Metrics")
+        self.trees: dict[str, JsonTree] = {}
+        for name in TREES:
+            self.trees[name] = JsonTree()
+            self.tabs.addTab(self.trees[name], name)
+        layout.addWidget(self.tabs, 1)
+        self._show(run)
+        self.tabs.setCurrentIndex(0 if self.metrics.series else 1)
+
+    @property
+    def name(self) -> str:
+        """The run's name (its id when it has none)."""
+        return self.run.name or self.run.id
+
+    def reload(self) -> None:
+        """Show the run as the cache holds it now (it may have logged more); NotFoundError when
+        the run is gone."""
+        run = self.state.cache.run(self.run.id)
+        self.metrics.set_history(self.state.cache.history(run.id))
+        if run != self.run:
+            self._show(run)
+
+    def _show(self, run: Run) -> None:
+        self.run = run
+        self.title.setText(self.name)
+        times = local_time_text(run.created_at)
+        if run.finished_at:
+            times += f" → {local_time_text(run.finished_at)}"
+        for name, text in (
+            ("Id", run.id),
+            ("Project", run.project),
+            ("Job type", run.job_type or "—"),
+            ("State", run.state or "—"),
+            ("Time", times),
+        ):
+            self.fields[name].setText(text)
+        cache = self.state.cache
+        edges = [e for e in cache.lineage(run.project) if e.run_id == run.id]
+        for label, direction in ((self.logged, "output"), (self.used, "input")):
+            links = []
+            for e in edges:
+                if e.direction == direction:
+                    v = cache.version_by_id(e.version_id)
+                    links.append(link(f"{v.name}:{v.tag}", f"version:{v.id}"))
+            label.setText(", ".join(links) or "—")
+        for name, value in zip(TREES, (run.config, run.summary, run.environment), strict=True):
+            self.trees[name].set_value(value or {}, expand_depth=1)
+
+    def _open_version(self, href: str) -> None:
+        version = self.state.cache.version_by_id(int(href.split(":", 1)[1]))
+        self.state.open_version_requested.emit(version, "overview")
