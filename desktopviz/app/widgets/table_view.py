@@ -61,10 +61,13 @@ class TypedHeader(QHeaderView):
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.82))
         return font
 
+    def _height(self) -> int:
+        """Two lines: the name, and the type in a smaller font."""
+        return self.fontMetrics().height() + QFontMetrics(self._type_font()).height() + 10
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         hint = super().sizeHint()
-        height = self.fontMetrics().height() + QFontMetrics(self._type_font()).height() + 10
-        return QSize(hint.width(), max(hint.height(), height))
+        return QSize(hint.width(), max(hint.height(), self._height()))
 
     def _name_font(self) -> QFont:
         font = QFont(self.font())
@@ -79,7 +82,8 @@ class TypedHeader(QHeaderView):
             QFontMetrics(self._name_font()).horizontalAdvance(name),
             QFontMetrics(self._type_font()).horizontalAdvance(type_text),
         )
-        return QSize(width + 2 * HEADER_PAD + 4 + self._mark_width(), self.sizeHint().height())
+        # (not sizeHint(): Qt's asks every section for its size, this once per section)
+        return QSize(width + 2 * HEADER_PAD + 4 + self._mark_width(), self._height())
 
     def _mark_width(self) -> int:
         return QFontMetrics(self._name_font()).horizontalAdvance(" ▼9") if self.sort_marks else 0
