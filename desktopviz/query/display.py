@@ -125,11 +125,17 @@ def _float_bits(arrow_type: pa.DataType | None) -> int:
     return t.bit_width if t is not None and pa.types.is_floating(t) else 64
 
 
+DOUBLE_DIGITS = 15
+"""Significant digits a double keeps of any decimal (DBL_DIG)."""
+
+
 def format_number(value: float | int | Decimal, bits: int = 64) -> str:
     """A number for a cell, with every digit that tells it from its neighbours: ints and exact
     decimals as they are, a float as the shortest text that reads back as the same float
     (``0.5``, ``0.99999991``, ``1e-05``; ``bits`` 32 or 16: at that float's precision, so a
-    float32 0.1 reads ``0.1``). Two different values never read the same."""
+    float32 0.1 reads ``0.1``), at most 15 significant digits: a double holds every 15-digit
+    decimal, so what lies beyond is arithmetic noise (``0.9052 - 0.7138`` reads ``0.1914``, not
+    ``0.19140000000000001``). Values that differ within 15 digits never read the same."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | Decimal):
@@ -140,7 +146,13 @@ def format_number(value: float | int | Decimal, bits: int = 64) -> str:
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
     narrow = _NARROW_FLOATS.get(bits)
-    return repr(value) if narrow is None else str(narrow(value))
+    if narrow is not None:
+        return str(narrow(value))
+    text = repr(value)
+    if len(text.lstrip("-0.").split("e")[0].replace(".", "")) <= DOUBLE_DIGITS:
+        return text
+    text = f"{value:.{DOUBLE_DIGITS}g}"
+    return text if any(c in text for c in ".en") else text + ".0"
 
 
 def short_number(value: float | int | Decimal, digits: int = 4) -> str:
