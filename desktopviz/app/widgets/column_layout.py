@@ -111,11 +111,17 @@ class ColumnLayout(QObject):
         """Widen the columns whose texts in a new result need more room (a sort brings longer
         values to the top), never one the user sized."""
         header = self.views()[0].horizontalHeader()
+        metrics = self.views()[0].fontMetrics()
         for col, column in enumerate(self.model.columns[:FIRST_COLUMNS_SIZED]):
-            if column.name in self.user_sized or column.render == "histogram":
+            if column.name in self.user_sized or column.render not in ("text", "number"):
                 continue
-            width = self._wanted(col, column)
             current = self.widths.get(col) or header.sectionSize(col)
+            if current >= MAX_TEXT_COLUMN:
+                continue
+            texts = self.model.sample_texts(col)
+            if not any(metrics.horizontalAdvance(t) + 2 * CELL_MARGIN > current for t in texts):
+                continue  # (the usual case: nothing longer came up)
+            width = self._wanted(col, column)
             if width is not None and width > current:
                 self.set_width(col, width)
         self._fitted_result = self.model.result
