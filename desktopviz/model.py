@@ -45,6 +45,13 @@ class Version:
     file_count: int
     aliases: tuple[str, ...] = ()
     source: str | None = None
+    state: str = "complete"
+    """``complete``, or ``catalog``: synced as metadata only, its blobs not downloaded yet."""
+
+    @property
+    def downloaded(self) -> bool:
+        """Whether the version's files are in the cache (not a catalog-only version)."""
+        return self.state != "catalog"
 
     @property
     def tag(self) -> str:

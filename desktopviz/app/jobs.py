@@ -42,7 +42,7 @@ from desktopviz.errors import DesktopvizError
 from desktopviz.humanize import human_size
 from desktopviz.progress import Progress
 
-UNITS = {"files": "files", "table": "rows", "exporting": "rows", "saving": "rows"}
+UNITS = {"files": "files", "blobs": "files", "table": "rows", "exporting": "rows", "saving": "rows"}
 """What a stage counts (``steps`` for the others)."""
 
 

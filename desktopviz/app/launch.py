@@ -197,6 +197,12 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         if options.open_ref:
             version = cache.resolve(options.open_ref)
             page = window.open_version(version, options.tab or "overview", options.open_table)
+            if page is None:  # synced as catalog only: it downloads first
+                from desktopviz.errors import DesktopvizError
+
+                raise DesktopvizError(
+                    f"{version.ref} is not downloaded yet: run `desktopviz pull {version.ref}`"
+                )
             if options.view:
                 _table_panel(page, options.open_table, version).apply_view(options.view)
             if options.filters or options.sort or options.compare or options.group_by:

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -117,6 +118,11 @@ class MainWindow(QMainWindow):
 
         self.table_status_label = QLabel()
         self.cache_label = QLabel()
+        from desktopviz.app.widgets.sync_status import SyncStatus
+
+        self.sync_status = SyncStatus(state)
+        """Syncing sources and downloading catalog-only versions, in the status bar."""
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.table_status_label)
         self.statusBar().addPermanentWidget(self.cache_label)
         self._build_menus()
@@ -160,6 +166,11 @@ class MainWindow(QMainWindow):
         open_cache.setShortcuts(_with_fallback(QKeySequence.StandardKey.Open, "Ctrl+O"))
         self.recent_menu = file_menu.addMenu("&Recent caches")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.sources_action = file_menu.addAction("&Sources…", self.show_sources)
+        self.sync_action = file_menu.addAction(
+            icon("refresh"), "S&ync all sources", lambda: self.sync_status.sync_sources()
+        )
         file_menu.addSeparator()
         self.close_tab_action = file_menu.addAction("&Close tab", self.close_current_page)
         self.close_tab_action.setShortcuts(_with_fallback(QKeySequence.StandardKey.Close, "Ctrl+W"))
@@ -298,8 +309,12 @@ class MainWindow(QMainWindow):
 
     def open_version(
         self, version: Version, tab: str = "overview", table: str | None = None
-    ) -> VersionPage:
-        """Open (or bring forward) ``version``'s page on ``tab`` (and ``table``)."""
+    ) -> VersionPage | None:
+        """Open (or bring forward) ``version``'s page on ``tab`` (and ``table``); a version
+        synced as catalog only is downloaded first (progress in the status bar), then opens."""
+        if not version.downloaded:
+            self.sync_status.fetch(version)
+            return self.page_for(version)
         page = self.page_for(version)
         if page is None:
             page = VersionPage(self.state, version)
@@ -316,6 +331,8 @@ class MainWindow(QMainWindow):
     def open_comparison(self, version: Version, other: Version, table: str | None = None) -> None:
         """Open ``version``'s table (the first, or ``table``) compared with ``other``'s."""
         page = self.open_version(version, "table", table)
+        if page is None:  # being downloaded first
+            return
         panel = page.show_table(table)
         if panel is None:
             self.state.status_message.emit(f"{version.ref} has no table to compare")
@@ -324,7 +341,9 @@ class MainWindow(QMainWindow):
 
     def open_file(self, version: Version, path: str) -> None:
         """Open ``version``'s Files tab on ``path``."""
-        self.open_version(version, "files").show_file(path)
+        page = self.open_version(version, "files")
+        if page is not None:
+            page.show_file(path)
 
     def close_page(self, index: int) -> None:
         """Close the version page at tab ``index``."""
@@ -485,6 +504,15 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(page)
         self.central.setCurrentWidget(self.pages)
         return page
+
+    def show_sources(self) -> QDialog:
+        """File > Sources…: the servers and folders this cache syncs from."""
+        from desktopviz.app.widgets.sources_dialog import SourcesDialog
+
+        dialog = SourcesDialog(self.state, self.sync_status, self)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
     def show_about(self) -> AboutDialog:
         """Help > About."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +17,7 @@ from desktopviz.humanize import human_size, timestamp_text
 
 if TYPE_CHECKING:
     from desktopviz.importing.detect import ImportResult
+    from desktopviz.progress import CancelFn
     from desktopviz.store.cache import Cache
 
 
@@ -106,8 +109,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 raise NotFoundError(f"no artifact {artifact!r} in project {project!r}")
             for v in versions:
                 aliases = ",".join(v.aliases) or "-"
+                state = "" if v.downloaded else "\tnot downloaded"  # synced with --catalog-only
                 print(
-                    f"{v.tag}\t{aliases}\t{v.file_count} files\t{human_size(v.size)}\t{timestamp_text(v.created_at)}"
+                    f"{v.tag}\t{aliases}\t{v.file_count} files\t{human_size(v.size)}\t{timestamp_text(v.created_at)}{state}"
                 )
     finally:
         cache.close()
@@ -374,3 +378,277 @@ def _launch(args: argparse.Namespace, **options: Any) -> int:
         print(f"desktopviz: the window cannot start: {e}", file=sys.stderr)
         return EXIT_ERROR
     return run(LaunchOptions(cache_dir=root, **options))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a store folder over HTTP until SIGINT/SIGTERM; print its URL first."""
+    from desktopviz.sync.server import make_app, serve
+    from desktopviz.sync.sources import read_token_file
+
+    token = read_token_file(args.token_file) if args.token_file else None
+    app = make_app(args.dir, token=token, public_read=args.public_read, max_upload=args.max_upload)
+    if token is None:
+        print("desktopviz serve: no --token-file: the store is read-only", file=sys.stderr)
+
+    def announce(url: str) -> None:
+        print(url, flush=True)  # the only line on stdout: `--port 0` users read the port here
+        print(f"desktopviz serve: {args.dir} at {url}; Ctrl+C stops", file=sys.stderr, flush=True)
+
+    serve(app, host=args.host, port=args.port, announce=announce)
+    return EXIT_OK
+
+
+# -- push, sync, pull, sources (desktopviz.sync) ----------------------------------------------
+@contextmanager
+def _interruptible() -> Iterator[CancelFn]:
+    """A cancel callback that turns true on Ctrl+C, so a transfer stops its workers and leaves
+    the cache as it was; a second Ctrl+C interrupts at once. Ends in ``KeyboardInterrupt``
+    (``desktopviz: interrupted``, exit 130)."""
+    import signal
+    import threading
+
+    from desktopviz.errors import Cancelled
+
+    asked = threading.Event()
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if asked.is_set():
+            raise KeyboardInterrupt
+        asked.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield asked.is_set
+        if asked.is_set():
+            raise KeyboardInterrupt
+    except Cancelled:
+        if asked.is_set():
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _store_url(cache: Cache, text: str, *, made: bool = True) -> tuple[str, str]:
+    """``(source name, URL)`` for a saved source's name, a store URL or a folder (``made``: it
+    must exist). One not saved is named by its URL or the folder's absolute path, unless a saved
+    source has that URL."""
+    from desktopviz.sync import sources as src
+
+    saved = src.sources(cache)
+    for s in saved:
+        if s.name == text:
+            return s.name, s.url
+    url = text.rstrip("/") if src.is_url(text) else str(Path(text).expanduser().resolve())
+    if made and not src.is_url(text) and not Path(url).is_dir():
+        raise NotFoundError(f"{text}: no saved source of that name and no such folder")
+    for s in saved:
+        if s.url == url:
+            return s.name, s.url
+    return url, url
+
+
+def _is_wandb_folder(url: str) -> bool:
+    """A folder that is not a store (it has no ``store.json``): W&B runs and downloads."""
+    from desktopviz.sync.sources import is_url
+    from desktopviz.sync.store import STORE_INFO
+
+    return not is_url(url) and Path(url).is_dir() and not (Path(url) / STORE_INFO).is_file()
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from desktopviz.sync.backends import open_backend
+    from desktopviz.sync.push import push
+    from desktopviz.sync.sources import token_for
+
+    cache = open_cache(args, create=False)
+    bar = TerminalProgress(False if args.quiet else None)
+    try:
+        name, url = _store_url(cache, args.target, made=False)
+        backend = open_backend(url, token_for(name, url, token_file=args.token_file))
+        try:
+            with _interruptible() as cancel:
+                report = push(cache, backend, args.refs or None, progress=bar, cancel=cancel)
+        finally:
+            backend.close()
+    finally:
+        bar.close()
+        cache.close()
+    print(
+        f"pushed {report.versions} versions to {url} ({report.unchanged} there already): "
+        f"{report.blobs} files ({human_size(report.bytes)}) sent, {report.runs} runs, "
+        f"{report.aliases} aliases"
+    )
+    for ref in report.skipped:
+        print(
+            f"desktopviz: {ref} left out: not downloaded here (desktopviz pull {ref})",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from desktopviz.cli.main import EXIT_BAD_INPUT
+    from desktopviz.errors import Cancelled
+    from desktopviz.sync import sources as src
+
+    cache = open_cache(args)
+    bar = TerminalProgress(False if args.quiet else None)
+    failed = 0
+    try:
+        if args.source:
+            targets = [_store_url(cache, args.source)]
+        else:
+            targets = [(s.name, s.url) for s in src.sources(cache)]
+            if not targets:
+                raise DesktopvizError(
+                    "no saved sources: name a SOURCE, or add one with "
+                    "`desktopviz sources add NAME URL|DIR`"
+                )
+        folders = [_is_wandb_folder(url) for _, url in targets]
+        if args.watch and (len(targets) != 1 or not folders[0]):
+            raise DesktopvizError("--watch follows one folder of W&B runs: name it as SOURCE")
+        if args.catalog_only and any(folders):
+            which = next(url for (_, url), f in zip(targets, folders, strict=True) if f)
+            raise DesktopvizError(
+                "--catalog-only applies to stores; this folder holds W&B runs", file=which
+            )
+        with _interruptible() as cancel:
+            for (name, url), is_folder in zip(targets, folders, strict=True):
+                try:
+                    if not src.is_url(url) and not Path(url).is_dir():
+                        raise DesktopvizError("no such folder (is it mounted?)", file=url)
+                    if is_folder:
+                        failed += _sync_wandb_folder(cache, args, name, url, bar, cancel)
+                    else:
+                        _sync_store(cache, args, name, url, bar, cancel)
+                except Cancelled:
+                    raise
+                except DesktopvizError as e:
+                    cache.set_source_state(name, state=f"error: {e}"[:500])  # `sources ls`
+                    if args.source:
+                        raise
+                    bar.close()
+                    print(f"desktopviz: error: {name}: {e}", file=sys.stderr)
+                    failed += 1
+    finally:
+        bar.close()
+        cache.close()
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+def _sync_store(
+    cache: Cache, args: argparse.Namespace, name: str, url: str, bar: Any, cancel: Any
+) -> None:
+    from desktopviz.sync.backends import open_backend
+    from desktopviz.sync.pull import sync
+    from desktopviz.sync.sources import token_for
+
+    backend = open_backend(url, token_for(name, url, token_file=args.token_file))
+    try:
+        report = sync(
+            cache,
+            backend,
+            source=name,
+            projects=args.project or None,
+            catalog_only=args.catalog_only,
+            progress=bar,
+            cancel=cancel,
+        )
+    finally:
+        backend.close()
+    bar.close()
+    catalog = f" ({report.catalog} not downloaded)" if report.catalog else ""
+    left = f"; {report.skipped} entries of other projects left" if report.skipped else ""
+    print(
+        f"synced {name}: {report.versions + report.catalog} new versions{catalog}, "
+        f"{report.deleted} deleted, {report.blobs} files ({human_size(report.bytes)}) "
+        f"fetched{left}"
+    )
+
+
+def _sync_wandb_folder(
+    cache: Cache, args: argparse.Namespace, name: str, url: str, bar: Any, cancel: Any
+) -> int:
+    """Import what is new in a folder of W&B runs (and follow it with --watch); the number of
+    entries that failed."""
+    from desktopviz.sync.wandb_folder import FolderSyncReport, sync_folder, watch
+
+    told: set[Path] = set()
+    failures: list[str] = []
+
+    def imported(results: list[ImportResult]) -> None:
+        bar.close()
+        _print_imported(cache, results)
+        sys.stdout.flush()
+
+    def tell(report: FolderSyncReport) -> None:
+        bar.close()
+        for path in report.pending:
+            if path not in told:
+                told.add(path)
+                print(f"desktopviz: waiting for {path}: still being written", file=sys.stderr)
+        for e in report.failed:
+            failures.append(str(e))
+            print(f"desktopviz: error: {e}", file=sys.stderr)
+        sys.stderr.flush()
+
+    options = {"source": name, "projects": args.project or None, "progress": bar}
+    if args.watch:
+        print(f"desktopviz: watching {url}; Ctrl+C stops", file=sys.stderr, flush=True)
+        watch(cache, Path(url), cancel=cancel, on_report=tell, on_import=imported, **options)
+        return 0
+    report = sync_folder(cache, Path(url), cancel=cancel, on_import=imported, **options)
+    tell(report)
+    versions = sum(1 for r in report.imported if r.result is not None and r.result.created)
+    print(
+        f"synced {url}: {versions} new versions; {report.skipped} unchanged, "
+        f"{len(report.pending)} still being written, {len(report.failed)} failed",
+        file=sys.stderr,
+    )
+    return len(report.failed)
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from desktopviz.sync.pull import fetch_version
+
+    cache = open_cache(args, create=False)
+    bar = TerminalProgress(False if args.quiet else None)
+    try:
+        version = cache.resolve(args.ref)
+        if version.downloaded:
+            print(f"{version.ref}: already downloaded")
+            return EXIT_OK
+        with _interruptible() as cancel:
+            version = fetch_version(cache, version, progress=bar, cancel=cancel)
+    finally:
+        bar.close()
+        cache.close()
+    print(f"{version.ref}: downloaded {version.file_count} files ({human_size(version.size)})")
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from desktopviz.sync import sources as src
+
+    cache = open_cache(args)
+    try:
+        if args.sources_command == "add":
+            token = src.read_token_file(args.token_file) if args.token_file else None
+            s = src.add_source(cache, args.name, args.url, token)
+            kept = f"; its token is kept in {src.token_location()}" if token else ""
+            print(f"added source {s.name}: {s.url}{kept}")
+        elif args.sources_command == "rm":
+            s = src.source(cache, args.name)
+            src.remove_source(cache, args.name)
+            print(f"removed source {s.name} ({s.url}); its {s.versions} versions stay in the cache")
+        else:
+            listed = src.sources(cache)
+            if not listed:
+                print("(no saved sources: add one with `desktopviz sources add NAME URL|DIR`)")
+            for s in listed:
+                synced = f"synced {timestamp_text(s.last_sync)}" if s.last_sync else "never synced"
+                print(f"{s.name}\t{s.url}\t{synced}\t{s.versions} versions\t{s.state or '-'}")
+    finally:
+        cache.close()
+    return EXIT_OK

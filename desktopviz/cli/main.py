@@ -166,7 +166,105 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--screenshot", metavar="OUT.png", help="render the window offscreen to OUT.png and exit"
     )
+    add_serve_parser(sub)
+    add_sync_parsers(sub)
     return p
+
+
+def add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    """``desktopviz serve DIR``: serve a store over HTTP (desktopviz.sync.server)."""
+    s = sub.add_parser(
+        "serve", help="serve a store folder over HTTP for push and sync (an empty DIR becomes one)"
+    )
+    s.add_argument("dir", metavar="DIR", help="the store folder")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free one)"
+    )
+    s.add_argument(
+        "--token-file",
+        metavar="F",
+        help="file holding the token that writes (and, without --public-read, reads) need; "
+        "without it the server takes no writes",
+    )
+    s.add_argument(
+        "--public-read", action="store_true", help="reads need no token (writes still do)"
+    )
+    s.add_argument(
+        "--max-upload",
+        type=int,
+        default=4 << 30,
+        metavar="BYTES",
+        help="largest upload taken, in bytes (default 4 GiB)",
+    )
+
+
+def add_sync_parsers(sub: argparse._SubParsersAction) -> None:
+    """``push``, ``sync``, ``pull`` and ``sources``: publish to and sync from stores and folders
+    (desktopviz.sync)."""
+    token_help = (
+        "file holding the store's token (default: $DESKTOPVIZ_TOKEN, else the source's saved one)"
+    )
+    s = sub.add_parser(
+        "push",
+        help="upload versions (default: all) with their runs to a store, sending only "
+        "the blobs it lacks",
+    )
+    s.add_argument(
+        "target",
+        metavar="TARGET",
+        help="a store: http(s):// URL, folder, s3://bucket/prefix or a saved source's name",
+    )
+    s.add_argument("refs", nargs="*", metavar="REF", help="versions to push (default: all)")
+    s.add_argument("--token-file", metavar="F", help=token_help)
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser(
+        "sync",
+        help="pull what is new from a store (or a folder of W&B runs) into the cache; "
+        "without SOURCE, from every saved source",
+    )
+    s.add_argument(
+        "source",
+        nargs="?",
+        metavar="SOURCE",
+        help="a saved source's name, a store URL or "
+        "folder, or a folder of W&B offline runs and artifact download folders",
+    )
+    s.add_argument("--project", action="append", metavar="P", help="only this project (repeatable)")
+    s.add_argument(
+        "--catalog-only",
+        action="store_true",
+        help="metadata, files lists, runs and lineage "
+        "only; a version's files are fetched when it is opened (or by `desktopviz pull REF`)",
+    )
+    s.add_argument("--token-file", metavar="F", help=token_help)
+    s.add_argument(
+        "--watch",
+        action="store_true",
+        help="with a folder of W&B runs: keep following it, "
+        "importing each run once it is complete (Ctrl+C stops)",
+    )
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("pull", help="download the files of a version synced with --catalog-only")
+    s.add_argument("ref", metavar="REF")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sources", help="saved sources to sync from: add, ls, rm")
+    ssub = s.add_subparsers(dest="sources_command", parser_class=_Parser)
+    a = ssub.add_parser("add", help="save a store URL or a folder under a name")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("url", metavar="URL|DIR")
+    a.add_argument(
+        "--token-file",
+        metavar="F",
+        help="file holding its token (kept in the OS keyring, "
+        "else in a file only you can read; never in the cache)",
+    )
+    ssub.add_parser("ls", help="list the saved sources: URL, last sync, versions, state")
+    r = ssub.add_parser("rm", help="forget a source and its token (its versions stay)")
+    r.add_argument("name", metavar="NAME")
 
 
 def _lean_process() -> None:

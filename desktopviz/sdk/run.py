@@ -20,15 +20,17 @@ from desktopviz.sdk.media import Image
 from desktopviz.sdk.table import Table
 from desktopviz.store.cache import Cache, now_iso
 from desktopviz.store.location import cache_dir
+from desktopviz.sync.publish import STORE_ENV, StorePublisher
 
 HISTORY_FLUSH_ROWS = 200
 
 
 class Run:
-    """A run in progress: ``dv.init(project=, job_type=, config=, dir=)``.
+    """A run in progress: ``dv.init(project=, job_type=, config=, dir=, store=)``.
 
     ``dir`` is the cache folder (default ``$DESKTOPVIZ_CACHE`` or the user cache dir) or an open
-    :class:`Cache`. Finish it
+    :class:`Cache`. ``store`` (default ``$DESKTOPVIZ_STORE``): a store's URL or folder that each
+    logged version is pushed to as it is logged (see :mod:`desktopviz.sync.publish`). Finish it
     with ``finish()`` or use it as a context manager.
     """
 
@@ -40,8 +42,11 @@ class Run:
         dir: str | os.PathLike[str] | Cache | None = None,
         name: str | None = None,
         id: str | None = None,
+        store: str | None = None,
     ) -> None:
         self.cache = dir if isinstance(dir, Cache) else Cache(cache_dir(dir))
+        store = store or os.environ.get(STORE_ENV) or None
+        self._publisher = StorePublisher(self.cache, store) if store else None
         self.project = project or "uncategorized"
         self.job_type = job_type
         self.id = id or _new_id()
@@ -116,6 +121,8 @@ class Run:
         staged = artifact.staged(self.project, tuple(aliases or ()), produced_by=self.id)
         result = commit_artifact(self.cache, staged)
         artifact._bind(self.cache, result.version)
+        if self._publisher is not None:
+            self._publisher.publish(result.version)
         return artifact
 
     def use_artifact(self, ref: str | Artifact, type: str | None = None) -> Artifact:
@@ -139,6 +146,9 @@ class Run:
             return
         self._flush()
         self._save("finished" if exit_code == 0 else "failed")
+        if self._publisher is not None:
+            self._publisher.publish()  # the versions an earlier push could not send
+            self._publisher.close()
         self._finished = True  # the cache stays open: logged artifacts still read from it
 
     def _check_open(self) -> None:

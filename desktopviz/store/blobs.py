@@ -111,7 +111,7 @@ class BlobStore:
             return self.index
         conn = getattr(self._readers, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(f"{self.index_path.as_uri()}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"{self.index_path.resolve().as_uri()}?mode=ro", uri=True)
             self._readers.conn = conn
         return conn
 
@@ -208,28 +208,53 @@ class BlobStore:
 
         The digest is added to ``lease`` before the blob is placed or reused, so ``gc`` spares it.
         """
-        sha, md5 = hashlib.sha256(), hashlib.md5()
+        try:
+            with open(src, "rb") as f:
+                return self.put_stream(f, cancel=cancel, lease=lease)
+        except OSError as e:
+            if e.errno in DISK_FULL:
+                raise  # the caller knows what was being written and cleans up
+            raise unreadable(src, e) from e
+
+    def put_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        expect: str | None = None,
+        cancel: CancelFn | None = None,
+        lease: Lease | None = None,
+        md5: bool = True,
+        where: str | None = None,
+    ) -> BlobInfo:
+        """Copy a stream into the store through a synced temp file, hashing as it goes (the
+        digest leased before the blob is placed or reused). ``expect``: the sha256 the bytes
+        must have, else nothing is kept and the error names ``where`` and the digest; ``md5``:
+        also compute the W&B digest (else ``md5_b64`` is empty)."""
+        sha, md5_hash = hashlib.sha256(), hashlib.md5() if md5 else None
         size = 0
         fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix="blob-")
         try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
-                while chunk := f.read(CHUNK):
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
                     check_cancel(cancel)
                     sha.update(chunk)
-                    md5.update(chunk)
+                    if md5_hash is not None:
+                        md5_hash.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
             digest = sha.hexdigest()
+            if expect is not None and digest != expect:
+                raise DesktopvizError(
+                    f"{where or 'blob'}: the bytes do not match their digest (sha256 {digest}, "
+                    f"expected {expect}); not kept"
+                )
             if lease is not None:
                 lease.add(digest)
             placed = self._place(Path(tmp), digest)
-            return BlobInfo(digest, size, base64.b64encode(md5.digest()).decode(), placed)
-        except OSError as e:
-            if e.errno in DISK_FULL:
-                raise  # the caller knows what was being written and cleans up
-            raise unreadable(src, e) from e
+            md5_b64 = base64.b64encode(md5_hash.digest()).decode() if md5_hash else ""
+            return BlobInfo(digest, size, md5_b64, placed)
         finally:
             Path(tmp).unlink(missing_ok=True)
 

@@ -39,6 +39,10 @@ FINGERPRINTS = "fingerprints"
 """The folder under ``derived/`` of table fingerprints (see ``desktopviz.query.fingerprint``)."""
 
 
+class NotDownloadedError(NotFoundError):
+    """A catalog-only version (synced as metadata) whose files are not in the cache yet."""
+
+
 class MissingBlobError(DesktopvizError):
     """A version to commit names a blob that is not in the store."""
 
@@ -143,6 +147,10 @@ class NewVersion:
     tables: list[NewTable] = field(default_factory=list)
     packed: list[PackedBlob] = field(default_factory=list)
     """Blobs this version's import wrote into packs (made durable before the commit)."""
+    idx: int | None = None
+    """The version number to give it (a store's, when synced; None: the next one)."""
+    state: str = "complete"
+    """``catalog``: metadata only, its blobs and tables not here (see ``desktopviz.sync``)."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +259,11 @@ class Cache:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``); rolls back on any error."""
+        """A write transaction (``BEGIN IMMEDIATE``); rolls back on any error. Inside another
+        one it joins it (the outer one commits or rolls back the whole)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         with self._busy_guard():
             self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -308,7 +320,7 @@ class Cache:
     _VERSION_SQL = (
         "SELECT v.id, v.collection_id, p.name AS project, c.name, c.type, v.idx AS 'index', "
         "v.digest, v.description, v.metadata, v.created_at, v.size, v.file_count, v.source, "
-        "(SELECT group_concat(alias, char(31)) FROM (SELECT alias FROM aliases a "
+        "v.state, (SELECT group_concat(alias, char(31)) FROM (SELECT alias FROM aliases a "
         " WHERE a.version_id = v.id ORDER BY alias = 'latest' DESC, alias)) AS aliases "
         "FROM versions v JOIN collections c ON c.id = v.collection_id "
         "JOIN projects p ON p.id = c.project_id"
@@ -389,19 +401,8 @@ class Cache:
                 # in key order: 2x faster than random order into the primary key's b-tree
                 sorted((b.sha256, b.pack, b.offset, b.size) for b in new.packed),
             )
-            # checked inside the transaction: gc deletes only inside one, so none can come between
-            absent = self.blobs.missing(f.sha256 for f in new.files if f.sha256 is not None)
-            for f in new.files:
-                if f.sha256 in absent:
-                    raise MissingBlobError(
-                        f"blob for {f.path!r} is missing (removed by a concurrent gc?); "
-                        "import again",
-                        file=self.root,
-                        digest=f.sha256,
-                    )
-            for t in new.tables:
-                if not (self.root / t.parquet).is_file():
-                    raise DesktopvizError(f"table {t.path!r} was not materialised", file=self.root)
+            if new.state != "catalog":  # a catalog version's blobs come later (fetch_version)
+                self._check_present(new.files, new.tables)
             pid = self._project_id(h.project, create=True)
             row = conn.execute(
                 "SELECT id, type FROM collections WHERE project_id = ? AND name = ?",
@@ -425,13 +426,11 @@ class Cache:
             ).fetchone()
             created = same is None
             if created:
-                idx = conn.execute(
-                    "SELECT COALESCE(MAX(idx) + 1, 0) FROM versions WHERE collection_id = ?", (cid,)
-                ).fetchone()[0]
+                idx = self._new_index(cid, new)
                 vid = conn.execute(
                     "INSERT INTO versions (collection_id, idx, digest, description, metadata, "
-                    "created_at, size, file_count, source, wandb_id, client_id, sequence_client_id) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "created_at, size, file_count, source, wandb_id, client_id, sequence_client_id, "
+                    "state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         cid,
                         idx,
@@ -445,6 +444,7 @@ class Cache:
                         h.wandb_id,
                         h.client_id,
                         h.sequence_client_id,
+                        new.state,
                     ),
                 ).lastrowid
                 conn.executemany(
@@ -472,7 +472,11 @@ class Cache:
                         for t in new.tables
                     ],
                 )
-                self._set_alias_in_tx(cid, "latest", vid)
+                newest = conn.execute(
+                    "SELECT id FROM versions WHERE collection_id = ? ORDER BY idx DESC LIMIT 1",
+                    (cid,),
+                ).fetchone()[0]
+                self._set_alias_in_tx(cid, "latest", newest)
             else:
                 vid = same[0]
                 if h.client_id:
@@ -488,6 +492,73 @@ class Cache:
             if h.produced_by:
                 self._add_lineage_in_tx(h.produced_by, vid, "output")
         return CommitResult(self.version_by_id(vid), created)
+
+    def _check_present(self, files: list[FileEntry], tables: list[NewTable]) -> None:
+        """Inside the commit's transaction (gc deletes only inside one, so none can come
+        between): every blob and Parquet file a version names is here."""
+        absent = self.blobs.missing(f.sha256 for f in files if f.sha256 is not None)
+        for f in files:
+            if f.sha256 in absent:
+                raise MissingBlobError(
+                    f"blob for {f.path!r} is missing (removed by a concurrent gc?); import again",
+                    file=self.root,
+                    digest=f.sha256,
+                )
+        for t in tables:
+            if not (self.root / t.parquet).is_file():
+                raise DesktopvizError(f"table {t.path!r} was not materialised", file=self.root)
+
+    def _new_index(self, collection_id: int, new: NewVersion) -> int:
+        """The number of a new version: the one asked for (refused when another version holds
+        it), else the next."""
+        if new.idx is None:
+            return self.conn.execute(
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM versions WHERE collection_id = ?",
+                (collection_id,),
+            ).fetchone()[0]
+        taken = self.conn.execute(
+            "SELECT digest FROM versions WHERE collection_id = ? AND idx = ?",
+            (collection_id, new.idx),
+        ).fetchone()
+        if taken is not None:
+            h = new.header
+            raise DesktopvizError(
+                f"{h.project}/{h.name}:v{new.idx} in this cache is another version (digest "
+                f"{taken[0]}) than the one to add as v{new.idx} (digest {new.digest}); delete "
+                "the local one or sync into another cache",
+                file=self.root,
+            )
+        return new.idx
+
+    def set_version_state(
+        self, version: Version, state: str, packed: Iterable[PackedBlob] = ()
+    ) -> Version:
+        """Mark a version ``complete`` (its blobs and tables checked present first; ``packed``:
+        where the blobs just fetched for it lie in packs) or ``catalog``."""
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO packed (sha256, pack, offset, size) VALUES (?,?,?,?)",
+                sorted((b.sha256, b.pack, b.offset, b.size) for b in packed),
+            )
+            if state == "complete":
+                tables = [
+                    NewTable(t.path, t.kind, t.parquet, t.schema, t.num_rows)
+                    for t in self.tables(version)
+                ]
+                self._check_present(self.files(version), tables)
+            conn.execute("UPDATE versions SET state = ? WHERE id = ?", (state, version.id))
+        return self.version_by_id(version.id)
+
+    def _check_downloaded(self, version_id: int) -> None:
+        row = self.conn.execute(
+            "SELECT v.state, p.name, c.name, v.idx FROM versions v "
+            "JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id "
+            "WHERE v.id = ?",
+            (version_id,),
+        ).fetchone()
+        if row is not None and row[0] == "catalog":
+            ref = f"{row[1]}/{row[2]}:v{row[3]}"
+            raise NotDownloadedError(f"{ref} is not downloaded: run desktopviz pull {ref}")
 
     def _set_alias_in_tx(self, collection_id: int, alias: str, version_id: int) -> None:
         self.conn.execute(
@@ -530,6 +601,7 @@ class Cache:
                 raise NotFoundError(f"no version {version.ref} (deleted already?)")
             cid = row[0]
             conn.execute("UPDATE files SET ref_version_id = NULL WHERE ref_version_id = ?", (vid,))
+            conn.execute("UPDATE synced SET version_id = NULL WHERE version_id = ?", (vid,))
             for table in ("aliases", "files", "tables", "lineage"):
                 conn.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
             conn.execute("DELETE FROM versions WHERE id = ?", (vid,))
@@ -676,6 +748,7 @@ class Cache:
             raise NotFoundError(
                 f"file {path!r} is a reference to {ref!r}, whose bytes are not here"
             )
+        self._check_downloaded(vid)
         return sha
 
     def tables(self, version: Version | int) -> list[TableInfo]:
@@ -705,8 +778,12 @@ class Cache:
         raise NotFoundError(f"{version.ref} has no table {path!r} (tables: {names})")
 
     def parquet_path(self, table: TableInfo) -> Path:
-        """The Parquet file of a materialised table."""
-        return self.root / table.parquet
+        """The Parquet file of a materialised table (NotDownloadedError for a catalog-only
+        version's)."""
+        path = self.root / table.parquet
+        if not path.is_file():
+            self._check_downloaded(table.version_id)
+        return path
 
     # -- runs and lineage ---------------------------------------------------------------
     def upsert_run(self, run: Run) -> None:
@@ -850,6 +927,102 @@ class Cache:
         ).fetchone()
         return (self.version_by_id(row[0]), row[1]) if row else None
 
+    # -- sync sources (desktopviz.sync) --------------------------------------------------
+    def sources(self) -> list[dict[str, Any]]:
+        """The stores synced from: name, url, added_at, last_sync, cursor, state, and how many
+        versions of each are here (``versions``), by name."""
+        return self._q(
+            "SELECT s.name, s.url, s.added_at, s.last_sync, s.cursor, s.state, "
+            "(SELECT COUNT(*) FROM synced y WHERE y.source = s.name AND y.version_id IS NOT NULL) "
+            "AS versions FROM sources s ORDER BY s.name"
+        )
+
+    def source(self, name: str) -> dict[str, Any] | None:
+        """One source (as in :meth:`sources`), or None."""
+        return next((s for s in self.sources() if s["name"] == name), None)
+
+    def add_source(self, name: str, url: str, *, replace: bool = True) -> None:
+        """Save a source (a new URL for a known name keeps its cursor only if the URL is the
+        same)."""
+        with self.write() as conn:
+            row = conn.execute("SELECT url FROM sources WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO sources (name, url, added_at) VALUES (?,?,?)",
+                    (name, url, now_iso()),
+                )
+            elif row[0] != url and replace:
+                conn.execute(
+                    "UPDATE sources SET url = ?, cursor = NULL, state = NULL WHERE name = ?",
+                    (url, name),
+                )
+                conn.execute("DELETE FROM synced WHERE source = ?", (name,))
+
+    def remove_source(self, name: str) -> None:
+        """Forget a source and its cursor (the versions synced from it stay)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM sources WHERE name = ?", (name,))
+            conn.execute("DELETE FROM synced WHERE source = ?", (name,))
+
+    def set_source_state(
+        self, name: str, *, state: str | None, last_sync: str | None = None
+    ) -> None:
+        """Record how the last sync of a source went (and when it last succeeded)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE sources SET state = ?, last_sync = COALESCE(?, last_sync) WHERE name = ?",
+                (state, last_sync, name),
+            )
+
+    def source_cursor(self, name: str) -> int:
+        """The last journal entry of a source applied here (-1: none)."""
+        row = self.conn.execute("SELECT cursor FROM sources WHERE name = ?", (name,)).fetchone()
+        return -1 if row is None or row[0] is None else row[0]
+
+    def set_source_cursor(self, name: str, cursor: int) -> None:
+        """Move a source's cursor (inside the transaction that applied the entries)."""
+        with self.write() as conn:
+            conn.execute("UPDATE sources SET cursor = ? WHERE name = ?", (cursor, name))
+
+    def synced_versions(self, source: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """Every version a source's journal named, by (project, name, digest): its number in
+        the store, the manifest last applied and the version here (None: not here)."""
+        return {
+            (r["project"], r["name"], r["digest"]): r
+            for r in self._q(
+                "SELECT project, name, digest, number, manifest, version_id FROM synced "
+                "WHERE source = ?",
+                (source,),
+            )
+        }
+
+    def set_synced(
+        self,
+        source: str,
+        key: tuple[str, str, str],
+        number: int,
+        manifest: str | None,
+        version_id: int | None,
+    ) -> None:
+        """Record a version a source's journal names (inside the transaction that applied it)."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO synced (source, project, name, digest, number, manifest, version_id) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT (source, project, name, digest) DO UPDATE SET "
+                "number = excluded.number, manifest = excluded.manifest, "
+                "version_id = excluded.version_id",
+                (source, *key, number, manifest, version_id),
+            )
+
+    def version_sources(self, version: Version) -> list[tuple[str, str]]:
+        """The sources (name, url) a version was synced from."""
+        rows = self.conn.execute(
+            "SELECT s.name, s.url FROM synced y JOIN sources s ON s.name = y.source "
+            "WHERE y.version_id = ? ORDER BY s.name",
+            (version.id,),
+        ).fetchall()
+        return [(name, url) for name, url in rows]
+
     # -- maintenance ---------------------------------------------------------------------
     def gc(self, *, tmp_min_age: float = 600.0) -> GcReport:
         """Remove blobs and derived files no version refers to, and stale temp files.
@@ -934,11 +1107,15 @@ class Cache:
         if ok != "ok":
             problems.append(f"index integrity: {ok}")
         for vid, path, sha in self.conn.execute(
-            "SELECT version_id, path, sha256 FROM files WHERE sha256 IS NOT NULL"
+            "SELECT version_id, path, sha256 FROM files WHERE sha256 IS NOT NULL AND version_id "
+            "NOT IN (SELECT id FROM versions WHERE state = 'catalog')"
         ):
             if not self.blobs.has(sha):
                 problems.append(f"version {vid}: blob of {path!r} is missing")
-        for vid, path, parquet in self.conn.execute("SELECT version_id, path, parquet FROM tables"):
+        for vid, path, parquet in self.conn.execute(
+            "SELECT version_id, path, parquet FROM tables WHERE version_id "
+            "NOT IN (SELECT id FROM versions WHERE state = 'catalog')"
+        ):
             if not (self.root / parquet).is_file():
                 problems.append(f"version {vid}: table {path!r} has no Parquet file")
         for (cid,) in self.conn.execute("SELECT id FROM collections"):

@@ -123,6 +123,32 @@ MIGRATIONS: list[str] = [
         size INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: sync (desktopviz.sync): a version may be in the catalog only (metadata, no blobs);
+    # the stores synced from, with the journal entry each has been applied up to; and every
+    # version each store's journal names, with the number the store gives it (the version
+    # here, if any, and the manifest last applied)
+    """
+    ALTER TABLE versions ADD COLUMN state TEXT NOT NULL DEFAULT 'complete';
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        added_at TEXT,
+        last_sync TEXT,
+        cursor INTEGER,
+        state TEXT
+    );
+    CREATE TABLE synced (
+        source TEXT NOT NULL,
+        project TEXT NOT NULL,
+        name TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        manifest TEXT,
+        version_id INTEGER,
+        PRIMARY KEY (source, project, name, digest)
+    );
+    CREATE INDEX synced_by_version ON synced (version_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

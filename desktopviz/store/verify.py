@@ -77,8 +77,9 @@ def verify(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> VerifyReport:
-    """Check the blobs and tables of ``versions`` (default: every version in the cache)."""
-    chosen = list(cache.versions() if versions is None else versions)
+    """Check the blobs and tables of ``versions`` (default: every version in the cache; a
+    version synced as catalog only has nothing here to check until it is pulled)."""
+    chosen = [v for v in (cache.versions() if versions is None else versions) if v.downloaded]
     # what to read once -> every (version, path) that relies on it
     blobs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     tables: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)

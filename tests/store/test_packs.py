@@ -162,3 +162,24 @@ def test_thumbnails_of_packed_images_write_no_copies(tmp_path):
             assert thumb.is_file() and thumb.stat().st_size > 0
     assert len(images) == 12
     assert not (cache / "blobs" / "extracted").exists()
+
+
+def test_a_cache_named_by_a_relative_path_reads_packed_blobs_from_other_threads(
+    tmp_path, monkeypatch
+):
+    """Worker threads open the index read-only by URI: a cache given as ``--cache rel`` failed
+    with "relative path can't be expressed as a file URI" (push, thumbnails)."""
+    import threading
+
+    folder = tmp_path / "shots"
+    image = png(folder / "a.png", 1)
+    r = dv("import", str(folder), cache=tmp_path / "rel")
+    assert r.returncode == 0, r.stderr
+    monkeypatch.chdir(tmp_path)
+    with Cache("rel") as cache:
+        entry = next(f for f in cache.files(cache.resolve("shots:v0")) if f.path.endswith("a.png"))
+        got: list[object] = []
+        worker = threading.Thread(target=lambda: got.append(cache.blobs.read(entry.sha256)))
+        worker.start()
+        worker.join(30)
+        assert got == [image.read_bytes()]

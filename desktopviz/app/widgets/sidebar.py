@@ -267,9 +267,11 @@ class Sidebar(QWidget):
                 words = [project, kind, name, v.tag, *v.aliases]
                 row = self._item("version", v.tag, f"v{v.id}", words)
                 row.setData(v, VERSION_ROLE)
-                row.setData(
-                    f"{human_size(v.size)} · {age_text(v.created_at, suffix='')}", DETAIL_ROLE
-                )
+                detail = f"{human_size(v.size)} · {age_text(v.created_at, suffix='')}"
+                if not v.downloaded:  # synced as catalog only
+                    detail = f"not downloaded · {human_size(v.size)}"
+                    row.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                row.setData(detail, DETAIL_ROLE)
                 row.setToolTip(_version_tooltip(v))
                 artifact.appendRow(row)
         self.empty_note.setVisible(not versions)
