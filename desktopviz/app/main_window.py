@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         """Open (or bring forward) ``version``'s page on ``tab`` (and ``table``); a version
         synced as catalog only is downloaded first (progress in the status bar), then opens."""
         if not version.downloaded:
-            self.sync_status.fetch(version)
+            self.sync_status.fetch(version, tab)
             return self.page_for(version)
         page = self.page_for(version)
         if page is None:

@@ -80,6 +80,7 @@ class SyncStatus(QWidget):
         self.job: Worker | None = None
         self.offline: dict[str, str] = {}
         self._started = 0.0
+        self._open_tab = "overview"
         self.label = mute(QLabel("", self))
         self.bar = QProgressBar(self)
         self.bar.setFixedWidth(140)
@@ -115,11 +116,12 @@ class SyncStatus(QWidget):
             return None
         return self._start("Syncing", sync_saved_sources, self.state.cache.root, names)
 
-    def fetch(self, version: Version) -> Worker | None:
-        """Download a catalog-only version, then open it."""
+    def fetch(self, version: Version, tab: str = "overview") -> Worker | None:
+        """Download a catalog-only version, then open it on ``tab``."""
         if self.busy:
             self.state.status_message.emit("A sync is running: wait for it or cancel it")
             return None
+        self._open_tab = tab
         return self._start(
             f"Downloading {version.ref}", fetch_on_own_connection, self.state.cache.root, version.id
         )
@@ -170,7 +172,7 @@ class SyncStatus(QWidget):
                 text += f"; offline: {', '.join(sorted(self.offline))} (the cache stays usable)"
         else:
             text = f"Downloaded {value.ref}"
-            self.state.open_version_requested.emit(value, "overview")
+            self.state.open_version_requested.emit(value, self._open_tab)
         self.state.refresh()
         self._ended(text)
 
