@@ -125,6 +125,13 @@ def read_packed(folder: Path, pack: str, offset: int, size: int) -> bytes:
         os.close(fd)
 
 
+def place_file(tmp: str | os.PathLike[str], dest: Path) -> None:
+    """Rename a written and synced temp file to ``dest`` durably (its folder made and synced)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, dest)
+    fsync_dir(dest.parent)
+
+
 def fsync_dir(path: Path) -> None:
     """Flush a directory entry so a file created or renamed inside it survives a crash."""
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from desktopviz.errors import DesktopvizError, UnsafePathError
-from desktopviz.store.packs import fsync_dir
+from desktopviz.store.packs import fsync_dir, place_file
 from desktopviz.sync.backend import Conflict, check_path
 
 CHUNK = 1 << 20
@@ -144,9 +144,7 @@ class FolderBackend:
                     f"{h.hexdigest()}) do not match it; not stored",
                     file=self.url,
                 )
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
-            fsync_dir(dest.parent)
+            place_file(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -161,9 +159,7 @@ class FolderBackend:
             return
         tmp = self._write_tmp(data)
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
-            fsync_dir(dest.parent)
+            place_file(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
 

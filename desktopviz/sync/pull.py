@@ -38,7 +38,7 @@ from desktopviz.progress import (
 from desktopviz.store.blobs import CHUNK
 from desktopviz.store.cache import Cache, NewVersion, now_iso
 from desktopviz.store.leases import Lease
-from desktopviz.store.packs import PACK_MAX_BLOB, PackedBlob, fsync_dir
+from desktopviz.store.packs import PACK_MAX_BLOB, PackedBlob, place_file
 from desktopviz.sync.backend import Backend
 from desktopviz.sync.folder import blob_path
 from desktopviz.sync.store import (
@@ -501,9 +501,7 @@ def _place_parquet(cache: Cache, stream: Any, sha: str, dest: Path, where: str) 
                 f"{where} does not match its digest (altered or damaged in the store); the "
                 "version was not added"
             )
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
-        fsync_dir(dest.parent)
+        place_file(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)
 

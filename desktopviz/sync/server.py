@@ -35,7 +35,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from desktopviz.errors import DesktopvizError, UnsafePathError
-from desktopviz.store.packs import fsync_dir
+from desktopviz.store.packs import place_file
 from desktopviz.sync.backend import Backend, Conflict, check_path
 from desktopviz.sync.folder import TMP, FolderBackend
 
@@ -381,9 +381,7 @@ def _keep_blob(f: BinaryIO, tmp: Path, final: Path) -> None:
     f.flush()
     os.fsync(f.fileno())
     os.chmod(tmp, 0o644)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
+    place_file(tmp, final)
 
 
 def _read(path: Path) -> bytes | None:
