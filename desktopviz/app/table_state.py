@@ -131,6 +131,10 @@ class TableState(QObject):
             self.spec = self.result.spec
             self.spec_changed.emit(self.spec)
 
+    def fail_with(self, error: BaseException) -> None:
+        """:meth:`fail` with an exception's message (and position, for a filter's error)."""
+        self.fail(str(error), getattr(error, "pos", None))
+
     def cancel_done(self) -> None:
         """The query being opened was cancelled: ``spec`` goes back to the rows shown."""
         if self.result is not None and self.spec != self.result.spec:

@@ -48,7 +48,6 @@ from desktopviz.progress import CancelFn
 from desktopviz.query.comparison import ComparisonSchema, Role
 from desktopviz.query.display import ColumnInfo, column_info, display_text, tsv_field
 from desktopviz.query.engine import QueryEngine, Result
-from desktopviz.query.expr import ExprError
 from desktopviz.query.paging import (
     MAX_PAGES,
     PAGE_ROWS,
@@ -109,6 +108,8 @@ class TableModel(QAbstractTableModel):
     """Opening the result or reading a page failed (the message)."""
     open_failed = Signal(object)
     """Opening the result failed (the exception; ``failed`` follows)."""
+    opened = Signal(object)
+    """The result now shown (after ``ready``)."""
     page_loaded = Signal(int)
     """A page arrived (its first result row)."""
     cancelled = Signal()
@@ -226,12 +227,11 @@ class TableModel(QAbstractTableModel):
     def bind(self, table: TableState) -> None:
         """Follow ``table``: its spec is what this model opens, its brush what it marks; the
         result opened (or the failure, or a cancel) goes back to it."""
+        # bound methods only: a connection dies with either end (a lambda would outlive them)
         table.spec_changed.connect(self.set_spec)
         table.brush_changed.connect(self.set_brush)
-        self.ready.connect(lambda: table.show_result(self.result))
-        self.open_failed.connect(
-            lambda exc: table.fail(str(exc), exc.pos if isinstance(exc, ExprError) else None)
-        )
+        self.opened.connect(table.show_result)
+        self.open_failed.connect(table.fail_with)
         self.cancelled.connect(table.cancel_done)
 
     def load_now(self) -> None:
@@ -272,6 +272,7 @@ class TableModel(QAbstractTableModel):
         self._pages.clear()
         self.endResetModel()
         self.ready.emit()
+        self.opened.emit(self.result)
 
     def _show_comparison(self) -> None:
         """Which columns mark, twin and pair which, from the result's comparison schema."""

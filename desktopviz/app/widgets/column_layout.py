@@ -41,7 +41,7 @@ class ColumnLayout(QObject):
         self._setting = False
         self._fitted_result: object = None
         views()[0].horizontalHeader().sectionResized.connect(self._user_resized)
-        model.page_loaded.connect(lambda _start: self._page_loaded())
+        model.page_loaded.connect(self._page_loaded)
         model.ready.connect(self._ready)
 
     @property
@@ -157,7 +157,7 @@ class ColumnLayout(QObject):
         if self.sized_for == self.columns:
             self._apply_pending()
 
-    def _page_loaded(self) -> None:
+    def _page_loaded(self, _start: int = 0) -> None:
         if self.sized_for != self.columns:
             self.fit()
         elif self._fitted_result is not self.model.result:

@@ -50,10 +50,20 @@ class CompareTool(QToolButton):
         self.summary_worker: Worker | None = None
         self.summary_for: QuerySpec | None = None
         bar.hide()
-        bar.only_changed.connect(lambda only: table.edit(spec_rules.compare_only, only))
-        bar.key_changed.connect(lambda key: table.edit(spec_rules.compare_key, key))
-        bar.closed.connect(lambda: table.edit(spec_rules.stop_compare))
-        table.result_changed.connect(lambda _result: self._show())
+        bar.only_changed.connect(self._set_only)
+        bar.key_changed.connect(self._set_key)
+        bar.closed.connect(self.stop_compare)
+        table.result_changed.connect(self._show)
+
+    def _set_only(self, only: str | None) -> None:
+        self.table.edit(spec_rules.compare_only, only)
+
+    def _set_key(self, key: tuple[str, str] | None) -> None:
+        self.table.edit(spec_rules.compare_key, key)
+
+    def stop_compare(self) -> None:
+        """Back to the table alone."""
+        self.table.edit(spec_rules.stop_compare)
 
     def compare_with(self, ref: str, table: str | None = None) -> None:
         """Compare with ``ref``'s table (side 1)."""
@@ -84,7 +94,7 @@ class CompareTool(QToolButton):
                 lambda: self.table.edit(spec_rules.stop_compare),
             )
 
-    def _show(self) -> None:
+    def _show(self, *_: object) -> None:
         """The bar and the diff summary follow the rows shown."""
         table, bar = self.table, self.bar
         spec = table.result.spec if table.result is not None else table.spec

@@ -54,10 +54,10 @@ class GroupTool(QToolButton):
         self.group_menu = QMenu(self)
         self.group_menu.aboutToShow.connect(self.fill_menu)
         self.setMenu(self.group_menu)
-        table.spec_changed.connect(lambda _spec: self._show())
+        table.spec_changed.connect(self._show)
         self._show()
 
-    def _show(self) -> None:
+    def _show(self, *_: object) -> None:
         group = self.table.spec.group
         self.setText(f"Grouped by {', '.join(group.by)}" if group is not None else "Group")
 

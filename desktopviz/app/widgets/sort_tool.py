@@ -53,11 +53,11 @@ class SortTool(QToolButton):
         self.sort_menu = QMenu(self)
         self.sort_menu.aboutToShow.connect(self.fill_menu)
         self.setMenu(self.sort_menu)
-        table.spec_changed.connect(lambda _spec: self._show())
-        table.result_changed.connect(lambda _result: self._show())
+        table.spec_changed.connect(self._show)
+        table.result_changed.connect(self._show)
         self._show()
 
-    def _show(self) -> None:
+    def _show(self, *_: object) -> None:
         self.setText(sort_text(self.table.spec))
 
     def _edit(self, rule: object, *args: object) -> None:

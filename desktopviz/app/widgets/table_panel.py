@@ -183,7 +183,7 @@ class TablePanel(QWidget):
 
         ts = self.table_state
         ts.spec_changed.connect(self._spec_changed)
-        ts.result_changed.connect(lambda _result: self._ready())
+        ts.result_changed.connect(self._ready)
         ts.query_failed.connect(self._failed)
         ts.cancelled.connect(self._cancelled)
         self.thumb_slider.valueChanged.connect(self.set_thumb_size)
@@ -414,7 +414,7 @@ class TablePanel(QWidget):
             return f"{shown:,} of {total:,} rows"
         return f"{shown:,} row{'s' * (shown != 1)}"
 
-    def _ready(self) -> None:
+    def _ready(self, *_: object) -> None:
         model = self.model
         self._show_busy(False)
         self._show_thumbnail_controls(model.has_images)
