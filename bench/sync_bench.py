@@ -42,7 +42,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,8 +52,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the nginx helper of the tests
 
 from import_bench_support import Measure, measure, median, remove  # noqa: E402
+
+from tests.sync import serve_support  # noqa: E402 - starts nginx as the tests do
 
 DESKTOPVIZ = str(Path(sys.executable).parent / "desktopviz")
 TOKEN = "sync-bench-token-5d1e"
@@ -183,53 +185,8 @@ def start_serve(store: Path, token_file: Path, log: Path, env: dict[str, str]) -
 
 def start_nginx(folder: Path, run: Path) -> Server | str:
     """nginx on 127.0.0.1 serving ``folder`` read-only at ``/store/``; or why it cannot."""
-    nginx = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
-    if nginx is None:
-        return "nginx is not installed"
-    run.mkdir(parents=True, exist_ok=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    user = "user root;" if os.geteuid() == 0 else ""
-    temp = " ".join(f"{k}_temp_path {run}/{k};" for k in ("client_body", "proxy", "fastcgi"))
-    (run / "nginx.conf").write_text(
-        f"""{user}
-daemon off;
-worker_processes 1;
-pid {run}/nginx.pid;
-error_log {run}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {run}/access.log;
-    {temp} uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
-    default_type application/octet-stream;
-    keepalive_requests 100000;
-    server {{
-        listen 127.0.0.1:{port};
-        location /store/ {{ alias {folder}/; }}
-    }}
-}}
-"""
-    )
-    proc = subprocess.Popen(
-        [nginx, "-c", str(run / "nginx.conf"), "-p", str(run)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return f"nginx did not start: {proc.stderr.read().decode().strip()[-300:]}"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return Server(f"http://127.0.0.1:{port}", proc)
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    return "nginx did not start in 10 s"
+    started = serve_support.start_nginx(folder, run)
+    return started if isinstance(started, str) else Server(*started)
 
 
 # -- curl ---------------------------------------------------------------------------------------

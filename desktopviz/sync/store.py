@@ -278,14 +278,7 @@ def read_manifest(backend: Backend, sha: str) -> dict[str, Any]:
     """Manifest ``sha`` of the store, checked: its bytes against its name, its format, every
     path (a manifest naming ``../x`` or ``/x`` is refused with an error naming it)."""
     where = f"manifests/{_sha(sha, 'manifest')}.json"
-    data = backend.read(where)
-    if data is None:
-        raise DesktopvizError(f"{where} is missing from the store", file=backend.url)
-    if digest_of(data) != sha:
-        raise DesktopvizError(
-            f"{where} does not match its digest (altered in the store?); refused",
-            file=backend.url,
-        )
+    data = _read_addressed(backend, where, sha)
     try:
         m = json.loads(data)
         if not isinstance(m, dict):
@@ -407,11 +400,7 @@ def run_record(cache: Cache, run_id: str) -> dict[str, Any]:
 def read_run_record(backend: Backend, sha: str) -> tuple[Run, list[tuple[int, dict[str, Any]]]]:
     """Run record ``sha`` of the store (checked against its name): the run and its history."""
     where = f"runs/{_sha(sha, 'run record')}.json"
-    data = backend.read(where)
-    if data is None:
-        raise DesktopvizError(f"{where} is missing from the store", file=backend.url)
-    if digest_of(data) != sha:
-        raise DesktopvizError(f"{where} does not match its digest; refused", file=backend.url)
+    data = _read_addressed(backend, where, sha)
     try:
         r = json.loads(data)
         run = Run(
@@ -455,3 +444,16 @@ __all__ = [
     "run_record",
     "version_from_manifest",
 ]
+
+
+def _read_addressed(backend: Backend, where: str, sha: str) -> bytes:
+    """The bytes of a file the store names by their sha256, checked against it."""
+    data = backend.read(where)
+    if data is None:
+        raise DesktopvizError(f"{where} is missing from the store", file=backend.url)
+    if digest_of(data) != sha:
+        raise DesktopvizError(
+            f"{where} does not match its digest (altered in the store?); refused",
+            file=backend.url,
+        )
+    return data

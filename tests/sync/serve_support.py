@@ -106,3 +106,63 @@ def serving(store: Path, **options) -> Iterator[Served]:  # noqa: ANN003
         if served.proc.stdout is not None:
             served.proc.stdout.close()
     assert code == 0, served.log.read_text()
+
+
+NGINX_CONF = """{user}
+daemon off;
+worker_processes 2;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {run}/access.log;
+    {temp} uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
+    types {{ application/json json; }}
+    default_type application/octet-stream;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        location /store/ {{ alias {folder}/; }}
+    }}
+}}
+"""
+
+
+def start_nginx(folder: Path, run: Path) -> tuple[str, subprocess.Popen[bytes]] | str:
+    """nginx on 127.0.0.1 serving ``folder`` read-only at ``/store/`` (no listings, no uploads:
+    a plain static host), logging to ``run/access.log``: (its URL, its process), or why it
+    cannot start. Stop it with SIGQUIT (a graceful stop)."""
+    import shutil
+    import socket
+    import time
+
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+    if nginx is None:
+        return "nginx is not installed (.ci/run installs it with apt-get)"
+    run.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the 0700 tmp folders
+    temp = " ".join(f"{k}_temp_path {run}/{k};" for k in ("client_body", "proxy", "fastcgi"))
+    conf = run / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(user=user, run=run, temp=temp, port=port, folder=folder))
+    proc = subprocess.Popen(
+        [nginx, "-p", str(run), "-c", str(conf), "-e", str(run / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return f"http://127.0.0.1:{port}", proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                log = run / "error.log"
+                return f"nginx did not start: {log.read_text()[-300:] if log.exists() else ''}"
+            time.sleep(0.05)

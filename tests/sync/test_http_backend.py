@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +24,7 @@ from desktopviz.sync.backend import AuthError, Conflict
 from desktopviz.sync.folder import FolderBackend
 from desktopviz.sync.http import HttpBackend
 from desktopviz.sync.store import append_entry, init_store
-from tests.sync.serve_support import TOKEN, Served, serving, start_server
+from tests.sync.serve_support import TOKEN, Served, serving, start_nginx, start_server
 
 
 def sha(data: bytes) -> str:
@@ -306,63 +305,20 @@ def test_twenty_clients_syncing_at_once_end_with_identical_caches(
 
 # -- nginx serving a store folder read-only -------------------------------------------------------
 
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-)
-
 
 @pytest.fixture
 def nginx_store(tmp_path: Path):
     """nginx on 127.0.0.1 serving the folder ``store`` read-only at ``/store/`` (no listings, no
     uploads: a plain static host); yields (url, store folder, access log)."""
-    if NGINX is None:
-        pytest.skip("nginx is not installed (.ci/run installs it with apt-get)")
     store = tmp_path / "store"
     store.mkdir()
     run = tmp_path / "nginx"
-    run.mkdir()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the 0700 tmp folders
-    temp = " ".join(
-        f"{kind}_temp_path {run}/{kind};" for kind in ("client_body", "proxy", "fastcgi")
-    )
-    (run / "nginx.conf").write_text(
-        f"""{user}
-daemon off;
-worker_processes 2;
-pid {run}/nginx.pid;
-error_log {run}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {run}/access.log;
-    {temp} uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
-    types {{ application/json json; }}
-    default_type application/octet-stream;
-    server {{
-        listen 127.0.0.1:{port};
-        location /store/ {{ alias {store}/; }}
-    }}
-}}
-"""
-    )
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(run), "-c", str(run / "nginx.conf"), "-e", str(run / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError((run / "error.log").read_text()) from None
-            time.sleep(0.05)
+    started = start_nginx(store, run)
+    if isinstance(started, str):
+        if "not installed" in started:
+            pytest.skip(started)
+        raise AssertionError(started)
+    url, proc = started
     yield url, store, run / "access.log"
     proc.send_signal(signal.SIGQUIT)  # nginx's graceful stop
     try:
