@@ -1,13 +1,10 @@
-"""The bundled SVG icons (``resources/icons``), drawn crisp at any size and tinted with the
+"""The bundled SVG icons (``desktopviz/resources/icons``), drawn crisp at any size and tinted with the
 current palette's text colour, so one file serves light and dark themes and every screen scale.
 
-Public API: :func:`icon` (``icon("import")``), :func:`app_icon`, :func:`resource_path`.
+Public API: :func:`icon` (``icon("import")``), :func:`app_icon`.
 """
 
 from __future__ import annotations
-
-from importlib import resources as importlib_resources
-from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
@@ -15,27 +12,10 @@ from PySide6.QtGui import QIcon, QIconEngine, QImage, QPainter, QPalette, QPixma
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-import desktopviz
+from desktopviz.resources import resource_path
 
 _svg_text: dict[str, str] = {}
 _clones: list[QIconEngine] = []
-
-
-def resource_dir() -> Path:
-    """The folder holding ``icons/`` and ``style.qss``: package data when installed from a wheel
-    (``desktopviz.resources``), else the checkout's top-level ``resources/``."""
-    try:
-        packaged = Path(str(importlib_resources.files("desktopviz.resources")))
-        if (packaged / "icons").is_dir():
-            return packaged
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(desktopviz.__file__).resolve().parent.parent / "resources"
-
-
-def resource_path(*parts: str) -> Path:
-    """A file under the resources folder."""
-    return resource_dir().joinpath(*parts)
 
 
 def _svg(name: str) -> str:

@@ -3,7 +3,8 @@ needs), create the QApplication with the theme, open the window in the state ask
 it offscreen to a PNG and exit.
 
 Public API: :class:`LaunchOptions`, :func:`run` (what the CLI calls), :data:`X11_LIBRARIES`,
-:func:`missing_x11_packages`, :func:`display_problem`, :func:`create_application`.
+:func:`missing_x11_packages`, :func:`display_problem`, :func:`create_application`,
+:func:`documents_opened_by_os`.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class LaunchOptions:
     size: tuple[int, int] | None = None
     screenshot: Path | None = None
     theme: str | None = None
+    first_paint: bool = False
+    """Quit at the window's first paint, printing when it came (for startup timings)."""
 
 
 def missing_x11_packages(libraries: Mapping[str, str] = X11_LIBRARIES) -> list[str]:
@@ -175,7 +178,7 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
     from desktopviz.app.state import AppState
     from desktopviz.store.cache import Cache
 
-    if options.screenshot is not None:
+    if options.screenshot is not None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         _quiet_offscreen_warnings()
     app = create_application(sys.argv[:1], options.theme)
     cache = Cache(options.cache_dir)
@@ -185,8 +188,9 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
         cache.close()
         raise
     state = AppState(cache)
-    interactive = options.screenshot is None
+    interactive = options.screenshot is None and not options.first_paint
     window = MainWindow(state, remember=interactive)
+    opened_by_os = documents_opened_by_os(app, window) if interactive else None
     try:
         if interactive:
             window.remember_cache(options.cache_dir)
@@ -231,8 +235,12 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
             window.import_paths(options.import_paths)
         if run_id is not None:
             window.show_run(run_id)
-        if not interactive:
+        if opened_by_os is not None:
+            opened_by_os.window_ready()
+        if options.screenshot is not None:
             return _screenshot(app, window, options.screenshot, options.size)
+        if options.first_paint:
+            return _quit_at_first_paint(app, window)
         return app.exec()
     finally:
         window.close()
@@ -295,6 +303,64 @@ def _wait_until_idle(app, window, timeout: float) -> None:  # noqa: ANN001
         busy = [p for p in pools if not p.waitForDone(50)]
         app.processEvents()
         quiet_rounds = 0 if busy or any(p.activeThreadCount() for p in pools) else quiet_rounds + 1
+
+
+class _OpenedByOs:
+    """Documents the OS asks the running app to open (macOS Finder: double-click, Dock drops):
+    imported into the window, or kept until it is ready."""
+
+    def __init__(self, window) -> None:  # noqa: ANN001
+        self._window = window
+        self._pending: list[Path] = []
+        self._ready = False
+        self.handler = None
+        """The application's event filter that calls :meth:`open_path`."""
+
+    def open_path(self, path: str) -> None:
+        """Import ``path`` now, or once the window is ready."""
+        if self._ready:
+            self._window.import_paths([Path(path)])
+        else:
+            self._pending.append(Path(path))
+
+    def window_ready(self) -> None:
+        """The window is shown: import what came before."""
+        self._ready = True
+        if self._pending:
+            self._window.import_paths(self._pending)
+            self._pending = []
+
+
+def documents_opened_by_os(app, window, platform: str = sys.platform) -> _OpenedByOs | None:  # noqa: ANN001
+    """On macOS, route the QFileOpenEvents of ``app`` to ``window`` (other systems pass documents
+    in argv, and an application-wide event filter costs a Python call per event); call
+    ``window_ready()`` on the result once the window is shown."""
+    if platform != "darwin":
+        return None
+    from desktopviz.app.file_open_events import install_file_open_handler
+
+    opened = _OpenedByOs(window)
+    opened.handler = install_file_open_handler(app, opened.open_path)
+    return opened
+
+
+def _quit_at_first_paint(app, window) -> int:  # noqa: ANN001
+    """Run until the window first paints; print ``first paint: <seconds since the epoch>``."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FirstPaint(QObject):
+        def eventFilter(self, _obj, event) -> bool:  # noqa: ANN001, N802
+            if event.type() == QEvent.Type.Paint and self.parent() is not None:
+                print(f"first paint: {time.time():.4f}", flush=True)
+                self.setParent(None)
+                app.quit()
+            return False
+
+    watcher = FirstPaint(window)
+    window.installEventFilter(watcher)
+    code = app.exec()
+    _wait_until_idle(app, window, SCREENSHOT_IDLE_TIMEOUT)  # the workers it started end cleanly
+    return code
 
 
 def _screenshot(app, window, out: Path, size: tuple[int, int] | None) -> int:  # noqa: ANN001

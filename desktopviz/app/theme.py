@@ -1,4 +1,4 @@
-"""Light and dark themes (Fusion style with our palettes and ``resources/style.qss``), following
+"""Light and dark themes (Fusion style with our palettes and ``desktopviz/resources/style.qss``), following
 the system's colour scheme unless the user picks one; alias chips drawn the same way everywhere.
 
 Public API: :data:`THEMES`, :func:`apply_theme`, :func:`is_dark`, :func:`follow_system_theme`,
@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from desktopviz.app.icons import resource_path
+from desktopviz.resources import resource_path
 
 THEMES = ("system", "light", "dark")
 """The choices in View > Theme."""

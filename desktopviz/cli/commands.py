@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -200,6 +201,8 @@ def _write_stdout(batches: Any, schema: Any, descs: dict[str, Any], fmt: str) ->
     """Write Arrow pages as Parquet, CSV or JSON Lines (W&B cell encoding) to stdout."""
     from desktopviz.query.export import write_batches
 
+    if fmt == "csv" and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(newline="")  # the CSV's own CRLF, not CR CR LF on Windows
     write_batches(
         batches, schema, descs, fmt, sys.stdout.buffer if fmt == "parquet" else sys.stdout
     )
@@ -324,6 +327,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         size=_window_size(args.size) if args.size else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
+        first_paint=args.first_paint,
     )
 
 

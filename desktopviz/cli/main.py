@@ -166,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--screenshot", metavar="OUT.png", help="render the window offscreen to OUT.png and exit"
     )
+    s.add_argument(
+        "--first-paint",
+        action="store_true",
+        help="quit when the window first paints, printing when (seconds since the epoch): "
+        "for startup timings",
+    )
     add_serve_parser(sub)
     add_sync_parsers(sub)
     return p
@@ -284,9 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _lean_process()
     args = build_parser().parse_args(argv)
     if args.version:
-        from desktopviz import __version__
+        from desktopviz.build_info import describe_build
 
-        print(f"desktopviz {__version__}")
+        print(f"desktopviz {describe_build()}")
         return EXIT_OK
     from desktopviz.cli import commands
 

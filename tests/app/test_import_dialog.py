@@ -49,7 +49,7 @@ def test_import_shows_the_dialog_then_opens_the_version(qtbot, app_state, tmp_pa
         pass
     version = signal.args[0]
     assert version.ref == f"{tmp_path.name}/scores:v0"
-    assert opened == [(version.ref, "overview")]
+    assert opened == [(version.ref, "table")]  # one file: its table shows; a folder: Overview
     assert not job.dialog.isVisible()
     assert app_state.cache.table_info(version).num_rows == 2
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 import desktopviz
 from desktopviz.app.icons import app_icon, icon
+from desktopviz.build_info import describe_build
 
 
 def _package_version(name: str) -> str:
@@ -37,7 +38,7 @@ def _package_version(name: str) -> str:
 def component_versions() -> dict[str, str]:
     """desktopviz, Python, Qt, PySide6, DuckDB, pyarrow, pyqtgraph and the platform."""
     return {
-        "desktopviz": desktopviz.__version__,
+        "desktopviz": describe_build(),
         "Python": sys.version.split()[0],
         "Qt": qVersion(),
         "PySide6": PySide6.__version__,

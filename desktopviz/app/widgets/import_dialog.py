@@ -73,6 +73,8 @@ class ImportJob(Job):
         parent: QWidget | None = None,
     ) -> None:
         self.state = state
+        self.open_tab = "overview"
+        """The tab the imported version opens on."""
         super().__init__(
             parent,
             "Import",
@@ -93,7 +95,7 @@ class ImportJob(Job):
         """Start importing ``paths`` into the state's cache."""
         names = ", ".join(p.name or str(p) for p in paths[:3])
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-        return cls(
+        job = cls(
             state,
             "Importing",
             f"Importing <b>{names}</b>{more}",
@@ -102,6 +104,9 @@ class ImportJob(Job):
             list(paths),
             parent=parent,
         )
+        if len(paths) == 1 and paths[0].is_file():  # one table (a double-clicked *.table.json)
+            job.open_tab = "table"
+        return job
 
     @classmethod
     def build_demo(
@@ -123,7 +128,7 @@ class ImportJob(Job):
         self.state.refresh()
         self.state.import_finished.emit(version)
         if version is not None:
-            self.state.open_version_requested.emit(version, "overview")
+            self.state.open_version_requested.emit(version, self.open_tab)
             self.state.status_message.emit(f"Imported {version.ref}")
         else:
             self.state.status_message.emit("Import finished")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import shutil
 import struct
@@ -40,6 +41,12 @@ class ServerStandIn:
 wb_artifact_handler.WBArtifactHandler.client = property(lambda self: ServerStandIn())  # type: ignore[assignment]
 
 
+def _folder(name: str) -> str:
+    """The download folder of ``name:v0``: Windows allows no ``:`` in names (wandb writes
+    ``name-v0`` there)."""
+    return name.replace(":", "-") if os.name == "nt" else name
+
+
 def commit(art: wandb.Artifact, n: int) -> Path:
     """Give a logged artifact what the server would (id, version, committed state), lay it out."""
     art._id = base64.b64encode(f"Artifact:{n}".encode()).decode()
@@ -47,7 +54,7 @@ def commit(art: wandb.Artifact, n: int) -> Path:
     art._source_name = art._name = f"{art.name.split(':')[0]}:v0"
     art._state = ArtifactState.COMMITTED
     REGISTRY[art._id] = art
-    root = OUT / "artifacts" / art._source_name
+    root = OUT / "artifacts" / _folder(art._source_name)
     for path, entry in art.manifest.entries.items():
         dest = root / path
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +63,7 @@ def commit(art: wandb.Artifact, n: int) -> Path:
         else:  # a reference: download() materialises it from the source artifact
             ref = entry.ref.split("/", 3)[3]
             source = REGISTRY[base64.b64encode(bytes.fromhex(entry.ref.split("/")[2])).decode()]
-            shutil.copyfile(OUT / "artifacts" / source._source_name / ref, dest)
+            shutil.copyfile(OUT / "artifacts" / _folder(source._source_name) / ref, dest)
     (root / "wandb_manifest.json").write_text(json.dumps(art.manifest.to_manifest_json(), indent=2))
     return root
 
