@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -208,3 +209,30 @@ def test_the_run_page_of_a_version_no_run_logged_is_exit_2(tmp_path):
         "desktopviz: error: loose/points:v0 was not logged by a run, so it has no run page"
     )
     assert not out.exists()
+
+
+def test_first_paint_prints_when_the_window_first_painted(demo_cache_dir):
+    """`gui --first-paint` (the installers' startup timing): the window paints, the time is
+    printed, the process exits by itself."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    started = time.time()
+    r = desktopviz("--cache", str(demo_cache_dir), "gui", "--first-paint", env=env)
+    ended = time.time()
+    assert r.returncode == 0, r.stderr
+    (line,) = [x for x in r.stdout.splitlines() if x.startswith("first paint: ")]
+    painted = float(line.split()[2])
+    assert started < painted < ended
+    assert "Traceback" not in r.stderr and "deleted" not in r.stderr  # its workers end cleanly
+
+
+def test_about_names_the_build(qtbot):
+    """Help > About and --version say which build runs (here: the Python package)."""
+    from desktopviz import __version__ as desktopviz_version
+    from desktopviz.app.widgets.about import AboutDialog
+
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.versions["desktopviz"].endswith("(Python package)")
+    assert f"desktopviz: {desktopviz_version} (Python package)" in dialog.text()
+    r = desktopviz("--version")
+    assert r.stdout.strip() == f"desktopviz {desktopviz_version} (Python package)"
