@@ -20,11 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\n== %s\n' "$*"; }
-fail() {
-    printf 'SMOKE FAILED: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=packaging/smoke-lib.sh
+source packaging/smoke-lib.sh
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_install() {
     local missing=()
@@ -38,7 +35,6 @@ apt_install() {
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
 }
-megabytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 
 # The tools the build and this test use (the app's own system libraries come from the .deb).
 apt_install binutils dpkg-dev xvfb xdotool xdg-utils desktop-file-utils shared-mime-info \
@@ -85,44 +81,7 @@ frozen() { env -i HOME="$WORK/home" PATH=/usr/bin:/bin "$APP" "$@"; }
 env -i PATH=/usr/bin:/bin sh -c 'command -v python3 python' | grep -q . &&
     echo "(the system has a python3; env -i keeps the app from any venv, PYTHONPATH or PYTHONHOME)"
 
-frozen --version | tee "$WORK/version.txt"
-grep -q "desktopviz $VERSION (linux-x86_64 build of" "$WORK/version.txt" ||
-    fail "--version does not name the build"
-
-CACHE=$WORK/cache
-frozen --cache "$CACHE" demo | tail -3
-frozen --cache "$CACHE" ls | grep -q street-scenes || fail "demo: no street-scenes project"
-
-# a W&B artifact folder written by the real wandb SDK
-WANDB_OUT=$WORK/wandb
-mkdir -p "$WANDB_OUT"
-(cd "$REPO" && "$PYTHON" -c "
-import sys; from pathlib import Path
-from tests.wandb_support import build_wandb_artifacts
-build_wandb_artifacts(Path(sys.argv[1]))" "$WANDB_OUT") || fail "wandb could not write the artifacts"
-DATASET=$WANDB_OUT/artifacts/demo-dataset:v0
-frozen --cache "$CACHE" import --project wandb-smoke "$DATASET" | tee "$WORK/import.txt"
-grep -q "demo-dataset" "$WORK/import.txt" || fail "import of the wandb folder"
-frozen --cache "$CACHE" table wandb-smoke/demo-dataset:latest dataset_table \
-    --filter 'row["id"] >= 6' --format csv > "$WORK/filtered.csv"
-ROWS=$(($(wc -l < "$WORK/filtered.csv") - 1))
-echo "table --filter: $ROWS rows"
-[ "$ROWS" = 6 ] || fail "table --filter gave $ROWS rows, not 6"
-
-PREDICTIONS=street-scenes/scene-predictions:latest
-frozen --cache "$CACHE" gui --open "$PREDICTIONS" predictions.table.json --tab table \
-    --size 1400x900 --screenshot "$WORK/table.png"
-frozen --cache "$CACHE" gui --open "$PREDICTIONS" --tab run --size 1400x900 \
-    --screenshot "$WORK/run.png"
-colours() { "$PYTHON" -c "
-import sys; from PIL import Image
-print(len(Image.open(sys.argv[1]).convert('RGB').getcolors(1 << 24)))" "$1"; }
-TABLE_COLOURS=$(colours "$WORK/table.png")
-RUN_COLOURS=$(colours "$WORK/run.png")
-echo "screenshots: table $TABLE_COLOURS colours, run page $RUN_COLOURS colours"
-[ "$TABLE_COLOURS" -gt 1000 ] || fail "the table's screenshot has only $TABLE_COLOURS colours"
-[ "$RUN_COLOURS" -gt 100 ] || fail "the run page's screenshot has only $RUN_COLOURS colours"
-if [ -n "${SMOKE_SHOTS:-}" ]; then cp "$WORK/table.png" "$WORK/run.png" "$SMOKE_SHOTS/"; fi
+smoke_frozen_app linux-x86_64
 
 say "ldd scan of the bundle"
 find "$APP_DIR" -type f \( -name '*.so*' -o -name desktopviz \) -print0 |
@@ -163,12 +122,8 @@ first_paint() {
 sync
 if echo 3 2>/dev/null > /proc/sys/vm/drop_caches; then COLD_KIND="page cache dropped"; else
     COLD_KIND="first run after unpacking"; fi
-COLD=$(first_paint)
-WARM=()
-for _ in 1 2 3 4 5; do WARM+=("$(first_paint)"); done
-WARM_MEDIAN=$(printf '%s\n' "${WARM[@]}" | sort -n | sed -n 3p)
-echo "first paint: cold $COLD s ($COLD_KIND), warm ${WARM[*]} s (median $WARM_MEDIAN s)"
-[ -n "$COLD" ] || fail "the window never painted"
+measure_first_paint
+echo "(cold: $COLD_KIND)"
 
 # -- the .deb -------------------------------------------------------------------------------
 say ".deb: install"
@@ -224,11 +179,6 @@ done
 echo "dpkg -r: nothing left in /opt/desktopviz"
 
 # -- targets ---------------------------------------------------------------------------------
-target() { # NAME VALUE LIMIT UNIT
-    awk -v n="$1" -v v="$2" -v l="$3" -v u="$4" 'BEGIN {
-        printf "%-34s %8s %-3s (target <= %s %s) %s\n", n, v, u, l, u,
-            (v == "?" ? "" : (v + 0 <= l + 0 ? "met" : "MISSED")) }'
-}
 say "targets"
 target "unpacked app" "$(megabytes "$UNPACKED_BYTES")" 350 MB
 target ".deb" "$(megabytes "$(stat -c %s "$DEB")")" 95 MB

@@ -27,18 +27,14 @@ cleanup() {
     if mount | grep -q " on $MOUNT "; then
         hdiutil detach -quiet "$MOUNT" || hdiutil detach -force -quiet "$MOUNT" || true
     fi
-    [ -n "${APP:-}" ] && pkill -f "$APP/Contents/MacOS/desktopviz" 2>/dev/null || true
+    if [ -n "${APP:-}" ]; then pkill -f "$APP/Contents/MacOS/desktopviz" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-say() { printf '\n== %s\n' "$*"; }
-fail() {
-    printf 'SMOKE FAILED: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=packaging/smoke-lib.sh
+source packaging/smoke-lib.sh
 now() { "$PYTHON" -c 'import time; print(f"{time.time():.4f}")'; }
-megabytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 
 # -- the disk image --------------------------------------------------------------------------
 say "disk image: mount, copy the app out"
@@ -76,44 +72,7 @@ frozen() {
     env -i HOME="$WORK/home" PATH=/usr/bin:/bin ${QT_QPA_PLATFORM:+QT_QPA_PLATFORM=$QT_QPA_PLATFORM} \
         "$BIN" "$@"
 }
-frozen --version | tee "$WORK/version.txt"
-grep -q "desktopviz $VERSION (macos-$ARCH build of" "$WORK/version.txt" ||
-    fail "--version does not name the build"
-
-CACHE=$WORK/cache
-frozen --cache "$CACHE" demo | tail -3
-frozen --cache "$CACHE" ls | grep -q street-scenes || fail "demo: no street-scenes project"
-
-# a W&B artifact folder written by the real wandb SDK
-WANDB_OUT=$WORK/wandb
-mkdir -p "$WANDB_OUT"
-(cd "$REPO" && "$PYTHON" -c "
-import sys; from pathlib import Path
-from tests.wandb_support import build_wandb_artifacts
-build_wandb_artifacts(Path(sys.argv[1]))" "$WANDB_OUT") || fail "wandb could not write the artifacts"
-DATASET=$WANDB_OUT/artifacts/demo-dataset:v0
-frozen --cache "$CACHE" import --project wandb-smoke "$DATASET" | tee "$WORK/import.txt"
-grep -q "demo-dataset" "$WORK/import.txt" || fail "import of the wandb folder"
-frozen --cache "$CACHE" table wandb-smoke/demo-dataset:latest dataset_table \
-    --filter 'row["id"] >= 6' --format csv > "$WORK/filtered.csv"
-ROWS=$(($(wc -l < "$WORK/filtered.csv") - 1))
-echo "table --filter: $ROWS rows"
-[ "$ROWS" = 6 ] || fail "table --filter gave $ROWS rows, not 6"
-
-PREDICTIONS=street-scenes/scene-predictions:latest
-frozen --cache "$CACHE" gui --open "$PREDICTIONS" predictions.table.json --tab table \
-    --size 1400x900 --screenshot "$WORK/table.png"
-frozen --cache "$CACHE" gui --open "$PREDICTIONS" --tab run --size 1400x900 \
-    --screenshot "$WORK/run.png"
-colours() { "$PYTHON" -c "
-import sys; from PIL import Image
-print(len(Image.open(sys.argv[1]).convert('RGB').getcolors(1 << 24)))" "$1"; }
-TABLE_COLOURS=$(colours "$WORK/table.png")
-RUN_COLOURS=$(colours "$WORK/run.png")
-echo "screenshots: table $TABLE_COLOURS colours, run page $RUN_COLOURS colours"
-[ "$TABLE_COLOURS" -gt 1000 ] || fail "the table's screenshot has only $TABLE_COLOURS colours"
-[ "$RUN_COLOURS" -gt 100 ] || fail "the run page's screenshot has only $RUN_COLOURS colours"
-if [ -n "${SMOKE_SHOTS:-}" ]; then cp "$WORK/table.png" "$WORK/run.png" "$SMOKE_SHOTS/"; fi
+smoke_frozen_app "macos-$ARCH"
 
 say "cold start to the first painted window (demo cache, the runner's window server)"
 first_paint() {
@@ -123,12 +82,7 @@ first_paint() {
         awk -v s="$start" '/^first paint:/ { printf "%.3f", $3 - s }'
 }
 # the first run of a freshly copied app is the cold one (Gatekeeper also checks it then)
-COLD=$(first_paint)
-WARM=()
-for _ in 1 2 3 4 5; do WARM+=("$(first_paint)"); done
-WARM_MEDIAN=$(printf '%s\n' "${WARM[@]}" | sort -n | sed -n 3p)
-echo "first paint: cold $COLD s (first run after copying), warm ${WARM[*]} s (median $WARM_MEDIAN s)"
-[ -n "$COLD" ] || fail "the window never painted"
+measure_first_paint
 
 say "open a *.table.json with Launch Services (open -a: a QFileOpenEvent, as from Finder)"
 OPEN_CACHE=$WORK/open-cache
@@ -151,11 +105,6 @@ echo "open -a: imported into the window's cache"
 "$LSREGISTER" -u "$APP" || true
 
 # -- targets ---------------------------------------------------------------------------------
-target() { # NAME VALUE LIMIT UNIT
-    awk -v n="$1" -v v="$2" -v l="$3" -v u="$4" 'BEGIN {
-        printf "%-34s %8s %-3s (target <= %s %s) %s\n", n, v, u, l, u,
-            (v == "?" ? "" : (v + 0 <= l + 0 ? "met" : "MISSED")) }'
-}
 say "targets"
 target "unpacked app" "$(megabytes "$UNPACKED_BYTES")" 350 MB
 printf '%-34s %8s MB\n' ".dmg" "$(megabytes "$(stat -f %z "$DMG")")"

@@ -1,0 +1,76 @@
+# Shared steps of packaging/linux/smoke.sh and packaging/macos/smoke.sh (sourced, not run): the
+# checks of a frozen app run with no Python on its PATH, and the printed targets. The caller
+# defines `frozen ARGS...` (runs the app's executable under env -i), `first_paint` (prints the
+# seconds from start to the window's first paint) and sets REPO, PYTHON, WORK and VERSION.
+# shellcheck shell=bash
+
+say() { printf '\n== %s\n' "$*"; }
+fail() {
+    printf 'SMOKE FAILED: %s\n' "$*" >&2
+    exit 1
+}
+megabytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
+
+# smoke_frozen_app PLATFORM: --version names the build; demo into a temporary cache; import of a
+# W&B artifact folder written by the real wandb SDK; table --filter; screenshots of the table and
+# of the run page (their distinct colours counted). Sets CACHE, DATASET, TABLE_COLOURS, RUN_COLOURS.
+smoke_frozen_app() {
+    local platform=$1 rows
+    frozen --version | tee "$WORK/version.txt"
+    grep -q "desktopviz $VERSION ($platform build of" "$WORK/version.txt" ||
+        fail "--version does not name the build"
+
+    CACHE=$WORK/cache
+    frozen --cache "$CACHE" demo | tail -3
+    frozen --cache "$CACHE" ls | grep -q street-scenes || fail "demo: no street-scenes project"
+
+    mkdir -p "$WORK/wandb"
+    (cd "$REPO" && "$PYTHON" -c "
+import sys; from pathlib import Path
+from tests.wandb_support import build_wandb_artifacts
+build_wandb_artifacts(Path(sys.argv[1]))" "$WORK/wandb") || fail "wandb could not write the artifacts"
+    DATASET=$WORK/wandb/artifacts/demo-dataset:v0
+    frozen --cache "$CACHE" import --project wandb-smoke "$DATASET" | tee "$WORK/import.txt"
+    grep -q "demo-dataset" "$WORK/import.txt" || fail "import of the wandb folder"
+    frozen --cache "$CACHE" table wandb-smoke/demo-dataset:latest dataset_table \
+        --filter 'row["id"] >= 6' --format csv > "$WORK/filtered.csv"
+    rows=$(($(wc -l < "$WORK/filtered.csv") - 1))
+    echo "table --filter: $rows rows"
+    [ "$rows" = 6 ] || fail "table --filter gave $rows rows, not 6"
+
+    local predictions=street-scenes/scene-predictions:latest
+    frozen --cache "$CACHE" gui --open "$predictions" predictions.table.json --tab table \
+        --size 1400x900 --screenshot "$WORK/table.png"
+    frozen --cache "$CACHE" gui --open "$predictions" --tab run --size 1400x900 \
+        --screenshot "$WORK/run.png"
+    TABLE_COLOURS=$(colours "$WORK/table.png")
+    RUN_COLOURS=$(colours "$WORK/run.png")
+    echo "screenshots: table $TABLE_COLOURS colours, run page $RUN_COLOURS colours"
+    [ "$TABLE_COLOURS" -gt 1000 ] || fail "the table's screenshot has only $TABLE_COLOURS colours"
+    [ "$RUN_COLOURS" -gt 100 ] || fail "the run page's screenshot has only $RUN_COLOURS colours"
+    if [ -n "${SMOKE_SHOTS:-}" ]; then cp "$WORK/table.png" "$WORK/run.png" "$SMOKE_SHOTS/"; fi
+}
+
+# colours PNG: how many distinct colours the image has
+colours() {
+    "$PYTHON" -c "
+import sys; from PIL import Image
+print(len(Image.open(sys.argv[1]).convert('RGB').getcolors(1 << 24)))" "$1"
+}
+
+# measure_first_paint: sets COLD (the first start) and WARM_MEDIAN (of the next five)
+measure_first_paint() {
+    local warm=()
+    COLD=$(first_paint)
+    for _ in 1 2 3 4 5; do warm+=("$(first_paint)"); done
+    WARM_MEDIAN=$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 3p)
+    echo "first paint: cold $COLD s, warm ${warm[*]} s (median $WARM_MEDIAN s)"
+    [ -n "$COLD" ] || fail "the window never painted"
+}
+
+# target NAME VALUE LIMIT UNIT: one line of the targets table
+target() {
+    awk -v n="$1" -v v="$2" -v l="$3" -v u="$4" 'BEGIN {
+        printf "%-34s %8s %-3s (target <= %s %s) %s\n", n, v, u, l, u,
+            (v == "?" ? "" : (v + 0 <= l + 0 ? "met" : "MISSED")) }'
+}
