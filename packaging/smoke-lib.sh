@@ -51,6 +51,25 @@ build_wandb_artifacts(Path(sys.argv[1]))" "$WORK/wandb") || fail "wandb could no
     if [ -n "${SMOKE_SHOTS:-}" ]; then cp "$WORK/table.png" "$WORK/run.png" "$SMOKE_SHOTS/"; fi
 }
 
+# smoke_frozen_sync: `serve` a store on 127.0.0.1 (with a token), `push` the wandb import to it,
+# `sync` it into a new cache, as two analysts would share a project. Needs smoke_frozen_app first.
+smoke_frozen_sync() {
+    local url=
+    echo "smoke-token-$RANDOM$RANDOM" > "$WORK/token"
+    chmod 600 "$WORK/token"
+    frozen serve "$WORK/store" --port 0 --token-file "$WORK/token" > "$WORK/serve.log" 2>&1 &
+    for _ in $(seq 150); do
+        url=$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" || true)
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || { cat "$WORK/serve.log"; fail "serve printed no address"; }
+    frozen --cache "$CACHE" push "$url" wandb-smoke/demo-dataset:latest --token-file "$WORK/token"
+    frozen --cache "$WORK/synced" sync "$url" --token-file "$WORK/token"
+    frozen --cache "$WORK/synced" ls | grep -q wandb-smoke || fail "sync: no wandb-smoke project"
+    pkill -f "serve $WORK/store" || true
+}
+
 # colours PNG: how many distinct colours the image has
 colours() {
     "$PYTHON" -c "

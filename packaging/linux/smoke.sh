@@ -82,6 +82,7 @@ env -i PATH=/usr/bin:/bin sh -c 'command -v python3 python' | grep -q . &&
     echo "(the system has a python3; env -i keeps the app from any venv, PYTHONPATH or PYTHONHOME)"
 
 smoke_frozen_app linux-x86_64
+smoke_frozen_sync
 
 say "ldd scan of the bundle"
 find "$APP_DIR" -type f \( -name '*.so*' -o -name desktopviz \) -print0 |

@@ -73,6 +73,7 @@ frozen() {
         "$BIN" "$@"
 }
 smoke_frozen_app "macos-$ARCH"
+smoke_frozen_sync
 
 say "cold start to the first painted window (demo cache, the runner's window server)"
 first_paint() {

@@ -4,7 +4,8 @@
 #   Start-menu entry, the association's registry entries and the PATH entry; run the installed
 #   desktopviz.exe with no Python on its PATH: --version, demo into a temporary cache, import of a
 #   W&B artifact folder written by the real wandb SDK, table --filter, gui --screenshot offscreen of
-#   the table and of --tab run (distinct colours counted), the windowed desktopviz-app.exe, the
+#   the table and of --tab run (distinct colours counted), serve + push + sync between two caches,
+#   the windowed desktopviz-app.exe, the
 #   cold and warm start to the first painted window; "double-click" a *.table.json (run the command
 #   registered for it) and see a window show it; uninstall silently and check that the folder,
 #   the Start-menu entry, the registry entries and the PATH entry are gone; print the targets.
@@ -169,6 +170,33 @@ build_wandb_artifacts(Path(sys.argv[1]))
         Fail "desktopviz-app.exe exited with code $($p.ExitCode) without its screenshot"
     }
     Write-Host 'desktopviz-app.exe (windowed): ran gui --screenshot'
+
+    # serve a store on 127.0.0.1 (with a token), push the wandb import, sync it into a new cache
+    $token = Join-Path $Work 'token'
+    Set-Content -LiteralPath $token -Value "smoke-token-$(Get-Random)" -NoNewline
+    $serveLog = Join-Path $Work 'serve.log'
+    $server = Start-Process -FilePath $App -PassThru -NoNewWindow -RedirectStandardOutput $serveLog `
+        -RedirectStandardError (Join-Path $Work 'serve.err') `
+        -ArgumentList "serve `"$(Join-Path $Work 'store')`" --port 0 --token-file `"$token`""
+    try {
+        $url = $null
+        foreach ($i in 1..150) {
+            if (Test-Path -LiteralPath $serveLog) {
+                $url = Select-String -LiteralPath $serveLog -Pattern 'http://127\.0\.0\.1:\d+' |
+                    Select-Object -First 1 | ForEach-Object { $_.Matches[0].Value }
+            }
+            if ($url) { break }
+            Start-Sleep -Milliseconds 100
+        }
+        if (-not $url) { Fail 'serve printed no address' }
+        Invoke-Frozen --cache $Cache push $url wandb-smoke/demo-dataset:latest --token-file $token | Write-Host
+        $synced = Join-Path $Work 'synced'
+        Invoke-Frozen --cache $synced sync $url --token-file $token | Write-Host
+        if (-not ((Invoke-Frozen --cache $synced ls) -match 'wandb-smoke')) { Fail 'sync: no wandb-smoke project' }
+    }
+    finally {
+        Stop-Process -Id $server.Id -Force -ErrorAction SilentlyContinue
+    }
 
     Say "cold start to the first painted window (demo cache, the runner's desktop)"
     function Get-FirstPaint {
