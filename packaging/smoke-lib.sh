@@ -32,6 +32,17 @@ build_wandb_artifacts(Path(sys.argv[1]))" "$WORK/wandb") || fail "wandb could no
     DATASET=$WORK/wandb/artifacts/demo-dataset:v0
     frozen --cache "$CACHE" import --project wandb-smoke "$DATASET" | tee "$WORK/import.txt"
     grep -q "demo-dataset" "$WORK/import.txt" || fail "import of the wandb folder"
+    # offline run files (.wandb) need the wandb package, which the installers leave out: a clear
+    # message, not a crash
+    local run_dir
+    run_dir=$("$PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))['run_dir'])" \
+        "$WORK/wandb/built.json")
+    if frozen --cache "$CACHE" import "$run_dir" 2> "$WORK/run-import.txt"; then
+        fail "the import of an offline run did not say it needs wandb"
+    fi
+    grep -q "cannot read W&B offline run files" "$WORK/run-import.txt" ||
+        fail "import of an offline run: $(cat "$WORK/run-import.txt")"
+    echo "offline run: $(cat "$WORK/run-import.txt")"
     frozen --cache "$CACHE" table wandb-smoke/demo-dataset:latest dataset_table \
         --filter 'row["id"] >= 6' --format csv > "$WORK/filtered.csv"
     rows=$(($(wc -l < "$WORK/filtered.csv") - 1))

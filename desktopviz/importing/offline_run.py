@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,12 @@ def _pb() -> Any:
     try:
         from wandb.proto import wandb_internal_pb2
     except ImportError as e:
+        if getattr(sys, "frozen", False):  # an installer's build: nothing can be pip-installed
+            raise DesktopvizError(
+                "this build of desktopviz cannot read W&B offline run files (.wandb): upload the "
+                "run with `wandb sync` and import its artifacts' download folders, or use "
+                "desktopviz from pip with `pip install 'desktopviz[wandb]'`"
+            ) from e
         raise DesktopvizError(
             "reading W&B offline runs needs the `wandb` package for its record format: pip install wandb"
         ) from e
