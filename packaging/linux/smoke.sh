@@ -166,7 +166,11 @@ sleep 2
 "$PYTHON" -c "
 import sys; from PIL import ImageGrab
 image = ImageGrab.grab(xdisplay=':91'); image.save(sys.argv[1])
-print('screen:', len(image.convert('RGB').getcolors(1 << 24)), 'colours')" "$WORK/xdg-open.png"
+print(len(image.convert('RGB').getcolors(1 << 24)))" "$WORK/xdg-open.png" > "$WORK/screen-colours.txt"
+SCREEN_COLOURS=$(cat "$WORK/screen-colours.txt")
+echo "screen: $SCREEN_COLOURS colours"
+# the table's thumbnails: tens of thousands of colours (its Overview page alone has about 2,000)
+[ "$SCREEN_COLOURS" -gt 10000 ] || fail "the window does not show the table's images"
 if [ -n "${SMOKE_SHOTS:-}" ]; then cp "$WORK/xdg-open.png" "$SMOKE_SHOTS/"; fi
 pkill -f /opt/desktopviz/desktopviz || true
 
