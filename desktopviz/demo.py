@@ -3,7 +3,9 @@
 A street-scenes image dataset (boxes, masks, classes, labels, numeric and nested columns), the
 run that built it, two training runs (two models), two evaluation runs that log two versions of
 a predictions artifact (different scores, some rows changed) with a joined table of predictions
-and dataset, aliases ``production`` and ``staging``, and the lineage among them.
+and dataset, aliases ``production`` and ``staging``, and the lineage among them; a sweep of short
+training runs (:mod:`desktopviz.demo_sweep`), a registry collection of the detector models
+(:mod:`desktopviz.registry`) and a report (:mod:`desktopviz.reports`).
 """
 
 from __future__ import annotations
@@ -191,6 +193,17 @@ def build_demo(cache: Cache, *, n_images: int = 600, progress: ProgressFn | None
         )
         evaluate.log_artifact(art, aliases=[alias])
         evaluate.finish()
+
+    # (they import this module's names: imported here, not at the top)
+    from desktopviz.demo_sweep import add_demo_sweep
+    from desktopviz.registry import add_demo_registry
+    from desktopviz.reports import add_demo_report
+
+    report(Progress("demo: sweep, registry and report", 0, 1))
+    add_demo_sweep(cache)
+    add_demo_registry(cache)
+    add_demo_report(cache)
+    report(Progress("demo: sweep, registry and report", 1, 1))
 
 
 def _overlaid(

@@ -70,6 +70,8 @@ class LaunchOptions:
     theme: str | None = None
     first_paint: bool = False
     """Quit at the window's first paint, printing when it came (for startup timings)."""
+    page_name: str | None = None
+    """With ``tab`` project, registry or report: the project, collection or report to show."""
 
 
 def missing_x11_packages(libraries: Mapping[str, str] = X11_LIBRARIES) -> list[str]:
@@ -230,6 +232,8 @@ def run(options: LaunchOptions, *, x11_libraries: Mapping[str, str] = X11_LIBRAR
                 page.show_tab(options.tab)
             if options.open_file:
                 window.open_file(version, options.open_file)
+        if options.tab in ("project", "registry", "report"):
+            _open_named_page(window, cache, options)
         window.show()
         if options.import_paths:
             window.import_paths(options.import_paths)
@@ -303,6 +307,40 @@ def _wait_until_idle(app, window, timeout: float) -> None:  # noqa: ANN001
         busy = [p for p in pools if not p.waitForDone(50)]
         app.processEvents()
         quiet_rounds = 0 if busy or any(p.activeThreadCount() for p in pools) else quiet_rounds + 1
+
+
+def _open_named_page(window, cache, options: LaunchOptions) -> None:  # noqa: ANN001
+    """``gui --tab project|registry|report``: the page named, else the one the version (or the
+    cache) suggests; a one-line error when there is none."""
+    from desktopviz.errors import NotFoundError
+
+    name = options.page_name
+    if options.tab == "project":
+        projects = [p.name for p in cache.projects()]
+        if name is None:
+            version = cache.resolve(options.open_ref) if options.open_ref else None
+            name = version.project if version else (projects[0] if projects else None)
+        if name not in projects or window.open_project(name) is None:
+            raise NotFoundError(f"no project {name!r}" if name else "the cache has no project")
+    elif options.tab == "registry":
+        from desktopviz import registry
+
+        names = [c.name for c in registry.collections(cache)]
+        if name is None:
+            name = names[0] if names else None
+        if name not in names or window.open_registry(name) is None:
+            raise NotFoundError(
+                f"no registry collection {name!r}" if name else "no registry collection"
+            )
+    else:
+        from desktopviz import reports
+
+        if name is None:
+            project = cache.resolve(options.open_ref).project if options.open_ref else None
+            found = reports.list_reports(cache, project)
+            name = found[0].id if found else None
+        if name is None or window.open_report(name) is None:
+            raise NotFoundError(f"no report {name!r}" if name else "no report")
 
 
 class _OpenedByOs:

@@ -133,6 +133,10 @@ class MainWindow(QMainWindow):
         state.file_requested.connect(self.open_file)
         state.compare_requested.connect(self.open_comparison)
         state.run_requested.connect(self.show_run)
+        self.sidebar.registry_requested.connect(self.open_registry)
+        self.sidebar.project_requested.connect(self.open_project)
+        self.sidebar.report_requested.connect(self.open_report)
+        self.sidebar.results.report_requested.connect(self.open_report)
         state.import_requested.connect(self.import_paths)
         state.demo_requested.connect(self.build_demo)
         state.cache_changed.connect(self._cache_changed)
@@ -501,6 +505,58 @@ class MainWindow(QMainWindow):
             page = RunPage(self.state, run)
             index = self.pages.addTab(page, icon("run"), page.name)
             self.pages.setTabToolTip(index, f"Run {run.id} of {run.project}")
+        self.pages.setCurrentWidget(page)
+        self.central.setCurrentWidget(self.pages)
+        return page
+
+    def open_registry(self, collection: str):  # noqa: ANN201 - a RegistryPage
+        """Open (or bring forward) a registry collection's page: a tab beside the others."""
+        from desktopviz.app.widgets.registry_page import RegistryPage
+
+        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
+        page = next(
+            (p for p in tabs if isinstance(p, RegistryPage) and p.collection == collection), None
+        )
+        if page is None:
+            page = RegistryPage(self.state, collection)
+            index = self.pages.addTab(page, icon("link"), f"registry/{collection}")
+            self.pages.setTabToolTip(index, f"Registry collection {collection}")
+        self.pages.setCurrentWidget(page)
+        self.central.setCurrentWidget(self.pages)
+        return page
+
+    def open_project(self, name: str):  # noqa: ANN201 - a ProjectPage
+        """Open (or bring forward) a project's page: Overview, Runs, Workspace, Sweeps."""
+        from desktopviz.app.widgets.project_page import ProjectPage
+
+        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
+        page = next((p for p in tabs if isinstance(p, ProjectPage) and p.project == name), None)
+        if page is None:
+            page = ProjectPage(self.state, name)
+            index = self.pages.addTab(page, icon("project"), name)
+            self.pages.setTabToolTip(index, f"Project {name}")
+        self.pages.setCurrentWidget(page)
+        self.central.setCurrentWidget(self.pages)
+        return page
+
+    def open_report(self, name_or_id: str | int):  # noqa: ANN201 - a ReportPage or None
+        """Open (or bring forward) a report's page (``[project/]name`` or its id)."""
+        from desktopviz import reports
+        from desktopviz.app.widgets.report_page import ReportPage
+
+        try:
+            report = reports.get(self.state.cache, name_or_id)
+        except NotFoundError as e:
+            self._message(QMessageBox.Icon.Information, "Report", str(e))
+            return None
+        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
+        page = next(
+            (p for p in tabs if isinstance(p, ReportPage) and p.report_id == report.id), None
+        )
+        if page is None:
+            page = ReportPage(self.state, report.id)
+            index = self.pages.addTab(page, icon("file-text"), report.name)
+            self.pages.setTabToolTip(index, f"Report {report.ref}")
         self.pages.setCurrentWidget(page)
         self.central.setCurrentWidget(self.pages)
         return page

@@ -24,14 +24,17 @@ from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, QSize, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from desktopviz.media.thumbs import MEDIA_FLAVOURS, MediaThumbnailStore
 from desktopviz.store.cache import Cache
 from desktopviz.store.thumbnails import (
+    BUCKETS,
     FULL_IMAGE_MAX_SIDE,
     IMAGE,
-    ThumbnailStore,
     decode_image,
     media_source,
 )
+
+_MEDIA = frozenset(MEDIA_FLAVOURS.values())
 
 
 class JobQueue(QObject):
@@ -159,7 +162,9 @@ class _Drain(QRunnable):
 # -- images ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ImageRequest:
-    """An image (or a class-id mask) of a media cell, at a thumbnail bucket or full size (None)."""
+    """An image (or a class-id mask) of a media cell, at a thumbnail bucket or full size (None);
+    or the thumbnail of a video, audio, point-cloud or molecule cell (``flavour`` one of
+    :data:`desktopviz.media.thumbs.MEDIA_FLAVOURS`' values)."""
 
     version_id: int
     sha256: str | None
@@ -220,7 +225,7 @@ class ThumbnailLoader(QObject):
     ) -> None:
         super().__init__(parent)
         self.cache = cache
-        self.store = ThumbnailStore.of(cache)
+        self.store = MediaThumbnailStore.of(cache)
         self._memory: OrderedDict[ImageRequest, LoadedImage] = OrderedDict()
         self._memory_bytes = 0
         self._memory_limit = memory_bytes
@@ -253,6 +258,14 @@ class ThumbnailLoader(QObject):
     def _load(self, request: ImageRequest) -> QImage:
         """Runs in a worker thread."""
         source, sha = media_source(self.cache, request.version_id, request.sha256, request.path)
+        if request.flavour in _MEDIA:  # a poster frame, a waveform, a rendered 3D view
+            bucket, path = request.bucket or BUCKETS[-1], request.path
+            thumb = self.store.media(source, sha, bucket, request.flavour, path)
+            image = QImage(str(thumb))
+            if image.isNull():
+                self.store.forget(thumb)
+                image = QImage(str(self.store.media(source, sha, bucket, request.flavour, path)))
+            return image
         if request.bucket is None:
             return load_full_image(source, request.flavour)
         thumb = self.store.thumbnail(source, sha, request.bucket, request.flavour)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from desktopviz.errors import Cancelled
 from desktopviz.progress import Progress, ProgressFn
@@ -63,6 +63,7 @@ class Worker(QObject):
         self._kwargs = kwargs
         self._cancel_event = threading.Event()
         self._done_event = threading.Event()
+        self._emitted = threading.Event()  # the worker thread is past its last emit
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -106,6 +107,7 @@ class Worker(QObject):
         finally:
             self._done_event.set()
             self.finished.emit()
+            self._emitted.set()
 
 
 class _Runnable(QRunnable):
@@ -179,9 +181,24 @@ def run_in_worker(
     if on_finished is not None:
         worker.finished.connect(on_finished)
     _running.add(worker)
-    worker.finished.connect(lambda: _running.discard(worker))
+    worker.finished.connect(lambda: _release(worker))
+    app = QCoreApplication.instance()
+    if app is not None:
+        # Owned by the application, the worker is deleted on the UI thread by _release, never by
+        # the pool thread dropping the last Python reference (a QObject deleted in another thread
+        # while the UI thread delivers its queued signals crashes the process)
+        worker.setParent(app)
     (pool or QThreadPool.globalInstance()).start(_Runnable(worker))
     return worker
+
+
+def _release(worker: Worker) -> None:
+    """On the UI thread, once ``finished`` is delivered (connected last, it runs after the other
+    slots): wait until the worker thread is out of its last emit, then delete the worker here."""
+    worker._emitted.wait(5)
+    _running.discard(worker)
+    if worker.parent() is not None:
+        worker.deleteLater()
 
 
 def _every(seconds: float, emit: ProgressFn) -> ProgressFn:

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from desktopviz.cli.main import EXIT_ERROR, EXIT_OK, open_cache
 from desktopviz.cli.progress_bar import TerminalProgress
+from desktopviz.cli.registry_commands import cmd_registry as cmd_registry  # `registry ...`
+from desktopviz.cli.registry_commands import print_registry
+from desktopviz.cli.report_commands import cmd_report as cmd_report  # `report ...`
 from desktopviz.errors import DesktopvizError, NotFoundError
 from desktopviz.humanize import human_size, timestamp_text
 
@@ -86,7 +89,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
     try:
         target = args.target or ""
         project, _, artifact = target.partition("/")
-        if not project:
+        if project == "registry" and project not in {p.name for p in cache.projects()}:
+            print_registry(cache, artifact or None)  # `ls registry[/COLLECTION]`
+        elif not project:
             projects = cache.projects()
             if not projects:
                 print("(the cache is empty: try `desktopviz demo` or `desktopviz import PATH`)")
@@ -117,6 +122,33 @@ def cmd_ls(args: argparse.Namespace) -> int:
     finally:
         cache.close()
     return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``desktopviz search TEXT``: the hits, best first; exit 1 when there is none."""
+    import json
+
+    from desktopviz.search import match_query, search
+
+    text = " ".join(args.text)
+    if match_query(text) is None:
+        raise DesktopvizError(f"nothing to search for in {text!r}: give a word")
+    if args.limit < 1:
+        raise DesktopvizError(f"--limit must be 1 or more, not {args.limit}")
+    cache = open_cache(args, create=False)
+    try:
+        hits = search(cache, text, limit=args.limit, kinds=args.kind)
+    finally:
+        cache.close()
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], indent=2))
+    else:
+        bold = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("", "")
+        for h in hits:
+            print(f"{h.kind}\t{h.label}\t{h.field}: {h.marked(*bold)}")
+    if not hits:
+        print(f"nothing matches {text!r}", file=sys.stderr)
+    return EXIT_OK if hits else EXIT_ERROR
 
 
 def cmd_table(args: argparse.Namespace) -> int:
@@ -284,8 +316,16 @@ def cmd_gui(args: argparse.Namespace) -> int:
         ref, table = args.open_ref[0], (args.open_ref[1:] or [None])[0]
     if args.run and args.tab not in (None, "run"):
         raise DesktopvizError("--run ID shows a run page: use it with --tab run")
+    pages = {"project": args.project, "registry": args.collection, "report": args.report}
+    for tab, option in (
+        ("project", "--project"),
+        ("registry", "--collection"),
+        ("report", "--report"),
+    ):
+        if pages[tab] and args.tab != tab:
+            raise DesktopvizError(f"{option} NAME shows a {tab} page: use it with --tab {tab}")
     if (
-        (args.tab and not args.run)
+        (args.tab and not args.run and args.tab not in pages)
         or args.select is not None
         or args.file
         or args.filter
@@ -328,6 +368,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         screenshot=Path(args.screenshot) if args.screenshot else None,
         theme=args.theme,
         first_paint=args.first_paint,
+        page_name=pages.get(args.tab or ""),
     )
 
 

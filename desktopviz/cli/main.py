@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ls", help="list projects, artifacts or versions")
     s.add_argument("target", nargs="?", metavar="PROJECT[/ARTIFACT]")
+    add_search_parser(sub)
 
     s = sub.add_parser("table", help="print or export a table of an artifact version")
     s.add_argument("ref", metavar="REF", help="[project/]name:v<N>|latest|<alias>")
@@ -148,9 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--tab",
-        choices=["overview", "files", "table", "lineage", "run"],
-        help="the tab to show (run: the page of the run that logged the version, or of --run)",
+        choices=["overview", "files", "table", "lineage", "run", "project", "registry", "report"],
+        help="the tab to show (run: the page of the run that logged the version, or of --run; "
+        "project, registry, report: the page of --project, --collection, --report, else of the "
+        "version's project, the first collection, the project's first report)",
     )
+    s.add_argument("--project", metavar="NAME", help="with --tab project: show this project")
+    s.add_argument(
+        "--collection", metavar="NAME", help="with --tab registry: show this registry collection"
+    )
+    s.add_argument("--report", metavar="NAME", help="with --tab report: show this report")
     s.add_argument("--run", metavar="ID", help="with --tab run: show this run's page")
     s.add_argument(
         "--side-by-side",
@@ -173,8 +181,37 @@ def build_parser() -> argparse.ArgumentParser:
         "for startup timings",
     )
     add_serve_parser(sub)
+    from desktopviz.cli.registry_commands import add_registry_parser
+
+    add_registry_parser(sub)
+    from desktopviz.cli.report_commands import add_report_parser
+
+    add_report_parser(sub)
     add_sync_parsers(sub)
     return p
+
+
+def add_search_parser(sub: argparse._SubParsersAction) -> None:
+    """``desktopviz search TEXT``: find anything in the cache (desktopviz.search)."""
+    from desktopviz.search import KINDS
+
+    s = sub.add_parser(
+        "search",
+        help="find projects, artifacts, versions, runs and tables by name, alias, description, "
+        "metadata, config value or column name, best first",
+        description="Print one line per hit, best first: kind, reference, the field that matched "
+        "and a snippet of it. Each word is a prefix and every word must match. Exit status: 0 "
+        "when something matched, 1 when nothing did.",
+    )
+    s.add_argument("text", nargs="+", metavar="TEXT", help="the words to find")
+    s.add_argument("--limit", type=int, default=20, metavar="N", help="at most N hits (default 20)")
+    s.add_argument(
+        "--kind",
+        action="append",
+        choices=KINDS,
+        help="only things of this kind (repeatable)",
+    )
+    s.add_argument("--json", action="store_true", help="print the hits as a JSON list")
 
 
 def add_serve_parser(sub: argparse._SubParsersAction) -> None:

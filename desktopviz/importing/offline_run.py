@@ -86,6 +86,7 @@ def import_offline_run(
     run_info: dict[str, Any] = {"config": {}, "summary": {}}
     history: list[tuple[int, dict[str, Any]]] = []
     artifacts: list[Any] = []
+    stats: list[tuple[float, dict[str, Any]]] = []
     for record in read_records(run_files[0]):
         kind = record.WhichOneof("record_type")
         if kind == "run":
@@ -96,6 +97,7 @@ def import_offline_run(
                 name=r.display_name or r.run_id,
                 job_type=r.job_type or None,
                 host=r.host,
+                sweep_id=r.sweep_id or None,
             )
             if r.start_time.seconds:
                 run_info["created_at"] = datetime.fromtimestamp(
@@ -113,6 +115,11 @@ def import_offline_run(
             history.append((int(step), row))
         elif kind == "artifact":
             artifacts.append(record.artifact)
+        elif kind == "stats":  # system metrics (CPU, memory, GPU...): desktopviz.store.run_system
+            ts = record.stats.timestamp
+            stats.append((ts.seconds + ts.nanos / 1e9, _items(record.stats.item)))
+        elif kind == "environment":  # host, OS, Python, git, CPU / GPU / memory (newer SDKs)
+            run_info.setdefault("environment", {}).update(_message(record.environment))
         elif kind == "exit":
             run_info["exit_code"] = record.exit.exit_code
     if "id" not in run_info:
@@ -136,6 +143,10 @@ def import_offline_run(
     )
     if history:
         cache.log_history(run_info["id"], history)
+    if stats:
+        from desktopviz.store.run_system import log_system_metrics
+
+        log_system_metrics(cache, run_info["id"], stats)
     results = []
     produced: set[int] = set()  # a run never uses its own output, even when it refers to it
     for a in artifacts:
@@ -171,8 +182,19 @@ def _json(text: str) -> Any:
         return text
 
 
+def _message(message: Any) -> dict[str, Any]:
+    """A protobuf message as a dict (W&B's environment record), without the writer's id."""
+    from google.protobuf.json_format import MessageToDict
+
+    found = MessageToDict(message)
+    found.pop("writerId", None)
+    return found
+
+
 def _environment(run_dir: Path, info: dict[str, Any]) -> dict[str, Any]:
-    env: dict[str, Any] = {"host": info.get("host")}
+    env: dict[str, Any] = {"host": info.get("host"), **info.get("environment", {})}
+    if info.get("sweep_id"):
+        env["sweep_id"] = info["sweep_id"]
     meta = run_dir / "files" / "wandb-metadata.json"
     if meta.is_file():
         try:

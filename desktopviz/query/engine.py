@@ -848,6 +848,12 @@ class QueryEngine:
         relation = shown.relation if shown is not None else self.relation(source, base)
         Compiler(relation.columns).predicate(parse_filter(text))
 
+    def add_source(self, source: TableSource, table: str | None) -> None:
+        """Serve ``source`` as ``table`` of ``source.version`` (a table that is no version's file,
+        such as a project's runs: :mod:`desktopviz.query.runs_table`), replacing what was served
+        there before."""
+        self._sources[(source.version.id, table)] = source
+
     def _source(self, version: Version, table: str | None) -> TableSource:
         source_key = (version.id, table)
         if source_key not in self._sources:

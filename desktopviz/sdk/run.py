@@ -140,6 +140,31 @@ class Run:
         art._bind(self.cache, version)
         return art
 
+    def link_artifact(
+        self, artifact: Artifact, target_path: str, aliases: list[str] | None = None
+    ) -> Artifact:
+        """Link the artifact (logged first if it is not yet) to registry collection
+        ``registry/<collection>`` (W&B's ``wandb-registry-<registry>/<collection>`` and
+        ``model-registry/<collection>`` work too), made if new, moving ``aliases`` onto it;
+        ``latest`` follows the newest link. No bytes are copied. Returns the linked artifact
+        (``version`` is its number in the collection), as W&B's ``Run.link_artifact`` does."""
+        from desktopviz import registry
+        from desktopviz.sdk.linked import LinkedArtifact
+
+        self._check_open()
+        target = registry.parse_registry_ref(target_path)
+        if target is None or ":" in target_path:
+            raise DesktopvizError(
+                f"link_artifact target {target_path!r}: expected registry/<collection> "
+                "(or wandb-registry-model/<collection>)"
+            )
+        if artifact._version is None:
+            self.log_artifact(artifact)
+        assert artifact._version is not None
+        version = self.cache.version_by_id(artifact._version.id)
+        link = registry.link_version(self.cache, version, target[0], aliases or ())
+        return LinkedArtifact(self.cache, link)
+
     def finish(self, exit_code: int = 0) -> None:
         """Flush history and mark the run finished (or failed for a non-zero exit code)."""
         if self._finished:

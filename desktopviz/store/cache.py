@@ -356,7 +356,13 @@ class Cache:
         return [self._version(r) for r in self._q(sql, params)]
 
     def resolve(self, ref: str, project: str | None = None) -> Version:
-        """Find a version from ``[project/]name[:v<N>|:latest|:<alias>]`` (default ``latest``)."""
+        """Find a version from ``[project/]name[:v<N>|:latest|:<alias>]`` (default ``latest``),
+        or the version a registry reference ``registry/<collection>:<vN|alias>`` links to."""
+        from desktopviz.registry import resolve_registry_ref
+
+        linked = resolve_registry_ref(self, ref)
+        if linked is not None:
+            return linked
         text = ref.strip()
         if "/" in text:
             project, text = text.split("/", 1)
@@ -1078,7 +1084,10 @@ class Cache:
         transaction); return how many blobs and derived files, and the bytes freed."""
         used = {
             r[0]
-            for r in self.conn.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL")
+            for r in self.conn.execute(
+                "SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL"
+                " UNION SELECT image_sha256 FROM report_blocks WHERE image_sha256 IS NOT NULL"
+            )  # a report's panel images (desktopviz.reports) are blobs too
         }
         used_derived = set()
         for (parquet,) in self.conn.execute("SELECT parquet FROM tables"):

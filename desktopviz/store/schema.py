@@ -149,6 +149,111 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX synced_by_version ON synced (version_id);
     """,
+    # 6: reports: reports (desktopviz.reports): named documents of a project, each an ordered
+    # list of blocks: Markdown text, or a panel (a frozen PNG blob or inline SVG, and the query
+    # that made it, as JSON, to refresh it)
+    """
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE report_blocks (
+        id INTEGER PRIMARY KEY,
+        report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('text', 'panel')),
+        text TEXT NOT NULL DEFAULT '',
+        image_sha256 TEXT,
+        svg TEXT,
+        query TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX report_blocks_by_report ON report_blocks (report_id, position);
+    CREATE INDEX report_blocks_by_image ON report_blocks (image_sha256);
+    """,
+    # 7: project page: a run's system metrics (CPU, memory, GPU...) sampled over time, as W&B's
+    # offline runs record them (desktopviz.store.run_system)
+    """
+    CREATE TABLE run_system (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        time REAL NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, time)
+    );
+    """,
+    # 8: model registry (desktopviz.registry): collections of links to versions (v<number> in
+    # link order, never reused; no bytes copied), their aliases and the history of alias moves
+    # (by link number, so it outlives an unlink)
+    """
+    CREATE TABLE registry_collections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT,
+        created_at TEXT NOT NULL,
+        next_number INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE registry_links (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES registry_collections(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+        linked_at TEXT NOT NULL,
+        linked_by TEXT,
+        UNIQUE (collection_id, number),
+        UNIQUE (collection_id, version_id)
+    );
+    CREATE INDEX registry_links_by_version ON registry_links (version_id);
+    CREATE TABLE registry_aliases (
+        collection_id INTEGER NOT NULL REFERENCES registry_collections(id) ON DELETE CASCADE,
+        alias TEXT NOT NULL,
+        link_id INTEGER NOT NULL REFERENCES registry_links(id) ON DELETE CASCADE,
+        PRIMARY KEY (collection_id, alias)
+    );
+    CREATE TABLE registry_alias_history (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES registry_collections(id) ON DELETE CASCADE,
+        alias TEXT NOT NULL,
+        from_number INTEGER,
+        to_number INTEGER,
+        moved_by TEXT,
+        moved_at TEXT NOT NULL
+    );
+    """,
+    # 9: search everything (desktopviz.search): one row per searchable thing (project, artifact,
+    # version, run, table...) and its FTS5 index (external content, bm25 weights per column).
+    # The triggers that keep them current are made, and the rows filled, by
+    # desktopviz.search.ensure_index (a migration cannot hold a trigger's body)
+    """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        doc_key TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        title TEXT,
+        name TEXT,
+        aliases TEXT,
+        ident TEXT,
+        category TEXT,
+        project TEXT,
+        description TEXT,
+        columns TEXT,
+        meta TEXT,
+        UNIQUE (kind, doc_key)
+    );
+    CREATE VIRTUAL TABLE search_fts USING fts5(
+        name, aliases, ident, category, project, description, columns, meta,
+        content = 'search_docs', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    );
+    INSERT INTO search_fts (search_fts, rank)
+        VALUES ('rank', 'bm25(10.0, 8.0, 6.0, 3.0, 2.0, 2.0, 2.0, 1.0)');
+    CREATE TABLE search_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -31,3 +31,8 @@ shot --cache "$work/demo" gui --open street-scenes/scene-detector:v1 --tab run -
     --screenshot run.png
 shot --cache "$work/demo" gui --open "$ref" predictions.table.json \
     --compare street-scenes/scene-predictions:v0 --only changed --side-by-side --screenshot side-by-side.png
+shot --cache "$work/demo" gui --tab project --project street-scenes --size 1200x780 \
+    --screenshot project.png
+shot --cache "$work/demo" gui --tab registry --collection scene-detector --size 1200x780 \
+    --screenshot registry.png
+shot --cache "$work/demo" gui --open "$ref" --tab report --size 1200x780 --screenshot report.png

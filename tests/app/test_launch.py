@@ -236,3 +236,30 @@ def test_about_names_the_build(qtbot):
     assert f"desktopviz: {desktopviz_version} (Python package)" in dialog.text()
     r = desktopviz("--version")
     assert r.stdout.strip() == f"desktopviz {desktopviz_version} (Python package)"
+
+
+def test_screenshots_of_the_project_registry_and_report_pages(demo_cache_dir, tmp_path):
+    """`gui --tab project|registry|report`: each page of the demo, with real content; a name
+    option without its tab, or an unknown name, is a one-line error."""
+    shots = {}
+    for tab, extra in (
+        ("project", ["--project", "street-scenes"]),
+        ("registry", []),  # the first collection
+        ("report", ["--open", REF]),  # the first report of the version's project
+    ):
+        out = tmp_path / f"{tab}.png"
+        r = desktopviz(
+            "--cache", str(demo_cache_dir), "gui", "--tab", tab, *extra, "--size", "1200x800",
+            "--screenshot", str(out),
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        shots[tab] = colours(out, (320, 60, 900, 750))
+    assert shots["project"] > 50 and shots["registry"] > 300  # text and the lineage graph
+    assert shots["report"] > 2000  # the report's table panel holds thumbnails
+    r = desktopviz("--cache", str(demo_cache_dir), "gui", "--project", "street-scenes")
+    assert r.returncode == 2 and "use it with --tab project" in r.stderr
+    r = desktopviz(
+        "--cache", str(demo_cache_dir), "gui", "--tab", "registry", "--collection", "nope",
+        "--screenshot", str(tmp_path / "x.png"),
+    )  # fmt: skip
+    assert r.returncode == 2 and "no registry collection 'nope'" in r.stderr

@@ -59,6 +59,7 @@ from desktopviz.app.state import AppState
 from desktopviz.app.thumbnail_loader import ImageRequest, LoadedImage, ThumbnailLoader
 from desktopviz.app.widgets.overlays import paint_overlays
 from desktopviz.formats.image_cells import ImageCell
+from desktopviz.media.thumbs import flavour_of
 from desktopviz.query.compare import text_diff
 from desktopviz.query.comparison import Role
 from desktopviz.query.display import short_number
@@ -533,27 +534,27 @@ class CellDelegate(QStyledItemDelegate):
     def _paint_media(
         self, painter: QPainter, option: QStyleOptionViewItem, value: dict | None
     ) -> None:
-        """A typed entry: a badge with the media type, then the caption or file name."""
+        """A video's poster frame, an audio waveform, a rendered point cloud or molecule with
+        its type's badge; other media (and those that cannot be decoded) as a typed entry: a
+        badge with the media type, then the caption or file name."""
         value = value or {}
         media_type = value.get("_type") or "file"
         badge = MEDIA_BADGES.get(media_type, media_type.removesuffix("-file").upper()[:6])
+        request = self.media_request(value, option.rect, self._dpr(painter))
+        if request is not None:
+            loaded = self.loader.get(request)
+            target = self._media_target(option.rect, loaded)
+            if loaded is None:
+                self._paint_image_placeholder(painter, option, target)
+                self._paint_badge(painter, option, badge, target)
+                return
+            if loaded.image is not None:
+                painter.drawPixmap(target.topLeft(), self._media_pixmap(request, loaded, target))
+                self._paint_badge(painter, option, badge, target)
+                return
         name = value.get("caption") or (value.get("path") or "").rsplit("/", 1)[-1] or media_type
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        small = QFont(option.font)
-        small.setPixelSize(max(8, round(option.fontMetrics.height() * 0.62)))
-        small.setWeight(QFont.Weight.Bold)
-        painter.setFont(small)
-        metrics = painter.fontMetrics()
-        chip = QRectF(
-            option.rect.left() + 5, 0, metrics.horizontalAdvance(badge) + 10, metrics.height() + 4
-        )
-        chip.moveTop(option.rect.center().y() - chip.height() / 2)
-        accent = option.palette.color(QPalette.ColorRole.Link)
-        painter.setPen(QPen(accent, 1))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(chip, 3, 3)
-        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, badge)
+        chip = self._paint_badge(painter, option, badge, QRectF(option.rect), centre=True)
         painter.setFont(option.font)
         painter.setPen(self._text_colour(option))
         area = QRect(option.rect)
@@ -564,6 +565,86 @@ class CellDelegate(QStyledItemDelegate):
             area, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown
         )
         painter.restore()
+
+    def _paint_badge(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        badge: str,
+        area: QRectF,
+        *,
+        centre: bool = False,
+    ) -> QRectF:
+        """A media type's chip: at the left of ``area``, centred vertically (``centre``), or in
+        the lower left corner of a thumbnail (filled, readable on any picture)."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        small = QFont(option.font)
+        small.setPixelSize(max(8, round(option.fontMetrics.height() * 0.62)))
+        small.setWeight(QFont.Weight.Bold)
+        painter.setFont(small)
+        metrics = painter.fontMetrics()
+        chip = QRectF(0, 0, metrics.horizontalAdvance(badge) + 10, metrics.height() + 4)
+        accent = option.palette.color(QPalette.ColorRole.Link)
+        if centre:
+            chip.moveTopLeft(QPointF(area.left() + 5, area.center().y() - chip.height() / 2))
+            painter.setPen(QPen(accent, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        else:
+            chip.moveBottomLeft(QPointF(area.left() + 2, area.bottom() - 2))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(chip, 3, 3)
+        painter.setPen(accent if centre else QColor("white"))
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, badge)
+        painter.restore()
+        return chip
+
+    @staticmethod
+    def _dpr(painter: QPainter) -> float:
+        return painter.device().devicePixelRatioF() if painter.device() else 1.0
+
+    def media_request(self, value: dict, rect: QRect, dpr: float = 1.0) -> ImageRequest | None:
+        """The thumbnail request of a video, audio, point-cloud or molecule cell (None for
+        other media)."""
+        flavour = flavour_of(value.get("_type"), value.get("path"))
+        if flavour is None or not (value.get("sha256") or value.get("path")):
+            return None
+        side = min(rect.width(), rect.height(), self.thumb_size + 2 * PAD) - 2 * PAD
+        bucket = bucket_for(max(side, 16) * dpr)
+        return ImageRequest(
+            self.version_id, value.get("sha256"), value.get("path"), bucket, flavour
+        )
+
+    def _media_target(self, rect: QRect, loaded: LoadedImage | None) -> QRectF:
+        """Where a media thumbnail goes: as large as fits (aspect kept), centred."""
+        area = QRectF(rect).adjusted(PAD, PAD, -PAD, -PAD)
+        side = min(area.width(), area.height(), float(self.thumb_size))
+        size = loaded.size if loaded is not None and loaded.image is not None else QSize(1, 1)
+        w, h = float(max(size.width(), 1)), float(max(size.height(), 1))
+        scale = side / max(w, h)
+        target = QRectF(0, 0, w * scale, h * scale)
+        target.moveCenter(area.center())
+        return target
+
+    def _media_pixmap(self, request: ImageRequest, loaded: LoadedImage, target: QRectF) -> QPixmap:
+        """A media thumbnail scaled to ``target`` (kept with the composed image thumbnails)."""
+        key = (request, target.size().toSize())
+        pixmap = self._composed.get(key)
+        if pixmap is None:
+            pixmap = QPixmap.fromImage(
+                loaded.image.scaled(
+                    target.size().toSize(),
+                    Qt.AspectRatioMode.IgnoreAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+            self._composed[key] = pixmap
+            while len(self._composed) > COMPOSED_KEEP:
+                self._composed.popitem(last=False)
+        else:
+            self._composed.move_to_end(key)
+        return pixmap
 
     def _paint_error(
         self, painter: QPainter, option: QStyleOptionViewItem, rect: QRectF, text: str
@@ -701,7 +782,10 @@ class CellDelegate(QStyledItemDelegate):
         """Why an image cell shows the broken placeholder (None when it does not)."""
         cell = index.data(CELL_ROLE)
         if not isinstance(cell, ImageCell):
-            return None
+            value = index.data(VALUE_ROLE) if index.data(RENDER_ROLE) == "media" else None
+            request = self.media_request(value, rect) if isinstance(value, dict) else None
+            loaded = self.loader.get(request) if request is not None else None
+            return loaded.error if loaded is not None else None
         loaded = self.loader.get(self.image_requests(cell, self.image_target(rect, cell))[0])
         return loaded.error if loaded is not None else None
 
@@ -715,7 +799,8 @@ class CellDelegate(QStyledItemDelegate):
         if event.type() == QEvent.Type.ToolTip:
             error = self.image_error(index, option.rect)  # type: ignore[arg-type]
             if error:
-                QToolTip.showText(event.globalPos(), f"Cannot show this image:\n{error}", view)
+                what = "image" if isinstance(index.data(CELL_ROLE), ImageCell) else "file"
+                QToolTip.showText(event.globalPos(), f"Cannot show this {what}:\n{error}", view)
                 return True
         return super().helpEvent(event, view, option, index)
 
@@ -732,6 +817,13 @@ class CellDelegate(QStyledItemDelegate):
                 if isinstance(cell, ImageCell):
                     target = self.image_target(view.visualRect(index), cell)
                     wanted.extend(self.image_requests(cell, target, view.devicePixelRatioF()))
+                elif index.data(RENDER_ROLE) == "media":
+                    value = index.data(VALUE_ROLE)
+                    request = self.media_request(
+                        value or {}, view.visualRect(index), view.devicePixelRatioF()
+                    )
+                    if request is not None:
+                        wanted.append(request)
         self.loader.retain(wanted)
 
     def clear_composed(self) -> None:

@@ -2,8 +2,10 @@
 
 Images get a zoomable, pannable view with the overlay toggles and a list of their boxes (select
 one to highlight it); nested values a JSON tree; text its full length, as plain text or rendered
-Markdown; other media (audio, video, html, 3D...) their details and a preview where one can be
-drawn (an audio waveform, the html, text formats). "Copy value" puts the value on the clipboard.
+Markdown; other media their details and a player or viewer (:mod:`.media_views`): video with
+play/pause and a scrubber, audio with its waveform and play/pause, point clouds and molecules in a
+3D view that turns with the mouse; html and text formats as text. Files are decoded in a worker.
+"Copy value" puts the value on the clipboard.
 
 Public API: :class:`CellInspector` -- ``CellInspector(state)``; it follows ``state.cell_changed``.
 """
@@ -14,21 +16,18 @@ import html
 import json
 import shutil
 import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QFont,
     QGuiApplication,
-    QPainter,
     QPalette,
-    QPen,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,12 +48,16 @@ from desktopviz.app.palette import SIDE_COLOURS, mute
 from desktopviz.app.state import AppState, CellRef, OverlaySettings
 from desktopviz.app.thumbnail_loader import ImageRequest, ThumbnailLoader
 from desktopviz.app.widgets.image_view import ImageView
+from desktopviz.app.widgets.media_views import AudioPlayer, SceneView, VideoPlayer
 from desktopviz.app.widgets.overlays import OverlayLegend, box_visible
 from desktopviz.app.widgets.overview import JsonTree
 from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import DesktopvizError
 from desktopviz.formats.image_cells import Box, ImageCell, image_cell
 from desktopviz.formats.media import IMAGE_TYPE, class_set
+from desktopviz.media.av_media import Clip, Sound, decode_audio, decode_video, envelope
+from desktopviz.media.molecule import MOLECULE_SUFFIXES, Molecule, load_molecule
+from desktopviz.media.scene import Scene, load_scene
 from desktopviz.model import Version
 from desktopviz.query.compare import text_diff
 from desktopviz.query.display import format_number
@@ -62,7 +65,7 @@ from desktopviz.store.cache import Cache
 from desktopviz.store.thumbnails import MASK, media_file
 
 TEXT_PREVIEW_BYTES = 256 * 1024
-TEXT_SUFFIXES = (".txt", ".json", ".pdb", ".sdf", ".mol", ".xyz", ".obj", ".pts.json", ".csv")
+TEXT_SUFFIXES = (".txt", ".json", ".pdb", ".sdf", ".mol", ".xyz", ".obj", ".csv")
 WAVEFORM_COLUMNS = 800
 
 
@@ -73,19 +76,24 @@ class MediaPreview:
     source: Path | None
     image: ImageCell | None = None
     waveform: np.ndarray | None = None
+    sound: Sound | None = None
+    clip: Clip | None = None
+    scene: Scene | None = None
+    molecule: Molecule | None = None
     text: str | None = None
     html: str | None = None
     note: str = ""
 
 
 def prepare_media(cache: Cache, version: Version, record: dict[str, Any]) -> MediaPreview:
-    """Runs in a worker: resolve a media cell's file and read what its preview needs."""
+    """Runs in a worker: resolve a media cell's file and decode what its preview needs."""
     try:
         source = media_file(cache, version, record.get("sha256"), record.get("path"))
     except DesktopvizError as e:
         return MediaPreview(None, note=str(e))
     media_type = record.get("_type")
-    path = (record.get("path") or "").lower()
+    name = record.get("path") or ""
+    path = name.lower()
     if media_type == IMAGE_TYPE:
         names: dict[int, str] = {}
         if record.get("classes"):
@@ -96,11 +104,20 @@ def prepare_media(cache: Cache, version: Version, record: dict[str, Any]) -> Med
             except (DesktopvizError, OSError, ValueError):
                 names = {}
         return MediaPreview(source, image=image_cell(record, names))
-    if media_type == "audio-file" and path.endswith(".wav"):
-        try:
-            return MediaPreview(source, waveform=waveform(source))
-        except (OSError, EOFError, wave.Error) as e:
-            return MediaPreview(source, note=f"cannot read the audio: {e}")
+    try:
+        if media_type == "audio-file":
+            sound = decode_audio(source, label=name)
+            return MediaPreview(
+                source, sound=sound, waveform=envelope(sound.samples, WAVEFORM_COLUMNS)
+            )
+        if media_type == "video-file":
+            return MediaPreview(source, clip=decode_video(source, label=name))
+        if media_type == "object3D-file" and path.endswith(".json"):
+            return MediaPreview(source, scene=load_scene(source, name))
+        if media_type == "molecule-file" or path.endswith(MOLECULE_SUFFIXES):
+            return MediaPreview(source, molecule=load_molecule(source, name))
+    except DesktopvizError as e:
+        return MediaPreview(source, note=f"cannot show this file: {e}")
     if media_type == "html-file" or path.endswith((".html", ".htm")):
         return MediaPreview(source, html=_read_text(source))
     if path.endswith(TEXT_SUFFIXES):
@@ -113,58 +130,6 @@ def _read_text(source: Path) -> str:
         data = f.read(TEXT_PREVIEW_BYTES + 1)
     text = data[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="replace")
     return text + ("\n…" if len(data) > TEXT_PREVIEW_BYTES else "")
-
-
-def waveform(source: Path, columns: int = WAVEFORM_COLUMNS) -> np.ndarray:
-    """Min and max of a WAV file's first channel per column, in -1..1 (shape ``(columns, 2)``)."""
-    with wave.open(str(source), "rb") as w:
-        width, channels, frames = w.getsampwidth(), w.getnchannels(), w.getnframes()
-        raw = w.readframes(min(frames, 48_000 * 600))
-    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}.get(width)
-    if dtype is None:
-        raise wave.Error(f"{width * 8}-bit samples are not supported")
-    samples = np.frombuffer(raw, dtype=dtype)[::channels].astype(np.float32)
-    if width == 1:
-        samples = (samples - 128) / 128
-    else:
-        samples /= float(np.iinfo(dtype).max)
-    if samples.size == 0:
-        return np.zeros((0, 2), np.float32)
-    chunks = np.array_split(samples, min(columns, samples.size))
-    return np.array([[c.min(), c.max()] for c in chunks], np.float32)
-
-
-class WaveformView(QWidget):
-    """Draws an audio envelope (min/max per column)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.envelope = np.zeros((0, 2), np.float32)
-        self.setMinimumHeight(120)
-
-    def set_envelope(self, envelope: np.ndarray) -> None:
-        """Show this envelope."""
-        self.envelope = envelope
-        self.update()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(300, 160)
-
-    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt override
-        painter = QPainter(self)
-        rect = QRectF(self.rect()).adjusted(4, 8, -4, -8)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
-        mid = rect.center().y()
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
-        painter.drawLine(int(rect.left()), int(mid), int(rect.right()), int(mid))
-        n = len(self.envelope)
-        if n == 0:
-            return
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 1))
-        half = rect.height() / 2
-        for i, (low, high) in enumerate(self.envelope):
-            x = rect.left() + i * rect.width() / n
-            painter.drawLine(int(x), int(mid - high * half), int(x), int(mid - low * half))
 
 
 class CellInspector(QWidget):
@@ -278,7 +243,10 @@ class CellInspector(QWidget):
         self.media_info = QLabel("", page)
         self.media_info.setWordWrap(True)
         self.media_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.waveform = WaveformView(page)
+        self.video_player = VideoPlayer(page)
+        self.audio_player = AudioPlayer(page)
+        self.waveform = self.audio_player.waveform
+        self.scene_view = SceneView(page)
         self.media_text = QTextBrowser(page)
         self.media_text.setOpenLinks(False)
         self.open_button = QPushButton(icon("open"), "Open with system app", page)
@@ -286,16 +254,21 @@ class CellInspector(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.media_info)
-        layout.addWidget(self.waveform)
+        for viewer in (self.video_player, self.audio_player, self.scene_view):
+            layout.addWidget(viewer, 1)
         layout.addWidget(self.media_text, 1)
         layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(0)
+        for viewer in self._viewers():  # shown per cell; hidden, they add no minimum height
+            viewer.hide()
         return page
 
     # -- showing a cell -------------------------------------------------------------------------
     def show_cell(self, cell: CellRef | None) -> None:
         """Show ``cell`` (None: nothing selected)."""
         self._token += 1
+        self.video_player.pause()
+        self.audio_player.stop()
         self.cell = cell
         self.image_cell = None
         self._source = None
@@ -382,7 +355,7 @@ class CellInspector(QWidget):
         else:
             self.pages.setCurrentIndex(4)
             self.media_info.setText(_media_text(record))
-            for w in (self.waveform, self.media_text):
+            for w in self._viewers():
                 w.hide()
             self.open_button.setEnabled(False)
         run_in_worker(
@@ -409,9 +382,18 @@ class CellInspector(QWidget):
             self._request_masks()
             return
         self.open_button.setEnabled(preview.source is not None)
-        if preview.waveform is not None:
-            self.waveform.set_envelope(preview.waveform)
-            self.waveform.show()
+        if preview.sound is not None:
+            self.audio_player.set_sound(preview.sound, preview.waveform)
+            self.audio_player.show()
+        if preview.clip is not None:
+            self.video_player.set_clip(preview.clip)
+            self.video_player.show()
+        if preview.scene is not None:
+            self.scene_view.set_scene(preview.scene)
+            self.scene_view.show()
+        if preview.molecule is not None:
+            self.scene_view.set_molecule(preview.molecule)
+            self.scene_view.show()
         if preview.html is not None:
             self.media_text.setHtml(preview.html)
             self.media_text.show()
@@ -420,6 +402,9 @@ class CellInspector(QWidget):
             self.media_text.show()
         if preview.note:
             self.media_info.setText(self.media_info.text() + f"<p><i>{preview.note}</i></p>")
+
+    def _viewers(self) -> tuple[QWidget, ...]:
+        return (self.video_player, self.audio_player, self.scene_view, self.media_text)
 
     # -- image overlays -------------------------------------------------------------------------
     def _mask_loader(self) -> ThumbnailLoader:

@@ -121,6 +121,12 @@ class ChartsPanel(QWidget):
         dist_layout.addWidget(self.title)
         dist_layout.addWidget(self.plot, 1)
         dist_layout.addWidget(self.note)
+        from desktopviz.app.widgets.add_to_report_dialog import AddToReportButton, chart_panel
+
+        self.report_button = AddToReportButton(  # the histogram shown, with its query
+            state, self.plot, lambda: chart_panel(self.table, self.column), self
+        )
+        dist_layout.addWidget(self.report_button, 0, Qt.AlignmentFlag.AlignRight)
         self.tabs = QTabWidget()
         self.tabs.addTab(distribution_tab, "Distribution")
         self.tabs.addTab(scatter, "Scatter")

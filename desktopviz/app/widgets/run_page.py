@@ -1,11 +1,14 @@
 """A run's page (a tab of the main window, like a version's): its job type, state, times, the
-versions it logged and used (links open them), and tabs of metric charts, config, summary and
-environment.
+versions it logged and used (links open them), and tabs of metric charts, system metrics (CPU,
+memory, GPU... as W&B records them), config, summary, environment, git state and the files of the
+run's folder.
 
 Public API: :class:`RunPage` (``RunPage(state, run)``, ``reload``, ``title``).
 """
 
 from __future__ import annotations
+
+from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
@@ -14,6 +17,7 @@ from desktopviz.app.state import AppState
 from desktopviz.app.widgets.overview import JsonTree, link
 from desktopviz.humanize import local_time_text
 from desktopviz.model import Run
+from desktopviz.store.run_system import system_metrics
 
 TREES = ("Config", "Summary", "Environment")
 
@@ -53,13 +57,28 @@ class RunPage(QWidget):
 
         self.metrics = MetricCharts(state.cache.history(run.id))
         self.tabs.addTab(self.metrics, "Metrics")
+        from desktopviz.app.widgets.run_extras import RunFiles, SystemCharts
+
+        self.system = SystemCharts()
+        """System metrics (CPU, memory, GPU...) over the run's time."""
+        self.tabs.addTab(self.system, "System")
         self.trees: dict[str, JsonTree] = {}
         for name in TREES:
             self.trees[name] = JsonTree()
             self.tabs.addTab(self.trees[name], name)
+        self.git = QLabel()
+        self.git.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.git.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.git.setWordWrap(True)
+        self.git.setContentsMargins(8, 8, 8, 8)
+        self.tabs.addTab(self.git, "Git")
+        self.files = RunFiles()
+        self.tabs.addTab(self.files, "Files")
         layout.addWidget(self.tabs, 1)
         self._show(run)
-        self.tabs.setCurrentIndex(0 if self.metrics.series else 1)
+        # the metrics, else the config (a run without history, like an evaluation)
+        first = self.metrics if self.metrics.series else self.trees["Config"]
+        self.tabs.setCurrentWidget(first)
 
     @property
     def name(self) -> str:
@@ -71,6 +90,7 @@ class RunPage(QWidget):
         the run is gone."""
         run = self.state.cache.run(self.run.id)
         self.metrics.set_history(self.state.cache.history(run.id))
+        self.system.set_samples(system_metrics(self.state.cache, run.id))
         if run != self.run:
             self._show(run)
 
@@ -99,6 +119,21 @@ class RunPage(QWidget):
             label.setText(", ".join(links) or "—")
         for name, value in zip(TREES, (run.config, run.summary, run.environment), strict=True):
             self.trees[name].set_value(value or {}, expand_depth=1)
+        from desktopviz.app.widgets.run_extras import git_state
+
+        git = git_state(run.environment)
+        self.git.setText(
+            "<table>"
+            + "".join(
+                f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>"
+                for k, v in git.items()
+            )
+            + "</table>"
+            if git
+            else "No git state was recorded with this run."
+        )
+        self.system.set_samples(system_metrics(self.state.cache, run.id))
+        self.files.set_folder(run.source)
 
     def _open_version(self, href: str) -> None:
         version = self.state.cache.version_by_id(int(href.split(":", 1)[1]))

@@ -51,13 +51,15 @@ from desktopviz.app.icons import icon, type_icon
 from desktopviz.app.state import AppState
 from desktopviz.app.theme import draw_chips
 from desktopviz.app.widgets.compare_bar import compare_targets
+from desktopviz.app.widgets.search_results import SearchResults
 from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import DesktopvizError
 from desktopviz.humanize import age_text, human_size, local_time_text
 from desktopviz.model import Version
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
-"""``project``, ``type``, ``artifact`` or ``version``."""
+"""``project``, ``type``, ``artifact`` or ``version``; ``registry`` (the Registry section),
+``registry-collection`` or ``registry-link`` (a version linked to a registry collection)."""
 VERSION_ROLE = Qt.ItemDataRole.UserRole + 2
 """The :class:`Version` of a version row."""
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -66,6 +68,10 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 4
 """A stable key of the row (kept across rebuilds: expansion and selection)."""
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 5
 """Dim text drawn right-aligned: size and age of a version, version count of an artifact."""
+CHIPS_ROLE = Qt.ItemDataRole.UserRole + 6
+"""Alias chips of a row that are not its version's own (a registry link's aliases)."""
+LINKED_ROLE = Qt.ItemDataRole.UserRole + 7
+"""The source :class:`Version` of a registry link's row (clicking opens it)."""
 
 
 class _TreeFilter(QSortFilterProxyModel):
@@ -126,11 +132,10 @@ class _RowDelegate(QStyledItemDelegate):
             shown,
         )
         version: Version | None = index.data(VERSION_ROLE)
-        if version is not None and version.aliases:
+        chips = index.data(CHIPS_ROLE) or (version.aliases if version is not None else ())
+        if chips:
             x = text_rect.x() + metrics.horizontalAdvance(shown) + 8
-            draw_chips(
-                painter, x, text_rect.center().y() + 0.5, version.aliases, opt.font, palette, right
-            )
+            draw_chips(painter, x, text_rect.center().y() + 0.5, chips, opt.font, palette, right)
         if detail:
             painter.setPen(palette.color(dim))
             painter.drawText(
@@ -178,13 +183,19 @@ class Sidebar(QWidget):
 
     version_activated = Signal(object)
     """A version was clicked or Enter was pressed on it (after ``open_version_requested``)."""
+    registry_requested = Signal(str)
+    """A registry collection was clicked: open its page (the collection's name)."""
+    project_requested = Signal(str)
+    report_requested = Signal(int)
+    """A report row was activated (its id)."""
+    """A project row was clicked: open its page (the project's name)."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.search = QLineEdit()
         self.search.setObjectName("searchBox")
-        self.search.setPlaceholderText("Filter artifacts, versions, aliases")
+        self.search.setPlaceholderText("Search artifacts, versions, runs, tables…")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.model = QStandardItemModel(self)
@@ -210,6 +221,10 @@ class Sidebar(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
         layout.addWidget(self.search)
+        self.results = SearchResults(state)
+        """Ranked hits of the search box (desktopviz.search), over the filtered tree."""
+        self.results.attach(self.search)
+        layout.addWidget(self.results)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.empty_note)
         self.menu: QMenu | None = None
@@ -218,6 +233,9 @@ class Sidebar(QWidget):
 
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._focus_first_match)
+        self.results.project_requested.connect(self.project_requested)
+        self.results.registry_requested.connect(self.registry_requested)
+        self.results.hit_activated.connect(self._show_hit)
         self.tree.clicked.connect(self._activate)
         self.tree.enter_pressed.connect(self._activate)
         self.tree.delete_pressed.connect(self._delete_current)
@@ -274,6 +292,8 @@ class Sidebar(QWidget):
                 row.setData(detail, DETAIL_ROLE)
                 row.setToolTip(_version_tooltip(v))
                 artifact.appendRow(row)
+        self._add_report_rows(projects)
+        self._add_registry_rows()
         self.empty_note.setVisible(not versions)
         self.tree.setVisible(bool(versions))
         if first_load:
@@ -324,11 +344,20 @@ class Sidebar(QWidget):
                 self.tree.setCurrentIndex(first)
 
     def _focus_first_match(self) -> None:
+        """Enter in the search box: open the best hit (and show a version's row in the tree);
+        without hits, go to the tree's first match."""
+        if self.results.open_current() is not None:
+            return
         self.tree.setFocus()
         if not self.tree.currentIndex().isValid():
             first = next(self._walk(), None)
             if first is not None:
                 self.tree.setCurrentIndex(first)
+
+    def _show_hit(self, hit) -> None:  # noqa: ANN001 - a desktopviz.search.Hit
+        if hit.kind == "version":
+            self.select_version(self.state.cache.version_by_id(int(hit.key)))
+            self.tree.setFocus()
 
     # -- selection ----------------------------------------------------------------------------
     def current_version(self) -> Version | None:
@@ -349,7 +378,16 @@ class Sidebar(QWidget):
             self.tree.scrollTo(index)
 
     def _activate(self, index: QModelIndex) -> None:
-        version = index.data(VERSION_ROLE)
+        if index.data(KIND_ROLE) == "project":
+            self.project_requested.emit(index.data(Qt.ItemDataRole.DisplayRole))
+            return
+        if index.data(KIND_ROLE) == "registry-collection":
+            self.registry_requested.emit(index.data(Qt.ItemDataRole.DisplayRole))
+            return
+        if index.data(KIND_ROLE) == "report":
+            self.report_requested.emit(int(index.data(KEY_ROLE).removeprefix("report/")))
+            return
+        version = index.data(VERSION_ROLE) or index.data(LINKED_ROLE)
         if version is None:
             return
         self.state.open_version_requested.emit(version, "overview")
@@ -376,6 +414,7 @@ class Sidebar(QWidget):
         remove.setEnabled(bool(user_aliases))
         for alias in user_aliases:
             remove.addAction(alias, lambda a=alias: self.remove_alias(version, a))
+        menu.addAction(icon("link"), "Link to registry…", lambda: self.ask_link(version))
         compare = menu.addMenu(icon("compare"), "Compare with")
         cache = self.state.cache
         others = [v for v in compare_targets(cache, version) if cache.tables(v)]
@@ -447,6 +486,88 @@ class Sidebar(QWidget):
         """Take ``alias`` off ``version``."""
         self.state.cache.remove_alias(version, alias)
         self.state.refresh()
+
+    # -- the registry -------------------------------------------------------------------------
+    def _add_report_rows(self, projects: dict[str, QStandardItem]) -> None:
+        """Each project's reports, under a *Reports* node of the project."""
+        from desktopviz import reports
+
+        nodes: dict[str, QStandardItem] = {}
+        for r in reports.list_reports(self.state.cache):
+            if r.project not in projects:
+                continue
+            if r.project not in nodes:
+                node = self._item("reports", "reports", f"{r.project}/reports", [r.project])
+                node.setIcon(icon("file-text"))
+                nodes[r.project] = node
+                projects[r.project].appendRow(node)
+            row = self._item("report", r.name, f"report/{r.id}", [r.project, "report", r.name])
+            row.setIcon(icon("file-text"))
+            row.setData(f"{r.block_count} block{'s' * (r.block_count != 1)}", DETAIL_ROLE)
+            row.setToolTip(f"Report {r.ref}: click to open it")
+            nodes[r.project].appendRow(row)
+        for node in nodes.values():
+            count = node.rowCount()
+            node.setData(f"{count} report{'s' * (count != 1)}", DETAIL_ROLE)
+
+    def _add_registry_rows(self) -> None:
+        """The Registry section: collections -> linked versions (their source and aliases)."""
+        from desktopviz import registry
+
+        found = registry.collections(self.state.cache)
+        if not found:
+            return
+        section = self._item("registry", "Registry", "registry", ["registry"])
+        section.setIcon(icon("link"))
+        bold = QFont()
+        bold.setWeight(QFont.Weight.DemiBold)
+        section.setFont(bold)
+        section.setToolTip("Collections of versions promoted from projects (model registry)")
+        self.model.appendRow(section)
+        for c in found:
+            words = ["registry", c.name, *(a for a, _ in c.aliases)]
+            item = self._item("registry-collection", c.name, f"registry/{c.name}", words)
+            item.setIcon(icon("version"))
+            item.setData(f"{c.link_count} version{'s' * (c.link_count != 1)}", DETAIL_ROLE)
+            item.setToolTip(f"registry/{c.name}: {c.description or 'click to open its page'}")
+            section.appendRow(item)
+            for link in reversed(registry.links(self.state.cache, c.name)):
+                v = link.version
+                text = link.tag
+                words = ["registry", c.name, link.tag, v.project, v.name, v.tag, *link.aliases]
+                row = self._item("registry-link", text, link.ref, words)
+                row.setIcon(type_icon(v.type))
+                row.setData(v, LINKED_ROLE)
+                row.setData(link.aliases, CHIPS_ROLE)
+                row.setData(f"{v.name}:{v.tag}", DETAIL_ROLE)  # the source; its project below
+                row.setToolTip(f"<b>{link.ref}</b> → {v.ref}<br>{_version_tooltip(v)}")
+                item.appendRow(row)
+
+    def ask_link(self, version: Version) -> QDialog:
+        """Open the Link to registry dialog (non-blocking); OK links the version."""
+        from desktopviz import registry
+        from desktopviz.app.widgets.registry_page import LinkDialog
+
+        known = [c.name for c in registry.collections(self.state.cache)]
+        dialog = LinkDialog(version, known, self)
+        dialog.accepted.connect(
+            lambda: self.link_to_registry(version, dialog.collection(), dialog.aliases())
+        )
+        self._dialog = dialog
+        dialog.open()
+        return dialog
+
+    def link_to_registry(self, version: Version, collection: str, aliases: list[str]) -> None:
+        """Link ``version`` to registry ``collection`` with ``aliases`` (no bytes copied)."""
+        from desktopviz import registry
+
+        try:
+            link = registry.link_version(self.state.cache, version, collection, aliases)
+        except DesktopvizError as e:
+            self._warn("Cannot link to registry", str(e))
+            return
+        self.state.refresh()
+        self.state.status_message.emit(f"Linked {version.ref} as {link.ref}")
 
     def ask_delete(self, version: Version) -> QMessageBox:
         """Ask before deleting (non-blocking); Delete deletes."""

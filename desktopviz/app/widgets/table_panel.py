@@ -142,6 +142,12 @@ class TablePanel(QWidget):
             self.group_tool, self.compare_tool, self.sort_tool, self.views_tool, self.export_tool
         ):  # fmt: skip
             self.tools.add(tool)
+        from desktopviz.app.widgets.add_to_report_dialog import AddToReportButton, table_panel
+
+        self.report_tool = AddToReportButton(  # a picture of the rows shown, with their query
+            state, self.view, lambda: table_panel(self.table_state), self
+        )
+        self.tools.add(self.report_tool, self.report_tool.overflow)
         self.thumb_box = QWidget(self)
         thumbs = QHBoxLayout(self.thumb_box)
         thumbs.setContentsMargins(6, 0, 0, 0)
