@@ -30,14 +30,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-sys.path[:0] = [str(ROOT.parent)]
+sys.path[:0] = [str(ROOT), str(ROOT.parent)]
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+from query_bench import median_ms  # noqa: E402 - a timer
 
 from desktopviz import search  # noqa: E402
 from desktopviz.model import Run  # noqa: E402
@@ -147,16 +147,6 @@ def like_search(conn, text: str, limit: int = 20) -> list[tuple]:  # noqa: ANN00
     return conn.execute(f"{sql} LIMIT ?", [*params, limit]).fetchall()
 
 
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    """Median ms of ``fn()``."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=10_000)
@@ -192,8 +182,8 @@ def main() -> None:
             )
             for text in TYPED:
                 prefixes = [text[:k] for k in range(1, len(text) + 1)]
-                fts = [timed(lambda p=p: search.search(conn, p), args.repeat) for p in prefixes]
-                like = [timed(lambda p=p: like_search(conn, p), args.repeat) for p in prefixes]
+                fts = [median_ms(lambda p=p: search.search(conn, p), args.repeat) for p in prefixes]
+                like = [median_ms(lambda p=p: like_search(conn, p), args.repeat) for p in prefixes]
                 hits = len(search.search(conn, text))
                 mean, mean_like = statistics.mean(fts), statistics.mean(like)
                 print(

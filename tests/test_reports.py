@@ -24,16 +24,20 @@ from tests.chromium_support import (
 MAGENTA = (230, 0, 200)
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache holding the demo project (60 images) and its report."""
+def build_demo_with_report(root: Path) -> Path:
+    """A cache at ``root`` holding the demo project (60 images) and its report."""
     from desktopviz.demo import build_demo
 
-    root = tmp_path_factory.mktemp("reports") / "cache"
     with Cache(root) as cache:
         build_demo(cache, n_images=60)
         reports.add_demo_report(cache)
     return root
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache holding the demo project (60 images) and its report."""
+    return build_demo_with_report(tmp_path_factory.mktemp("reports") / "cache")
 
 
 @pytest.fixture

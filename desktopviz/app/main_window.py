@@ -9,7 +9,9 @@ Public API: :class:`MainWindow` (``MainWindow(state, settings=None, remember=Tru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import (
@@ -52,6 +54,7 @@ from desktopviz.store.cache import Cache
 
 MAX_RECENT_CACHES = 8
 APP_NAME = "desktopviz"
+PageT = TypeVar("PageT", bound=QWidget)
 
 
 def _with_fallback(key: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
@@ -272,15 +275,39 @@ class MainWindow(QMainWindow):
         self.sidebar.search.selectAll()
 
     # -- pages ----------------------------------------------------------------------------------
+    def _tabs_of(self, kind: type[PageT]) -> list[PageT]:
+        """The open pages of ``kind``, in tab order."""
+        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
+        return [page for page in tabs if isinstance(page, kind)]
+
+    def _open_tab(
+        self,
+        kind: type[PageT],
+        matches: Callable[[PageT], bool],
+        icon_name: str,
+        make: Callable[[], tuple[PageT, str, str] | None],
+    ) -> PageT | None:
+        """Bring forward the open page of ``kind`` that ``matches``, else add the page ``make()``
+        gives as a tab (with its text and tooltip); None when ``make()`` gives none."""
+        page = next((p for p in self._tabs_of(kind) if matches(p)), None)
+        if page is None:
+            made = make()
+            if made is None:
+                return None
+            page, text, tooltip = made
+            index = self.pages.addTab(page, icon(icon_name), text)
+            self.pages.setTabToolTip(index, tooltip)
+        self.pages.setCurrentWidget(page)
+        self.central.setCurrentWidget(self.pages)
+        return page
+
     def page_list(self) -> list[VersionPage]:
         """The open version pages, in tab order."""
-        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
-        return [page for page in tabs if isinstance(page, VersionPage)]
+        return self._tabs_of(VersionPage)
 
     def run_pages(self) -> list[RunPage]:
         """The open run pages, in tab order."""
-        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
-        return [page for page in tabs if isinstance(page, RunPage)]
+        return self._tabs_of(RunPage)
 
     @property
     def charts(self):  # noqa: ANN201 - a ChartsPanel (built on first use)
@@ -319,13 +346,16 @@ class MainWindow(QMainWindow):
         if not version.downloaded:
             self.sync_status.fetch(version, tab)
             return self.page_for(version)
-        page = self.page_for(version)
-        if page is None:
-            page = VersionPage(self.state, version)
-            index = self.pages.addTab(page, icon("version"), f"{version.name}:{version.tag}")
-            self.pages.setTabToolTip(index, version.ref)
-        self.pages.setCurrentWidget(page)
-        self.central.setCurrentWidget(self.pages)
+        page = self._open_tab(
+            VersionPage,
+            lambda p: p.version.id == version.id,
+            "version",
+            lambda: (
+                VersionPage(self.state, version),
+                f"{version.name}:{version.tag}",
+                version.ref,
+            ),
+        )
         if table is not None:
             page.show_table(table)
         else:
@@ -495,49 +525,43 @@ class MainWindow(QMainWindow):
     # -- runs, about, status ------------------------------------------------------------------
     def show_run(self, run_id: str) -> RunPage | None:
         """Open (or bring forward) a run's page: a tab beside the versions' pages."""
-        page = next((p for p in self.run_pages() if p.run.id == run_id), None)
-        if page is None:
+
+        def make() -> tuple[RunPage, str, str] | None:
             try:
                 run = self.state.cache.run(run_id)
             except NotFoundError as e:
                 self._message(QMessageBox.Icon.Information, "Run", str(e))
                 return None
             page = RunPage(self.state, run)
-            index = self.pages.addTab(page, icon("run"), page.name)
-            self.pages.setTabToolTip(index, f"Run {run.id} of {run.project}")
-        self.pages.setCurrentWidget(page)
-        self.central.setCurrentWidget(self.pages)
-        return page
+            return page, page.name, f"Run {run.id} of {run.project}"
+
+        return self._open_tab(RunPage, lambda p: p.run.id == run_id, "run", make)
 
     def open_registry(self, collection: str):  # noqa: ANN201 - a RegistryPage
         """Open (or bring forward) a registry collection's page: a tab beside the others."""
         from desktopviz.app.widgets.registry_page import RegistryPage
 
-        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
-        page = next(
-            (p for p in tabs if isinstance(p, RegistryPage) and p.collection == collection), None
+        return self._open_tab(
+            RegistryPage,
+            lambda p: p.collection == collection,
+            "link",
+            lambda: (
+                RegistryPage(self.state, collection),
+                f"registry/{collection}",
+                f"Registry collection {collection}",
+            ),
         )
-        if page is None:
-            page = RegistryPage(self.state, collection)
-            index = self.pages.addTab(page, icon("link"), f"registry/{collection}")
-            self.pages.setTabToolTip(index, f"Registry collection {collection}")
-        self.pages.setCurrentWidget(page)
-        self.central.setCurrentWidget(self.pages)
-        return page
 
     def open_project(self, name: str):  # noqa: ANN201 - a ProjectPage
         """Open (or bring forward) a project's page: Overview, Runs, Workspace, Sweeps."""
         from desktopviz.app.widgets.project_page import ProjectPage
 
-        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
-        page = next((p for p in tabs if isinstance(p, ProjectPage) and p.project == name), None)
-        if page is None:
-            page = ProjectPage(self.state, name)
-            index = self.pages.addTab(page, icon("project"), name)
-            self.pages.setTabToolTip(index, f"Project {name}")
-        self.pages.setCurrentWidget(page)
-        self.central.setCurrentWidget(self.pages)
-        return page
+        return self._open_tab(
+            ProjectPage,
+            lambda p: p.project == name,
+            "project",
+            lambda: (ProjectPage(self.state, name), name, f"Project {name}"),
+        )
 
     def open_report(self, name_or_id: str | int):  # noqa: ANN201 - a ReportPage or None
         """Open (or bring forward) a report's page (``[project/]name`` or its id)."""
@@ -549,17 +573,12 @@ class MainWindow(QMainWindow):
         except NotFoundError as e:
             self._message(QMessageBox.Icon.Information, "Report", str(e))
             return None
-        tabs = (self.pages.widget(i) for i in range(self.pages.count()))
-        page = next(
-            (p for p in tabs if isinstance(p, ReportPage) and p.report_id == report.id), None
+        return self._open_tab(
+            ReportPage,
+            lambda p: p.report_id == report.id,
+            "file-text",
+            lambda: (ReportPage(self.state, report.id), report.name, f"Report {report.ref}"),
         )
-        if page is None:
-            page = ReportPage(self.state, report.id)
-            index = self.pages.addTab(page, icon("file-text"), report.name)
-            self.pages.setTabToolTip(index, f"Report {report.ref}")
-        self.pages.setCurrentWidget(page)
-        self.central.setCurrentWidget(self.pages)
-        return page
 
     def show_sources(self) -> QDialog:
         """File > Sources…: the servers and folders this cache syncs from."""

@@ -13,12 +13,33 @@ from PIL import Image, UnidentifiedImageError
 from desktopviz.errors import FormatError, LimitError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+_BOMB = " (decompression bomb?)"
 
 
 def max_image_pixels() -> int:
     """Pixel limit (``DESKTOPVIZ_MAX_IMAGE_PIXELS``, default Pillow's bomb limit)."""
     default = Image.MAX_IMAGE_PIXELS or 89_478_485
     return int(os.environ.get("DESKTOPVIZ_MAX_IMAGE_PIXELS", default))
+
+
+def check_pixels(
+    width: int,
+    height: int,
+    what: str,
+    *,
+    file: str | None,
+    limit: int | None = None,
+    note: str = "",
+) -> None:
+    """Refuse ``width`` x ``height`` pixels over ``limit`` (default :func:`max_image_pixels`)
+    with a :class:`LimitError` "``what`` WxH = N pixels, over the L-pixel limit``note``"."""
+    limit = max_image_pixels() if limit is None else limit
+    if width * height > limit:
+        raise LimitError(
+            f"{what} {width}x{height} = {width * height:,} pixels, over the "
+            f"{limit:,}-pixel limit{note}",
+            file=file,
+        )
 
 
 def check_image(
@@ -39,12 +60,7 @@ def check_image(
             with Image.open(source()) as im:
                 width, height = im.size
                 fmt = (im.format or "").lower()
-                if width * height > limit:
-                    raise LimitError(
-                        f"image is {width}x{height} = {width * height:,} pixels, over the "
-                        f"{limit:,}-pixel limit (decompression bomb?)",
-                        file=label,
-                    )
+                check_pixels(width, height, "image is", file=label, limit=limit, note=_BOMB)
                 if verify:
                     im.verify()
             if decode:
@@ -77,13 +93,7 @@ def image_header(data: bytes, *, name: str = "<image bytes>") -> tuple[int, int,
     if size is None:
         return None
     width, height, fmt = size
-    limit = max_image_pixels()
-    if width * height > limit:
-        raise LimitError(
-            f"image is {width}x{height} = {width * height:,} pixels, over the "
-            f"{limit:,}-pixel limit (decompression bomb?)",
-            file=name,
-        )
+    check_pixels(width, height, "image is", file=name, note=_BOMB)
     return size if width > 0 and height > 0 else None
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from desktopviz.errors import FormatError, LimitError
-from desktopviz.formats.images import max_image_pixels
+from desktopviz.errors import FormatError
+from desktopviz.formats.images import check_pixels
 
 try:
     import av
@@ -103,13 +103,7 @@ def _check_stream(stream: av.video.stream.VideoStream, label: str | None) -> tup
     width, height = stream.codec_context.width, stream.codec_context.height
     if not width or not height:
         raise FormatError("video stream has no frame size", file=label)
-    limit = max_image_pixels()
-    if width * height > limit:
-        raise LimitError(
-            f"video frames are {width}x{height} = {width * height:,} pixels, over the "
-            f"{limit:,}-pixel limit",
-            file=label,
-        )
+    check_pixels(width, height, "video frames are", file=label)
     return width, height
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from desktopviz.errors import FormatError, LimitError
+from desktopviz.media.files import read_within
 
 MAX_FILE_BYTES = 64 * 2**20
 MAX_ATOMS = 200_000
@@ -292,14 +293,5 @@ def molecule_suffix(path: str) -> str:
 def load_molecule(source: Path | bytes, path: str, label: str | None = None) -> Molecule:
     """Read a molecule file (or its bytes; ``path`` names its format) within the size limit."""
     name = label or path
-    try:
-        size = len(source) if isinstance(source, bytes) else source.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LimitError(
-                f"molecule file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
-                file=name,
-            )
-        data = source if isinstance(source, bytes) else source.read_bytes()
-    except FileNotFoundError as e:
-        raise FormatError("molecule file is missing", file=name) from e
+    data = read_within(source, MAX_FILE_BYTES, "molecule file", name=name)
     return parse_molecule(data.decode("utf-8", errors="replace"), molecule_suffix(path), name)

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from desktopviz.errors import FormatError, LimitError
+from desktopviz.errors import FormatError
+from desktopviz.media.files import read_within
 
 MAX_FILE_BYTES = 512 * 2**20
 """A point-cloud file larger than this is not parsed."""
@@ -221,16 +222,9 @@ def parse_scene(data: Any, label: str | None = None) -> Scene:
 def load_scene(source: Path | bytes, label: str | None = None) -> Scene:
     """Read a ``.pts.json`` file (or its bytes) within the size limit."""
     name = label or (None if isinstance(source, bytes) else str(source))
+    raw = read_within(source, MAX_FILE_BYTES, "point cloud", missing="point cloud file", name=name)
     try:
-        size = len(source) if isinstance(source, bytes) else source.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LimitError(
-                f"point cloud is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
-                file=name,
-            )
-        data = orjson.loads(source if isinstance(source, bytes) else source.read_bytes())
-    except FileNotFoundError as e:
-        raise FormatError("point cloud file is missing", file=name) from e
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
         raise FormatError(f"not JSON: {e}", file=name) from e
     return parse_scene(data, name)

@@ -57,7 +57,7 @@ mkdir -p dist
 TARBALL=dist/desktopviz-$VERSION-linux-x86_64.tar.gz
 rm -rf build/tar && mkdir -p build/tar
 cp -al "$BUNDLE" "build/tar/desktopviz-$VERSION"
-tar -C build/tar -cf - "desktopviz-$VERSION" | gzip -6 > "$TARBALL.part"
+tar -C build/tar -cf - "desktopviz-$VERSION" | gzip -9 > "$TARBALL.part"
 mv "$TARBALL.part" "$TARBALL"
 step "tarball"
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktopviz.app.palette import class_colour
-from desktopviz.app.state import CellRef, OverlaySettings
+from desktopviz.app.state import AppState, CellRef, OverlaySettings
 from desktopviz.app.widgets.cell_inspector import CellInspector
 from desktopviz.app.widgets.table_panel import TablePanel
 from tests.app.test_cell_delegates import edge_in_colour
@@ -24,14 +24,19 @@ from tests.blob_support import damage_blob
 PREDICTIONS = "street-scenes/scene-predictions:v1"
 
 
-@pytest.fixture
-def inspector(qtbot, app_state):
-    widget = CellInspector(app_state)
+def shown_inspector(qtbot, state: AppState, width: int) -> CellInspector:
+    """A cell inspector on ``state``, ``width`` x 760, shown and exposed."""
+    widget = CellInspector(state)
     qtbot.addWidget(widget)
-    widget.resize(480, 760)
+    widget.resize(width, 760)
     widget.show()
     qtbot.waitExposed(widget)
-    yield widget
+    return widget
+
+
+@pytest.fixture
+def inspector(qtbot, app_state):
+    yield shown_inspector(qtbot, app_state, 480)
     app_state.set_overlay_settings(OverlaySettings())
 
 

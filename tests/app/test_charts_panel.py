@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from desktopviz.app.widgets.charts_panel import BRUSH_COLOUR
 from tests.app.test_filter_bar import wait_applied
-from tests.app.test_main_window import make_window
+from tests.app.test_main_window import make_window, open_table
 
 NEW = "street-scenes/scene-predictions:v1"
 TABLE = "predictions.table.json"
@@ -23,12 +23,11 @@ TABLE = "predictions.table.json"
 def shown(qtbot, app_state, tmp_path):
     """The main window with the predictions table in front, and the stored rows."""
     window = make_window(qtbot, app_state, tmp_path)
-    version = app_state.cache.resolve(NEW)
-    page = window.open_version(version, "table", TABLE)
-    panel = page.show_table(TABLE)
-    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=15_000)
+    panel = open_table(qtbot, window, NEW, TABLE)
     rows = pq.read_table(
-        app_state.cache.parquet_path(app_state.cache.table_info(version, TABLE))
+        app_state.cache.parquet_path(
+            app_state.cache.table_info(app_state.cache.resolve(NEW), TABLE)
+        )
     ).to_pylist()
     return window, panel, rows
 

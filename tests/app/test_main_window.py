@@ -32,6 +32,15 @@ def make_window(qtbot, state: AppState, folder: Path) -> MainWindow:
     return window
 
 
+def open_table(qtbot, window: MainWindow, ref: str, table: str):  # noqa: ANN201 - a TablePanel
+    """Open ``table`` of version ``ref`` in ``window`` and wait for its first rows."""
+    version = window.state.cache.resolve(ref)
+    page = window.open_version(version, "table", table)
+    panel = page.show_table(table)
+    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=15_000)
+    return panel
+
+
 @pytest.fixture
 def window(qtbot, app_state, tmp_path):
     return make_window(qtbot, app_state, tmp_path)

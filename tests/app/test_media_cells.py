@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QWidget
 
 from desktopviz.app.models.table_model import VALUE_ROLE
 from desktopviz.app.state import AppState
@@ -18,6 +19,7 @@ from desktopviz.app.widgets.media_views import AUDIO_OUTPUT_ENV
 from desktopviz.app.widgets.table_panel import TablePanel
 from desktopviz.importing import import_path
 from desktopviz.store.cache import Cache
+from tests.app.test_cell_inspector import shown_inspector
 from tests.app.test_table_panel import click_cell, make_panel  # noqa: F401 - the panel fixture
 from tests.wandb_support import build_wandb_artifacts, run_script
 
@@ -55,17 +57,19 @@ def panel(qtbot, media_state, make_panel) -> TablePanel:  # noqa: F811
 @pytest.fixture
 def inspector(qtbot, media_state, monkeypatch):
     monkeypatch.setenv(AUDIO_OUTPUT_ENV, "null")  # plays to miniaudio's null device
-    widget = CellInspector(media_state)
-    qtbot.addWidget(widget)
-    widget.resize(520, 760)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown_inspector(qtbot, media_state, 520)
     yield widget
     widget.show_cell(None)  # stops playback
 
 
 def column(panel: TablePanel, name: str) -> int:
     return [c.name for c in panel.model.columns].index(name)
+
+
+def open_cell(qtbot, panel: TablePanel, name: str, viewer: QWidget, row: int = 0) -> None:
+    """Click the ``name`` cell of ``row``; wait until the inspector shows it in ``viewer``."""
+    click_cell(qtbot, panel, row, column(panel, name))
+    qtbot.waitUntil(viewer.isVisible, timeout=10_000)
 
 
 def near(a: QColor, b: QColor, tolerance: int = 40) -> bool:
@@ -162,9 +166,8 @@ def yellow_columns(image: QImage) -> list[int]:
 
 @pytest.mark.parametrize("row", [0, 1], ids=["mp4", "gif"])
 def test_the_inspector_plays_video(qtbot, panel, inspector, row):
-    click_cell(qtbot, panel, row, column(panel, "video"))
     player = inspector.video_player
-    qtbot.waitUntil(player.isVisible, timeout=10_000)
+    open_cell(qtbot, panel, "video", player, row)
     assert player.clip is not None and len(player.clip.frames) >= 7
     first = frame_shot(inspector)
     start = yellow_columns(first)
@@ -194,9 +197,8 @@ def test_the_inspector_plays_video(qtbot, panel, inspector, row):
 
 
 def test_the_inspector_shows_and_plays_audio(qtbot, panel, inspector):
-    click_cell(qtbot, panel, 0, column(panel, "audio"))
     player = inspector.audio_player
-    qtbot.waitUntil(player.isVisible, timeout=10_000)
+    open_cell(qtbot, panel, "audio", player)
     assert inspector.waveform is player.waveform
     envelope = player.waveform.envelope
     assert len(envelope) > 100 and envelope[:, 1].max() == pytest.approx(0.6, abs=0.03)
@@ -231,9 +233,8 @@ def drag(qtbot, widget, start: QPoint, end: QPoint) -> None:
 
 
 def test_a_point_cloud_turns_under_a_drag(qtbot, panel, inspector):
-    click_cell(qtbot, panel, 0, column(panel, "cloud"))
     view = inspector.scene_view
-    qtbot.waitUntil(view.isVisible, timeout=10_000)
+    open_cell(qtbot, panel, "cloud", view)
     assert "800 points · 2 boxes" in view.info.text()
     before = canvas_shot(inspector)
     before.save("/tmp/media-cloud.png")
@@ -256,9 +257,8 @@ def test_a_point_cloud_turns_under_a_drag(qtbot, panel, inspector):
 
 
 def test_a_molecule_shows_labelled_atoms(qtbot, panel, inspector):
-    click_cell(qtbot, panel, 0, column(panel, "molecule"))
     view = inspector.scene_view
-    qtbot.waitUntil(view.isVisible, timeout=10_000)
+    open_cell(qtbot, panel, "molecule", view)
     assert "C2H6O · 9 atoms · 8 bonds" in view.info.text()
     labelled = canvas_shot(inspector)
     labelled.save("/tmp/media-molecule.png")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QToolButton,
 from desktopviz import reports
 from desktopviz.app.widgets.add_to_report_dialog import ADD_TEXT, AddToReportDialog
 from desktopviz.app.widgets.report_page import ReportPage
-from tests.app.test_main_window import make_window
+from tests.app.test_main_window import make_window, open_table
 from tests.chromium_support import SHOTS, distinct_colours, keep_shot, remote_references, screenshot
 
 NEW = "street-scenes/scene-predictions:v1"
@@ -25,10 +25,7 @@ TABLE = "predictions.table.json"
 def shown(qtbot, app_state, tmp_path):
     """The main window with the predictions table in front, filtered to the wrong predictions."""
     window = make_window(qtbot, app_state, tmp_path)
-    version = app_state.cache.resolve(NEW)
-    page = window.open_version(version, "table", TABLE)
-    panel = page.show_table(TABLE)
-    qtbot.waitUntil(lambda: panel.model.is_loaded(0), timeout=15_000)
+    panel = open_table(qtbot, window, NEW, TABLE)
     panel.set_filter('row["correct"] == false')
     qtbot.waitUntil(
         lambda: bool(panel.model.result and panel.model.result.spec.filters), timeout=15_000
@@ -248,3 +245,23 @@ def test_a_report_opens_from_its_row_in_the_sidebar(qtbot, app_state, tmp_path) 
     click(qtbot, window.sidebar, row)
     qtbot.waitUntil(lambda: isinstance(window.pages.currentWidget(), ReportPage), timeout=10_000)
     assert window.pages.tabText(window.pages.currentIndex()) == "Where the model is wrong"
+
+
+def test_a_run_pages_charts_go_to_a_report(qtbot, app_state, tmp_path) -> None:
+    """A run page's *Add to report…*: its metric charts and the run query land in a report."""
+    window = make_window(qtbot, app_state, tmp_path)
+    page = window.show_run("train-wide-resnet")
+    qtbot.mouseClick(page.report_button, Qt.MouseButton.LeftButton)
+
+    def shown() -> list[AddToReportDialog]:
+        return [d for d in window.findChildren(AddToReportDialog) if d.isVisible()]
+
+    qtbot.waitUntil(lambda: len(shown()) == 1, timeout=5_000)
+    (dialog,) = shown()
+    qtbot.keyClicks(dialog.name_edit, "Training")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(window.pages.currentWidget(), ReportPage), timeout=5_000)
+    report = reports.get(app_state.cache, window.pages.currentWidget().report_id)
+    (panel,) = report.blocks
+    assert panel.query["kind"] == "run" and panel.query["run_id"] == "train-wide-resnet"
+    assert set(panel.query["keys"]) == set(page.metrics.shown()) and panel.query["keys"]

@@ -11,14 +11,19 @@ from desktopviz.app.widgets.sidebar import KEY_ROLE, VERSION_ROLE, Sidebar
 from desktopviz.humanize import age_text
 
 
-@pytest.fixture
-def sidebar(qtbot, app_state):
-    widget = Sidebar(app_state)
-    widget.resize(340, 520)
+def show_sidebar(qtbot, state, height: int = 520) -> Sidebar:
+    """A sidebar on ``state``, 340 pixels wide, shown."""
+    widget = Sidebar(state)
+    widget.resize(340, height)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+@pytest.fixture
+def sidebar(qtbot, app_state):
+    return show_sidebar(qtbot, app_state)
 
 
 def rows(sidebar: Sidebar, parent: QModelIndex | None = None) -> list[QModelIndex]:

@@ -10,19 +10,14 @@ from PySide6.QtCore import Qt
 
 from desktopviz.app.widgets.sidebar import Sidebar
 from tests.app.test_main_window import make_window
-from tests.app.test_sidebar import shown_versions
+from tests.app.test_sidebar import show_sidebar, shown_versions
 
 SHOTS = Path("/work/notes/shots/i15")
 
 
 @pytest.fixture
 def sidebar(qtbot, app_state):
-    widget = Sidebar(app_state)
-    widget.resize(340, 620)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return show_sidebar(qtbot, app_state, height=620)
 
 
 def type_and_wait(qtbot, sidebar: Sidebar, text: str) -> list:

@@ -8,20 +8,13 @@ import pytest
 
 from tests.chromium_support import distinct_colours, remote_references, screenshot
 from tests.cli_support import dv
+from tests.test_reports import build_demo_with_report
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache with the demo project (60 images) and its report, made through the core."""
-    from desktopviz import reports
-    from desktopviz.demo import build_demo
-    from desktopviz.store.cache import Cache
-
-    root = tmp_path_factory.mktemp("cli-reports") / "cache"
-    with Cache(root) as cache:
-        build_demo(cache, n_images=60)
-        reports.add_demo_report(cache)
-    return root
+    return build_demo_with_report(tmp_path_factory.mktemp("cli-reports") / "cache")
 
 
 def ok(*args: str, cache: Path, input: str | None = None) -> str:

@@ -55,6 +55,13 @@ def _play_button(parent: QWidget) -> QToolButton:
     return button
 
 
+def _show_playing(player: QWidget, button: QToolButton, playing: bool) -> None:
+    """Make ``player``'s play/pause ``button`` offer Pause (while playing) or Play."""
+    pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+    button.setIcon(player.style().standardIcon(pixmap))
+    button.setToolTip("Pause" if playing else "Play")
+
+
 # -- video -------------------------------------------------------------------------------------
 class FrameView(QWidget):
     """A picture scaled to fit, aspect kept, centred."""
@@ -171,14 +178,12 @@ class VideoPlayer(QWidget):
             self.show_frame(0)
         self._started = (time.monotonic(), clip.times[self.frame_index])
         self.timer.start()
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
-        self.play_button.setToolTip("Pause")
+        _show_playing(self, self.play_button, True)
 
     def pause(self) -> None:
         """Stop at the frame shown."""
         self.timer.stop()
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.play_button.setToolTip("Play")
+        _show_playing(self, self.play_button, False)
 
     def _tick(self) -> None:
         clip = self.clip
@@ -377,8 +382,7 @@ class AudioPlayer(QWidget):
             return
         self._output = output
         self.timer.start()
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
-        self.play_button.setToolTip("Pause")
+        _show_playing(self, self.play_button, True)
 
     def stop(self) -> None:
         """Pause (the playhead stays)."""
@@ -387,8 +391,7 @@ class AudioPlayer(QWidget):
             self._position = self._output.position
             self._output.close()
             self._output = None
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.play_button.setToolTip("Play")
+        _show_playing(self, self.play_button, False)
 
     def seek(self, fraction: float) -> None:
         """Move the playhead to ``fraction`` of the sound (playing on if playing)."""

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -39,6 +38,7 @@ from desktopviz.app.icons import icon
 from desktopviz.app.palette import mute
 from desktopviz.app.state import AppState
 from desktopviz.app.theme import draw_chips
+from desktopviz.app.widgets.dialogs import open_kept, warn
 from desktopviz.app.widgets.lineage_view import LineageView
 from desktopviz.errors import DesktopvizError, NotFoundError
 from desktopviz.humanize import local_time_text
@@ -260,16 +260,14 @@ class RegistryPage(QWidget):
         dialog.setComboBoxEditable(True)
         dialog.setComboBoxItems([PROMOTED, "staging"])
         dialog.textValueSelected.connect(lambda text: self.move_alias(link, text))
-        self._dialog = dialog
-        dialog.open()
-        return dialog
+        return open_kept(self, dialog)
 
     def move_alias(self, link: registry.Link, alias: str) -> None:
         """Move ``alias`` onto ``link`` (recorded in the history)."""
         try:
             registry.set_alias(self.state.cache, link, alias)
         except DesktopvizError as e:
-            self._warn("Cannot move alias", str(e))
+            warn(self, "Cannot move alias", str(e))
             return
         self.state.refresh()
         self.state.status_message.emit(f"{alias} → {link.ref}")
@@ -279,13 +277,6 @@ class RegistryPage(QWidget):
         registry.unlink(self.state.cache, link)
         self.state.refresh()
         self.state.status_message.emit(f"Unlinked {link.ref}")
-
-    def _warn(self, title: str, text: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        self._dialog = box
-        box.open()
 
 
 class LinkDialog(QDialog):

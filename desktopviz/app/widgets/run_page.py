@@ -11,8 +11,16 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktopviz.app.icons import icon
 from desktopviz.app.state import AppState
 from desktopviz.app.widgets.overview import JsonTree, link
 from desktopviz.humanize import local_time_text
@@ -74,11 +82,26 @@ class RunPage(QWidget):
         self.tabs.addTab(self.git, "Git")
         self.files = RunFiles()
         self.tabs.addTab(self.files, "Files")
+        self.report_button = QPushButton(icon("export"), "Add to report…")
+        self.report_button.setToolTip("Add the metric charts shown to a report of the project")
+        self.report_button.clicked.connect(self.add_to_report)
+        self.tabs.setCornerWidget(self.report_button, Qt.Corner.TopRightCorner)
         layout.addWidget(self.tabs, 1)
         self._show(run)
         # the metrics, else the config (a run without history, like an evaluation)
         first = self.metrics if self.metrics.series else self.trees["Config"]
         self.tabs.setCurrentWidget(first)
+
+    def add_to_report(self):  # noqa: ANN201 - the dialog, or None
+        """Add the metric charts shown (a snapshot and the run query that redraws them) to a
+        report the user picks."""
+        from desktopviz import reports
+        from desktopviz.app.widgets.add_to_report_dialog import add_widget_to_report
+
+        self.tabs.setCurrentWidget(self.metrics)
+        query = reports.run_query(self.run.id, self.metrics.shown())
+        title = f"{self.name}: {', '.join(self.metrics.shown())}"
+        return add_widget_to_report(self.state, self.metrics, query, title, self)
 
     @property
     def name(self) -> str:

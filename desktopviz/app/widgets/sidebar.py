@@ -51,6 +51,7 @@ from desktopviz.app.icons import icon, type_icon
 from desktopviz.app.state import AppState
 from desktopviz.app.theme import draw_chips
 from desktopviz.app.widgets.compare_bar import compare_targets
+from desktopviz.app.widgets.dialogs import open_kept, warn
 from desktopviz.app.widgets.search_results import SearchResults
 from desktopviz.app.workers import run_in_worker
 from desktopviz.errors import DesktopvizError
@@ -468,16 +469,14 @@ class Sidebar(QWidget):
         )
         dialog = AliasDialog(version, known, self)
         dialog.accepted.connect(lambda: self.set_alias(version, dialog.alias()))
-        self._dialog = dialog
-        dialog.open()
-        return dialog
+        return open_kept(self, dialog)
 
     def set_alias(self, version: Version, alias: str) -> None:
         """Point ``alias`` at ``version`` (moving it), telling the user what went wrong if not."""
         try:
             self.state.cache.set_alias(version, alias)
         except DesktopvizError as e:
-            self._warn("Cannot set alias", str(e))
+            warn(self, "Cannot set alias", str(e))
             return
         self.state.refresh()
         self.state.status_message.emit(f"{alias} → {version.name}:{version.tag}")
@@ -553,9 +552,7 @@ class Sidebar(QWidget):
         dialog.accepted.connect(
             lambda: self.link_to_registry(version, dialog.collection(), dialog.aliases())
         )
-        self._dialog = dialog
-        dialog.open()
-        return dialog
+        return open_kept(self, dialog)
 
     def link_to_registry(self, version: Version, collection: str, aliases: list[str]) -> None:
         """Link ``version`` to registry ``collection`` with ``aliases`` (no bytes copied)."""
@@ -564,7 +561,7 @@ class Sidebar(QWidget):
         try:
             link = registry.link_version(self.state.cache, version, collection, aliases)
         except DesktopvizError as e:
-            self._warn("Cannot link to registry", str(e))
+            warn(self, "Cannot link to registry", str(e))
             return
         self.state.refresh()
         self.state.status_message.emit(f"Linked {version.ref} as {link.ref}")
@@ -590,16 +587,14 @@ class Sidebar(QWidget):
         box.buttonClicked.connect(
             lambda button: self.delete_version(version) if button is delete else None
         )
-        self._dialog = box
-        box.open()
-        return box
+        return open_kept(self, box)
 
     def delete_version(self, version: Version) -> None:
         """Delete ``version`` from the cache (no question asked)."""
         try:
             self.state.cache.delete_version(version)
         except DesktopvizError as e:
-            self._warn("Cannot delete version", str(e))
+            warn(self, "Cannot delete version", str(e))
             return
         self.state.refresh()
         self.state.status_message.emit(f"Deleted {version.ref}")
@@ -628,17 +623,10 @@ class Sidebar(QWidget):
             version,
             target,
             on_result=lambda path: self.state.status_message.emit(f"Exported to {path}"),
-            on_error=lambda e: self._warn("Export failed", str(e)),
+            on_error=lambda e: warn(self, "Export failed", str(e)),
             owner=self,
         )
         self._workers = [w for w in self._workers if not w.is_done] + [worker]
-
-    def _warn(self, title: str, text: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        self._dialog = box
-        box.open()
 
 
 class _Tree(QTreeView):
