@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -12,7 +13,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
+
+needs_qt = pytest.mark.skipif(
+    importlib.util.find_spec("PySide6") is None,
+    reason="needs PySide6 (the window, or Qt's PDF writer): .ci/run's core venv has none",
+)
 
 
 def console_script() -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import dv
+from tests.cli_support import dv, needs_qt
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_link_alias_unlink_and_history(demo_dir, tmp_path):
     )
 
 
-def test_registry_references_work_in_table_and_gui(demo_dir, tmp_path):
+def test_registry_references_work_in_table(demo_dir, tmp_path):
     import shutil
 
     cache = tmp_path / "cache"
@@ -108,10 +108,14 @@ def test_registry_references_work_in_table_and_gui(demo_dir, tmp_path):
     )
     assert out == direct and len(out.splitlines()) == 2
     assert json.loads(out.splitlines()[0])["id"] == "scene-0000"
+
+
+@needs_qt
+def test_registry_references_open_in_the_window(demo_dir, tmp_path):
     shot = tmp_path / "shot.png"
     ok(
-        "gui", "--open", "registry/preds:production", "predictions", "--size", "900x600",
-        "--screenshot", str(shot), cache=cache,
+        "gui", "--open", "registry/scene-detector:production", "--size", "900x600",
+        "--screenshot", str(shot), cache=demo_dir,
     )  # fmt: skip
     assert shot.stat().st_size > 10_000
 

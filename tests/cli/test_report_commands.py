@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.chromium_support import distinct_colours, remote_references, screenshot
-from tests.cli_support import dv
+from tests.cli_support import dv, needs_qt
 from tests.test_reports import build_demo_with_report
 
 
@@ -71,6 +71,7 @@ def test_export_html_opens_offline_in_chromium(demo: Path, tmp_path: Path) -> No
     assert distinct_colours(shot) > 200  # the thumbnails of the table panel are drawn
 
 
+@needs_qt
 def test_export_pdf(demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.pdf"
     r = dv("report", "export", "Where the model is wrong", str(out), cache=demo,
