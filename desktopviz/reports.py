@@ -371,6 +371,11 @@ def run_query(run_id: str, keys: list[str], *, x: str = "step") -> dict[str, Any
     return {"kind": "run", "run_id": run_id, "keys": list(keys), "x": x}
 
 
+def runs_query(run_ids: list[str], keys: list[str], *, x: str = "step") -> dict[str, Any]:
+    """The query of a workspace panel: metrics ``keys`` of several runs' histories over steps."""
+    return {"kind": "runs", "run_ids": list(run_ids), "keys": list(keys), "x": x}
+
+
 def describe_query(query: dict[str, Any] | None) -> str:
     """One line saying what a panel's query shows (what the export prints under it)."""
     if not query:
@@ -378,6 +383,9 @@ def describe_query(query: dict[str, Any] | None) -> str:
     kind = query.get("kind")
     if kind == "run":
         return f"run {query.get('run_id')} · {', '.join(query.get('keys', ()))} by step"
+    if kind == "runs":
+        runs, keys = query.get("run_ids", ()), query.get("keys", ())
+        return f"runs {', '.join(runs)} · {', '.join(keys)} by step"
     if kind not in ("table", "chart"):
         return str(query.get("description") or "")
     parts = [f"{query.get('ref')} · {query.get('table')}"]
@@ -407,14 +415,17 @@ def render_query(
     from desktopviz import report_svg
 
     kind = (query or {}).get("kind")
-    if kind == "run":
-        history = cache.history(query["run_id"])
-        series = {
-            key: [(float(step), float(row[key])) for step, row in history
-                  if isinstance(row.get(key), int | float)]
-            for key in query.get("keys", ())
-        }  # fmt: skip
-        return report_svg.lines_svg(series, f"run {query['run_id']}")
+    if kind in ("run", "runs"):
+        run_ids = [query["run_id"]] if kind == "run" else list(query.get("run_ids", ()))
+        series = {}
+        for run_id in run_ids:
+            history = cache.history(run_id)
+            for key in query.get("keys", ()):
+                name = key if kind == "run" else f"{run_id} · {key}"
+                series[name] = [(float(step), float(row[key])) for step, row in history
+                                if isinstance(row.get(key), int | float)]  # fmt: skip
+        title = f"run {run_ids[0]}" if kind == "run" else f"{len(run_ids)} runs"
+        return report_svg.lines_svg(series, title)
     if kind not in ("table", "chart"):
         raise DesktopvizError("this panel keeps no query that can be run again")
     from desktopviz.query.engine import QueryEngine

@@ -228,3 +228,30 @@ def test_the_run_page_shows_system_metrics_git_and_files(qtbot, window, sweep_st
     )
     assert run_page.files.preview.toPlainText() == "epoch 1\nepoch 2\n"
     shoot(run_page, "run_files")
+
+
+def test_the_workspace_goes_to_a_report_and_refreshes(qtbot, window, tmp_path):
+    """Workspace > *Add to report…*: the charts land in a report with the runs and metrics that
+    made them; a refresh draws them again from the runs' histories."""
+    from desktopviz import reports
+    from desktopviz.app.widgets.add_to_report_dialog import AddToReportDialog
+    from desktopviz.app.widgets.report_page import ReportPage
+
+    page = open_from_sidebar(qtbot, window)
+    page.show_tab("workspace")
+    workspace = page.workspace
+    trials = [r.id for r in window.state.cache.runs(PROJECT) if r.id.startswith("sweep-trial")]
+    workspace.pick(trials[:2])
+    qtbot.mouseClick(workspace.report_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(AddToReportDialog)))
+    (dialog,) = [d for d in window.findChildren(AddToReportDialog) if d.isVisible()]
+    qtbot.keyClicks(dialog.name_edit, "Sweep notes")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(window.pages.currentWidget(), ReportPage), timeout=5_000)
+    report = reports.get(window.state.cache, window.pages.currentWidget().report_id)
+    (panel,) = report.blocks
+    assert panel.query["kind"] == "runs" and panel.query["run_ids"] == trials[:2]
+    assert {"acc", "loss"} <= set(panel.query["keys"])
+    assert "runs sweep-trial-0" in reports.describe_query(panel.query)
+    svg = reports.render_query(window.state.cache, panel.query)
+    assert svg.startswith("<svg") and "sweep-trial-1 · loss" in svg

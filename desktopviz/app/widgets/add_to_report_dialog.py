@@ -67,6 +67,8 @@ def project_of(state: AppState, query: dict[str, Any]) -> str | None:
     try:
         if query.get("kind") == "run":
             return state.cache.run(query["run_id"]).project
+        if query.get("kind") == "runs" and query.get("run_ids"):
+            return state.cache.run(query["run_ids"][0]).project
         if query.get("ref"):
             return state.cache.resolve(query["ref"]).project
     except DesktopvizError:

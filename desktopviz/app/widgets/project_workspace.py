@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSlider,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from desktopviz.app.icons import icon
 from desktopviz.app.palette import class_colour, mute
 from desktopviz.app.state import AppState
 from desktopviz.app.workers import run_in_worker
@@ -92,6 +94,10 @@ class Workspace(QWidget):
         controls.addSpacing(12)
         controls.addWidget(self.smoothing_label)
         controls.addWidget(self.smoothing, 1)
+        self.report_button = QPushButton(icon("export"), "Add to report…", self)
+        self.report_button.setToolTip("Add these charts (and the runs and metrics) to a report")
+        self.report_button.clicked.connect(self.add_to_report)
+        controls.addWidget(self.report_button)
         self.plot = pg.GraphicsLayoutWidget(self)
         self.plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
         self.empty_note = mute(QLabel("Pick runs on the left to compare their metrics.", self))
@@ -117,6 +123,20 @@ class Workspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(splitter)
+
+    def add_to_report(self):  # noqa: ANN201 - the dialog, or None
+        """Add the charts shown (a snapshot, and the runs and metrics that redraw them) to a
+        report of the project the user picks."""
+        from desktopviz import reports
+        from desktopviz.app.widgets.add_to_report_dialog import add_widget_to_report
+
+        runs, keys = self.picked(), sorted(self.charts)
+        if not runs or not keys:
+            self.state.status_message.emit("Add to report: pick runs with metrics first")
+            return None
+        query = reports.runs_query(runs, keys, x=self.x_mode.currentData() or "step")
+        title = f"{', '.join(keys)} of {len(runs)} run{'s' * (len(runs) != 1)}"
+        return add_widget_to_report(self.state, self.plot, query, title, self, project=self.project)
 
     # -- the runs ---------------------------------------------------------------------------
     def set_runs(self, runs: list[Run]) -> None:
